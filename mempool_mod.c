@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mempool_mod - a bounded pool of fixed-size blocks for other modules.
+ *
+ * A pool reserves one region with vmalloc and carves it into nr_blocks
+ * blocks, stride bytes apart.  Free blocks are kept on an unsorted singly
+ * linked free list stored inside the free blocks themselves, so a block
+ * costs no memory of its own while it is handed out.  The region is carved
+ * lazily: blocks at and above @nr_carved have never been handed out and are
+ * not on the list, so creating a pool costs the vmalloc and nothing more.
+ *
+ * One bit per block says whether it is handed out.  mpool_free() checks it,
+ * so a double free, an interior pointer or a foreign pointer is refused,
+ * counted and reported, and never corrupts the free list.
+ *
+ * Concurrency: mpool_alloc() and mpool_free() may be called from any
+ * context, on the same pool, concurrently; each pool has one IRQ-safe
+ * spinlock.  mpool_create() and mpool_destroy() may sleep.  The caller
+ * guarantees that no alloc or free on a pool runs during or after its
+ * mpool_destroy().
+ *
+ * Each pool publishes its statistics in debugfs, under
+ * /sys/kernel/debug/mempool_mod/<name>/stats, and one line in .../pools.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/align.h>
+#include <linux/ctype.h>
+#include <linux/debugfs.h>
+#include <linux/err.h>
+#include <linux/kmemleak.h>
+#include <linux/list.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+#include <linux/wait.h>
+
+#include "mempool_mod.h"
+
+/* What a free block holds: the link to the next free block. */
+struct mpool_free_block {
+	struct mpool_free_block *next;
+};
+
+struct mpool {
+	spinlock_t lock;	/* protects the members up to @wait */
+	struct mpool_free_block *free_list; /* freed blocks, in any order */
+	size_t nr_carved;	/* blocks below this index were handed out once */
+	unsigned long *in_use_map; /* bit set: block is handed out */
+	size_t in_use;
+	size_t peak_in_use;
+	u64 allocs;
+	u64 frees;
+	u64 alloc_failures;
+	u64 invalid_frees;
+	u64 double_frees;
+
+	wait_queue_head_t wait;	/* blocking allocators wait for a free */
+	void *base;		/* first block, @align-aligned */
+	void *vmem;		/* what vmalloc returned, for vfree */
+	size_t block_size;
+	size_t align;
+	size_t stride;
+	size_t nr_blocks;
+	size_t region_bytes;	/* @nr_blocks * @stride, from @base */
+	struct list_head node;	/* on mpool_list */
+	struct dentry *debugfs_dir;
+	char name[MPOOL_NAME_MAX + 1];
+};
+
+/* Why mpool_free() refused a pointer. */
+enum mpool_bad_free {
+	MPOOL_FREE_OK,
+	MPOOL_FREE_OUTSIDE,
+	MPOOL_FREE_INTERIOR,
+	MPOOL_FREE_DOUBLE,
+};
+
+static const char * const mpool_bad_free_reason[] = {
+	[MPOOL_FREE_OUTSIDE]	= "outside the pool",
+	[MPOOL_FREE_INTERIOR]	= "not the start of a block",
+	[MPOOL_FREE_DOUBLE]	= "block is already free (double free?)",
+};
+
+static LIST_HEAD(mpool_list);
+static DEFINE_MUTEX(mpool_list_lock);	/* protects mpool_list and names */
+static struct dentry *mpool_debugfs_root;
+static struct mpool *mpool_default_pool;
+
+static unsigned long pool_size = SZ_1M;
+module_param(pool_size, ulong, 0444);
+MODULE_PARM_DESC(pool_size, "Bytes of the default pool's region (default 1 MiB)");
+
+static unsigned long block_size = 64;
+module_param(block_size, ulong, 0444);
+MODULE_PARM_DESC(block_size, "Usable bytes per block of the default pool (default 64)");
+
+static unsigned long align;
+module_param(align, ulong, 0444);
+MODULE_PARM_DESC(align, "Block alignment of the default pool, a power of two (default 0: pointer size)");
+
+/* ---- geometry ---------------------------------------------------------- */
+
+/* 0 and powers of two below a pointer's size mean "pointer-aligned". */
+static size_t mpool_effective_align(size_t align)
+{
+	return max_t(size_t, align, sizeof(void *));
+}
+
+/*
+ * Compute the distance between blocks, or fail with -EINVAL (align is not
+ * a power of two) or -EOVERFLOW.  The free-list link lives in free blocks,
+ * so a block is never smaller than a pointer.
+ */
+static int mpool_stride(size_t block_size, size_t align, size_t *stride)
+{
+	size_t size = max_t(size_t, block_size, sizeof(void *));
+
+	if (align && !is_power_of_2(align))
+		return -EINVAL;
+	align = mpool_effective_align(align);
+	if (size > SIZE_MAX - (align - 1))
+		return -EOVERFLOW;
+	*stride = ALIGN(size, align);
+	return 0;
+}
+
+static bool mpool_name_valid(const char *name)
+{
+	size_t len, i;
+
+	if (!name)
+		return false;
+	len = strnlen(name, MPOOL_NAME_MAX + 1);
+	if (!len || len > MPOOL_NAME_MAX || name[0] == '.')
+		return false;
+	/* "pools" is the summary file next to the pools' directories. */
+	if (!strcmp(name, "pools"))
+		return false;
+	for (i = 0; i < len; i++) {
+		if (!isalnum(name[i]) && !strchr("_-.", name[i]))
+			return false;
+	}
+	return true;
+}
+
+static void *mpool_block(const struct mpool *pool, size_t index)
+{
+	return pool->base + index * pool->stride;
+}
+
+static size_t mpool_block_index(const struct mpool *pool, const void *block)
+{
+	return (block - pool->base) / pool->stride;
+}
+
+/* ---- debugfs ----------------------------------------------------------- */
+
+static int mpool_stats_show(struct seq_file *m, void *unused)
+{
+	struct mpool_stats st;
+
+	mpool_get_stats(m->private, &st);
+	seq_printf(m, "block_size: %zu\n", st.block_size);
+	seq_printf(m, "align: %zu\n", st.align);
+	seq_printf(m, "stride: %zu\n", st.stride);
+	seq_printf(m, "nr_blocks: %zu\n", st.nr_blocks);
+	seq_printf(m, "region_bytes: %zu\n", st.region_bytes);
+	seq_printf(m, "in_use: %zu\n", st.in_use);
+	seq_printf(m, "free: %zu\n", st.nr_blocks - st.in_use);
+	seq_printf(m, "peak_in_use: %zu\n", st.peak_in_use);
+	seq_printf(m, "allocs: %llu\n", st.allocs);
+	seq_printf(m, "frees: %llu\n", st.frees);
+	seq_printf(m, "alloc_failures: %llu\n", st.alloc_failures);
+	seq_printf(m, "invalid_frees: %llu\n", st.invalid_frees);
+	seq_printf(m, "double_frees: %llu\n", st.double_frees);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mpool_stats);
+
+static int mpool_pools_show(struct seq_file *m, void *unused)
+{
+	struct mpool_stats st;
+	struct mpool *pool;
+
+	seq_printf(m, "# %-*s %10s %6s %6s %10s %10s %11s %12s %12s %14s %13s %12s\n",
+		   MPOOL_NAME_MAX - 2, "name", "block_size", "align", "stride",
+		   "nr_blocks", "in_use", "peak_in_use", "allocs", "frees",
+		   "alloc_failures", "invalid_frees", "double_frees");
+	mutex_lock(&mpool_list_lock);
+	list_for_each_entry(pool, &mpool_list, node) {
+		mpool_get_stats(pool, &st);
+		seq_printf(m, "%-*s %10zu %6zu %6zu %10zu %10zu %11zu %12llu %12llu %14llu %13llu %12llu\n",
+			   MPOOL_NAME_MAX, pool->name, st.block_size, st.align,
+			   st.stride, st.nr_blocks, st.in_use, st.peak_in_use,
+			   st.allocs, st.frees, st.alloc_failures,
+			   st.invalid_frees, st.double_frees);
+	}
+	mutex_unlock(&mpool_list_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mpool_pools);
+
+static void mpool_debugfs_add(struct mpool *pool)
+{
+	pool->debugfs_dir = debugfs_create_dir(pool->name, mpool_debugfs_root);
+	debugfs_create_file("stats", 0444, pool->debugfs_dir, pool,
+			    &mpool_stats_fops);
+}
+
+/* ---- the free list ----------------------------------------------------- */
+
+/* Hand out one block, or return NULL when every block is in use. */
+static void *mpool_take_block(struct mpool *pool)
+{
+	struct mpool_free_block *block = pool->free_list;
+	size_t index;
+
+	lockdep_assert_held(&pool->lock);
+
+	if (block) {
+		pool->free_list = block->next;
+		index = mpool_block_index(pool, block);
+	} else if (pool->nr_carved < pool->nr_blocks) {
+		index = pool->nr_carved++;
+		block = mpool_block(pool, index);
+	} else {
+		return NULL;
+	}
+	__set_bit(index, pool->in_use_map);
+	pool->allocs++;
+	if (++pool->in_use > pool->peak_in_use)
+		pool->peak_in_use = pool->in_use;
+	return block;
+}
+
+/* Take @block back, or say why it is not a block this pool handed out. */
+static enum mpool_bad_free mpool_put_block(struct mpool *pool, void *block)
+{
+	struct mpool_free_block *free_block = block;
+	size_t index;
+
+	lockdep_assert_held(&pool->lock);
+
+	if (!mpool_owns(pool, block)) {
+		pool->invalid_frees++;
+		return MPOOL_FREE_OUTSIDE;
+	}
+	if ((block - pool->base) % pool->stride) {
+		pool->invalid_frees++;
+		return MPOOL_FREE_INTERIOR;
+	}
+	index = mpool_block_index(pool, block);
+	if (!__test_and_clear_bit(index, pool->in_use_map)) {
+		pool->double_frees++;
+		return MPOOL_FREE_DOUBLE;
+	}
+	free_block->next = pool->free_list;
+	pool->free_list = free_block;
+	pool->in_use--;
+	pool->frees++;
+	return MPOOL_FREE_OK;
+}
+
+/* A blocking allocator's wake-up condition; the lock is retaken after. */
+static bool mpool_may_have_free(struct mpool *pool)
+{
+	return READ_ONCE(pool->in_use) < pool->nr_blocks;
+}
+
+/* ---- create and destroy ------------------------------------------------ */
+
+/**
+ * mpool_create - create a pool of fixed-size blocks
+ * @name: name of the pool, unique, in debugfs: up to %MPOOL_NAME_MAX
+ *	characters from [A-Za-z0-9_.-], not starting with '.', not "pools"
+ * @block_size: usable bytes in each block
+ * @align: alignment of each block, a power of two; 0 means pointer-aligned,
+ *	and smaller powers of two are raised to the size of a pointer
+ * @nr_blocks: number of blocks, fixed for the life of the pool
+ * @flags: 0; reserved for later use
+ *
+ * Reserves nr_blocks * stride bytes with vmalloc, where stride is
+ * @block_size raised to a pointer's size and rounded up to @align.  Blocks
+ * are carved on first use, so creating a large pool costs no more than the
+ * vmalloc.
+ *
+ * Context: Process context. May sleep.
+ * Return: the new pool, or an ERR_PTR(): -EINVAL for a zero @block_size or
+ * @nr_blocks, a bad @align, unknown @flags or a bad @name; -EOVERFLOW when
+ * the region's size does not fit in a size_t; -EEXIST when a pool named
+ * @name exists; -ENOMEM when the memory cannot be allocated.
+ */
+struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
+			   size_t nr_blocks, unsigned int flags)
+{
+	size_t stride, region_bytes, vmem_bytes, pad;
+	struct mpool *pool, *other;
+	int err;
+
+	might_sleep();
+
+	if (!block_size || !nr_blocks || (flags & ~MPOOL_VALID_FLAGS) ||
+	    !mpool_name_valid(name))
+		return ERR_PTR(-EINVAL);
+	err = mpool_stride(block_size, align, &stride);
+	if (err)
+		return ERR_PTR(err);
+	align = mpool_effective_align(align);
+
+	/* vmalloc gives page alignment; larger alignments need slack. */
+	pad = align > PAGE_SIZE ? align - PAGE_SIZE : 0;
+	if (check_mul_overflow(stride, nr_blocks, &region_bytes) ||
+	    check_add_overflow(region_bytes, pad, &vmem_bytes) ||
+	    vmem_bytes > SIZE_MAX - PAGE_SIZE)
+		return ERR_PTR(-EOVERFLOW);
+
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return ERR_PTR(-ENOMEM);
+	/* Never wake the OOM killer for a pool: fail and let the caller decide. */
+	pool->vmem = __vmalloc(vmem_bytes,
+			       GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+	pool->in_use_map = kvcalloc(BITS_TO_LONGS(nr_blocks),
+				    sizeof(unsigned long),
+				    GFP_KERNEL | __GFP_NOWARN);
+	if (!pool->vmem || !pool->in_use_map) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+
+	spin_lock_init(&pool->lock);
+	init_waitqueue_head(&pool->wait);
+	pool->base = PTR_ALIGN(pool->vmem, align);
+	pool->block_size = block_size;
+	pool->align = align;
+	pool->stride = stride;
+	pool->nr_blocks = nr_blocks;
+	pool->region_bytes = region_bytes;
+	strscpy(pool->name, name, sizeof(pool->name));
+
+	mutex_lock(&mpool_list_lock);
+	list_for_each_entry(other, &mpool_list, node) {
+		if (!strcmp(other->name, name)) {
+			mutex_unlock(&mpool_list_lock);
+			err = -EEXIST;
+			goto err_free;
+		}
+	}
+	list_add_tail(&pool->node, &mpool_list);
+	mpool_debugfs_add(pool);
+	mutex_unlock(&mpool_list_lock);
+	return pool;
+
+err_free:
+	kvfree(pool->in_use_map);
+	vfree(pool->vmem);
+	kfree(pool);
+	return ERR_PTR(err);
+}
+EXPORT_SYMBOL_NS_GPL(mpool_create, MEMPOOL_MOD);
+
+/**
+ * mpool_destroy - destroy a pool
+ * @pool: pool to destroy, or NULL
+ *
+ * Frees the pool and its region.  When blocks are still handed out, the
+ * pool says how many and leaves the region allocated, as dma_pool_destroy()
+ * does, so that the outstanding blocks stay valid memory; only the pool's
+ * bookkeeping goes.  No alloc or free on @pool may run concurrently or later.
+ *
+ * Context: Process context. May sleep.
+ * Return: nothing.
+ */
+void mpool_destroy(struct mpool *pool)
+{
+	size_t in_use;
+
+	if (!pool)
+		return;
+	might_sleep();
+
+	mutex_lock(&mpool_list_lock);
+	list_del(&pool->node);
+	debugfs_remove_recursive(pool->debugfs_dir);
+	mutex_unlock(&mpool_list_lock);
+
+	in_use = READ_ONCE(pool->in_use);
+	if (in_use) {
+		pr_err("pool %s destroyed with %zu of %zu blocks still in use; leaving its region allocated\n",
+		       pool->name, in_use, pool->nr_blocks);
+		/* Known and reported: not for kmemleak to report again. */
+		kmemleak_not_leak(pool->vmem);
+	} else {
+		vfree(pool->vmem);
+	}
+	kvfree(pool->in_use_map);
+	kfree(pool);
+}
+EXPORT_SYMBOL_NS_GPL(mpool_destroy, MEMPOOL_MOD);
+
+/* ---- alloc and free ---------------------------------------------------- */
+
+/**
+ * mpool_alloc - allocate one block from a pool
+ * @pool: pool to allocate from
+ * @gfp: %__GFP_ZERO to zero the block; whether the caller may sleep
+ *
+ * When every block is in use, a @gfp that allows blocking (GFP_KERNEL)
+ * waits until another context frees one, as mempool_alloc() does; any
+ * other @gfp (GFP_ATOMIC, GFP_NOWAIT) fails at once.  The pool never asks
+ * the page allocator for memory.
+ *
+ * Context: Any context if @gfp does not allow blocking; process context
+ * otherwise.
+ * Return: a pointer to a block of at least block_size bytes, aligned as
+ * asked at create, or NULL when the pool is empty and @gfp may not block.
+ */
+void *mpool_alloc(struct mpool *pool, gfp_t gfp)
+{
+	bool can_block = gfpflags_allow_blocking(gfp);
+	unsigned long flags;
+	void *block;
+
+	might_sleep_if(can_block);
+
+	for (;;) {
+		spin_lock_irqsave(&pool->lock, flags);
+		block = mpool_take_block(pool);
+		if (!block && !can_block)
+			pool->alloc_failures++;
+		spin_unlock_irqrestore(&pool->lock, flags);
+
+		if (block || !can_block)
+			break;
+		wait_event(pool->wait, mpool_may_have_free(pool));
+	}
+
+	if (block && (gfp & __GFP_ZERO))
+		memset(block, 0, pool->block_size);
+	return block;
+}
+EXPORT_SYMBOL_NS_GPL(mpool_alloc, MEMPOOL_MOD);
+
+/**
+ * mpool_free - return a block to its pool
+ * @pool: pool the block came from
+ * @block: block from mpool_alloc() on @pool, or NULL
+ *
+ * A pointer that is not a block handed out by @pool (outside the region,
+ * inside a block, or a block already free) is refused: the pool is left
+ * untouched, the refusal is counted in invalid_frees or double_frees, and a
+ * rate-limited warning names the pool, the pointer and the reason.
+ *
+ * Context: Any context.
+ * Return: nothing.
+ */
+void mpool_free(struct mpool *pool, void *block)
+{
+	enum mpool_bad_free bad;
+	unsigned long flags;
+
+	if (!block)
+		return;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	bad = mpool_put_block(pool, block);
+	spin_unlock_irqrestore(&pool->lock, flags);
+
+	if (bad) {
+		pr_warn_ratelimited("pool %s: refused free of %p: %s\n",
+				    pool->name, block,
+				    mpool_bad_free_reason[bad]);
+		return;
+	}
+	/* Pairs with the barrier in wait_event()'s prepare_to_wait(). */
+	if (wq_has_sleeper(&pool->wait))
+		wake_up(&pool->wait);
+}
+EXPORT_SYMBOL_NS_GPL(mpool_free, MEMPOOL_MOD);
+
+/* ---- queries ----------------------------------------------------------- */
+
+/**
+ * mpool_owns - tell whether a pointer lies inside a pool's region
+ * @pool: pool to look in
+ * @ptr: pointer to test
+ *
+ * True for any byte of any block, handed out or free; use it to tell which
+ * of several pools a pointer belongs to.
+ *
+ * Context: Any context.
+ * Return: true if @ptr points into @pool's blocks, false otherwise.
+ */
+bool mpool_owns(const struct mpool *pool, const void *ptr)
+{
+	return ptr >= pool->base && ptr < pool->base + pool->region_bytes;
+}
+EXPORT_SYMBOL_NS_GPL(mpool_owns, MEMPOOL_MOD);
+
+/**
+ * mpool_get_stats - take a consistent snapshot of a pool's statistics
+ * @pool: pool to read
+ * @stats: where to store the snapshot
+ *
+ * Context: Any context.
+ * Return: nothing; @stats is filled in.
+ */
+void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats)
+{
+	unsigned long flags;
+
+	stats->block_size = pool->block_size;
+	stats->align = pool->align;
+	stats->stride = pool->stride;
+	stats->nr_blocks = pool->nr_blocks;
+	stats->region_bytes = pool->region_bytes;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	stats->in_use = pool->in_use;
+	stats->peak_in_use = pool->peak_in_use;
+	stats->allocs = pool->allocs;
+	stats->frees = pool->frees;
+	stats->alloc_failures = pool->alloc_failures;
+	stats->invalid_frees = pool->invalid_frees;
+	stats->double_frees = pool->double_frees;
+	spin_unlock_irqrestore(&pool->lock, flags);
+}
+EXPORT_SYMBOL_NS_GPL(mpool_get_stats, MEMPOOL_MOD);
+
+/**
+ * mpool_default - the pool made at module load from the module parameters
+ *
+ * Context: Any context.
+ * Return: the default pool; it lives as long as the module.
+ */
+struct mpool *mpool_default(void)
+{
+	return mpool_default_pool;
+}
+EXPORT_SYMBOL_NS_GPL(mpool_default, MEMPOOL_MOD);
+
+/* ---- module load and unload -------------------------------------------- */
+
+/* Refuse bad parameters with one line that names the parameter. */
+static int __init mpool_check_params(void)
+{
+	size_t stride;
+	int err;
+
+	if (!block_size) {
+		pr_err("block_size=0: must be at least 1\n");
+		return -EINVAL;
+	}
+	if (align && !is_power_of_2(align)) {
+		pr_err("align=%lu: must be 0 or a power of two\n", align);
+		return -EINVAL;
+	}
+	err = mpool_stride(block_size, align, &stride);
+	if (err) {
+		pr_err("block_size=%lu: too large for align=%lu\n",
+		       block_size, align);
+		return -EINVAL;
+	}
+	if (pool_size < stride) {
+		pr_err("pool_size=%lu: smaller than one block (stride %zu)\n",
+		       pool_size, stride);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int __init mpool_init(void)
+{
+	struct mpool *pool;
+	size_t stride;
+	int err;
+
+	err = mpool_check_params();
+	if (err)
+		return err;
+	mpool_stride(block_size, align, &stride);
+
+	mpool_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("pools", 0444, mpool_debugfs_root, NULL,
+			    &mpool_pools_fops);
+
+	pool = mpool_create("default", block_size, align, pool_size / stride, 0);
+	if (IS_ERR(pool)) {
+		pr_err("pool_size=%lu: cannot create the default pool: %pe\n",
+		       pool_size, pool);
+		debugfs_remove_recursive(mpool_debugfs_root);
+		return PTR_ERR(pool);
+	}
+	mpool_default_pool = pool;
+	return 0;
+}
+
+static void __exit mpool_exit(void)
+{
+	struct mpool *pool, *next;
+
+	mpool_destroy(mpool_default_pool);
+
+	/* Consumers are unloaded by now: what is left was forgotten. */
+	list_for_each_entry_safe(pool, next, &mpool_list, node) {
+		pr_warn("pool %s was never destroyed; destroying it\n",
+			pool->name);
+		mpool_destroy(pool);
+	}
+	debugfs_remove_recursive(mpool_debugfs_root);
+}
+
+module_init(mpool_init);
+module_exit(mpool_exit);
+
+MODULE_DESCRIPTION("Bounded pools of fixed-size blocks for other modules");
+MODULE_LICENSE("GPL");

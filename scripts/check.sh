@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: build the debug kernel (cached), build every module and the
+# selftests against it with all warnings on, run the static checks, boot
+# the kernel in QEMU and run the KUnit suites, the kselftests and the
+# sample's test in it, then judge the results and the kernel console.
+# The last line is "N passed, N failed".
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+series=${KVER:-6.1}
+out=$MPOOL_ROOT/out/check-$series
+rm -rf "$out"
+mkdir -p "$out"
+ledger=$out/ledger
+
+need_packages $BASE_PACKAGES sparse "linux-source-$series"
+kdir=$("$MPOOL_ROOT"/scripts/build-kernel.sh "$series")
+ksrc=$(readlink -f "$kdir/source")
+
+pass() { echo "ok $*" >>"$ledger"; }
+fail() { echo "FAIL $*" >>"$ledger"; }
+# Record one host-side check: NAME LOG COMMAND...; pass if it succeeds.
+host_check() {
+	local name=$1 log=$2
+	shift 2
+	if run_logged "$name" "$log" "$@"; then pass "$name"; else fail "$name"; fi
+}
+# Pass when LOG has no line matching the extended regex PATTERN.
+log_clean() {
+	local name=$1 log=$2 pattern=$3
+	if grep -En "$pattern" "$log" >"$out/matches" 2>/dev/null; then
+		echo "FAILED: $name:" >&2
+		head -n 40 "$out/matches" >&2
+		fail "$name"
+	else
+		pass "$name"
+	fi
+}
+
+# Build from a copy so the clone stays clean and parallel runs don't mix.
+src=$out/src
+mkdir -p "$src"
+tar -C "$MPOOL_ROOT" --exclude=./.git --exclude=./out -cf - . | tar -C "$src" -xf -
+
+if run_logged "build modules (W=1, sparse)" "$out/build.log" \
+	make -C "$kdir" M="$src" W=1 C=2 modules; then
+	pass "build: modules built"
+	log_clean "build: no compiler or sparse warning" "$out/build.log" \
+		'warning:|error:'
+else
+	fail "build: modules built"
+fi
+host_check "build: selftest program" "$out/selftest-build.log" \
+	make -C "$src/selftests/mempool_mod" \
+	KSELFTEST_DIR="$ksrc/tools/testing/selftests" OUTPUT="$out"
+
+mapfile -t csrc < <(cd "$src" && find . -name '*.[ch]' -not -path './out/*' | sort)
+host_check "style: checkpatch --strict" "$out/checkpatch.log" \
+	bash -c "cd '$src' && '$ksrc/scripts/checkpatch.pl' --no-tree --strict \
+		--quiet --show-types -f ${csrc[*]}"
+host_check "style: kernel-doc on the API" "$out/kernel-doc.log" \
+	bash -c "cd '$src' && ! '$ksrc/scripts/kernel-doc' -none -Wall \
+		mempool_mod.c mempool_mod.h 2>&1 | grep ."
+
+kos=$(find "$src" -name '*.ko' | sort)
+if [ "$(echo "$kos" | wc -w)" -lt 4 ] || [ ! -x "$out/mempool_mod_test" ]; then
+	fail "guest: everything to boot with was built"
+else
+	run_logged "pack initramfs" "$out/initramfs.log" \
+		"$MPOOL_ROOT"/scripts/make-initramfs.sh "$out/initramfs.cpio.gz" \
+		"$MPOOL_ROOT"/scripts/guest/check-job.sh $kos "$out/mempool_mod_test" \
+		"$src/selftests/mempool_mod/sample_test.sh"
+	echo "==> boot $series debug kernel in QEMU and run the tests" >&2
+	rc=0
+	"$MPOOL_ROOT"/scripts/run-guest.sh "$kdir/arch/x86/boot/bzImage" \
+		"$out/initramfs.cpio.gz" "$out" 1500 || rc=$?
+	if [ "$rc" -eq 124 ]; then
+		fail "guest: finished within 1500 s"
+	fi
+	awk -f "$MPOOL_ROOT"/scripts/parse-results.awk "$out/results.txt" >>"$ledger"
+	log_clean "console: no kernel splat" "$out/console.log" \
+		'BUG:|WARNING:|KASAN:|UBSAN:|Oops|Kernel panic|general protection|Call Trace:|INFO: |suspected memory leak|unreferenced object'
+fi
+
+echo
+sed -e 's/^ok /PASS /' "$ledger"
+if grep -q '^FAIL\|^SKIP' "$ledger"; then
+	echo
+	echo "logs and console: $out"
+fi
+passed=$(grep -c '^ok ' "$ledger" || true)
+failed=$(grep -c '^FAIL \|^SKIP ' "$ledger" || true)
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

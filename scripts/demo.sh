@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make demo`: build the modules against Debian's stock 6.1 headers, boot
+# that stock kernel in QEMU, load the pool with its default parameters and
+# the sample consumer, and show the debugfs stats before, during and after.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=$MPOOL_ROOT/out/demo
+rm -rf "$out"
+mkdir -p "$out"
+
+need_packages $BASE_PACKAGES
+# The current stock 6.1 ABI, as the linux-image-amd64 metapackage names it.
+stock_abi() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/.*Depends: linux-image-\(6\.1\.[^ ]*-amd64\)$/\1/p' | head -n 1
+}
+abi=$(stock_abi)
+if [ -z "$abi" ]; then
+	run_logged "apt-get update" "$out/apt.log" apt-get update
+	abi=$(stock_abi)
+fi
+[ -n "$abi" ] || { echo "cannot find Debian's stock 6.1 kernel in apt" >&2; exit 1; }
+need_packages "linux-headers-$abi"
+kdir=/usr/src/linux-headers-$abi
+
+# The image is only booted, never installed: unpack it into the cache.
+image=$MPOOL_CACHE/stock/$abi/boot/vmlinuz-$abi
+if [ ! -f "$image" ]; then
+	mkdir -p "$MPOOL_CACHE/stock/$abi"
+	run_logged "download linux-image-$abi" "$out/download.log" bash -c \
+		"cd '$MPOOL_CACHE/stock' && rm -f linux-image-${abi}_*.deb &&
+		 apt-get download linux-image-$abi &&
+		 dpkg -x linux-image-${abi}_*.deb '$MPOOL_CACHE/stock/$abi'"
+fi
+
+src=$out/src
+mkdir -p "$src"
+tar -C "$MPOOL_ROOT" --exclude=./.git --exclude=./out -cf - . | tar -C "$src" -xf -
+run_logged "build modules against $kdir" "$out/build.log" \
+	make -C "$kdir" M="$src" modules
+run_logged "pack initramfs" "$out/initramfs.log" \
+	"$MPOOL_ROOT/scripts/make-initramfs.sh" "$out/initramfs.cpio.gz" \
+	"$MPOOL_ROOT/scripts/guest/demo-job.sh" \
+	"$src/mempool_mod.ko" "$src/samples/mpool_sample.ko"
+echo "==> boot Debian's $abi in QEMU" >&2
+rc=0
+"$MPOOL_ROOT/scripts/run-guest.sh" "$image" "$out/initramfs.cpio.gz" "$out" 300 || rc=$?
+grep -v "^### DONE" "$out/results.txt"
+if [ "$rc" -ne 0 ] || ! grep -q '^### DONE' "$out/results.txt"; then
+	echo "demo did not finish; kernel console: $out/console.log" >&2
+	exit 1
+fi

@@ -1,0 +1,36 @@
+#!/bin/sh
+# The `make check` job, run in the guest: the KUnit suites, the kselftests
+# and the sample's test, then a kmemleak scan.  Each part is framed by
+# "### BEGIN/END" lines for scripts/parse-results.sh.
+K=$MPOOL_KO_DIR
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+# Forget what boot allocated: only what the tests leak is of interest.
+echo clear >$KMEMLEAK
+
+echo "### BEGIN ktap kunit"
+if insmod $K/mempool_mod.ko && insmod $K/mempool_mod_kunit.ko; then
+	for suite in /sys/kernel/debug/kunit/*/; do
+		cat "$suite/results"
+	done
+	rmmod mempool_mod_kunit
+	rmmod mempool_mod
+	echo "### END rc=0"
+else
+	echo "### END rc=1"
+fi
+
+echo "### BEGIN tap selftests"
+$K/mempool_mod_test
+echo "### END rc=$?"
+
+echo "### BEGIN tap sample"
+sh $K/sample_test.sh
+echo "### END rc=$?"
+
+# kmemleak reports only objects older than 5 s.
+sleep 6
+echo "### BEGIN kmemleak"
+echo scan >$KMEMLEAK
+cat $KMEMLEAK
+echo "### END rc=0"

@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the scripts: sourced, not run.
+
+MPOOL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MPOOL_CACHE=${MPOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mempool_mod}
+
+# Print a short line; keep the long output of "$@" in $log, shown on failure.
+run_logged() {
+	local what=$1 log=$2
+	shift 2
+	echo "==> $what (log: $log)" >&2
+	if ! "$@" >"$log" 2>&1; then
+		echo "FAILED: $what; last lines of $log:" >&2
+		tail -n 40 "$log" >&2
+		return 1
+	fi
+}
+
+# Install the Debian packages in "$@" that are missing; as non-root, say how.
+need_packages() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "missing packages; run as root:" >&2
+		echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+		exit 1
+	fi
+	mkdir -p "$MPOOL_CACHE"
+	run_logged "apt-get install ${missing[*]}" "$MPOOL_CACHE/apt.log" \
+		sh -c "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing[*]}"
+}
+
+# The packages every build-and-boot script needs.
+BASE_PACKAGES="build-essential bc flex bison libelf-dev libssl-dev cpio dwarves
+	kmod xz-utils qemu-system-x86 busybox-static libc6-dev"

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Turn the guest's results file into one line per test: "ok NAME",
+# "FAIL NAME" or "SKIP NAME".  Sections are framed by the guest job:
+#   ### BEGIN ktap|tap|kmemleak NAME ... ### END rc=N ... ### DONE
+# In KTAP (KUnit) the counted results are the cases, indented one level
+# under their suite; parameterised runs (two levels) roll up into them.
+
+function result(status, name) { printf "%s %s\n", status, name }
+
+function tap_line(line, prefix,    status, name) {
+	status = (line ~ /^ *not ok/) ? "FAIL" : "ok"
+	name = line
+	sub(/^ *(not )?ok [0-9]+ (- )?/, "", name)
+	if (name ~ /# SKIP/) {
+		status = "SKIP"
+		sub(/ *# SKIP.*/, "", name)
+	}
+	result(status, prefix name)
+}
+
+/^### BEGIN / {
+	kind = $3; section = $4; suite = ""; nr = 0; plan = -1; leaks = 0
+	next
+}
+/^### END / {
+	rc = $3; sub(/rc=/, "", rc)
+	if (kind == "kmemleak")
+		result(leaks ? "FAIL" : "ok", "kmemleak: no leak after the tests")
+	else if (rc != 0)
+		result("FAIL", section ": exited with status " rc)
+	else if (nr == 0)
+		result("FAIL", section ": ran no test")
+	else if (kind == "tap" && plan >= 0 && nr != plan)
+		result("FAIL", section ": planned " plan " tests, ran " nr)
+	kind = ""
+	next
+}
+/^### DONE/ { done = 1; next }
+
+kind == "ktap" && /^# Subtest: / { suite = $3; next }
+kind == "ktap" && /^    (not )?ok [0-9]+ / { nr++; tap_line($0, section "." suite "."); next }
+
+kind == "tap" && /^1\.\.[0-9]+/ { plan = substr($1, 4) + 0; next }
+kind == "tap" && /^(not )?ok [0-9]+ / { nr++; tap_line($0, section ": "); next }
+
+kind == "kmemleak" && /unreferenced object/ { leaks++; print "    " $0 }
+
+END { if (!done) result("FAIL", "guest: ran to the end before the timeout") }
