@@ -95,16 +95,17 @@ static DEFINE_MUTEX(mpool_list_lock);	/* protects mpool_list and names */
 static struct dentry *mpool_debugfs_root;
 static struct mpool *mpool_default_pool;
 
-static unsigned long pool_size = SZ_1M;
-module_param(pool_size, ulong, 0444);
+/* The default pool's geometry, set at insmod. */
+static unsigned long param_pool_size = SZ_1M;
+module_param_named(pool_size, param_pool_size, ulong, 0444);
 MODULE_PARM_DESC(pool_size, "Bytes of the default pool's region (default 1 MiB)");
 
-static unsigned long block_size = 64;
-module_param(block_size, ulong, 0444);
+static unsigned long param_block_size = 64;
+module_param_named(block_size, param_block_size, ulong, 0444);
 MODULE_PARM_DESC(block_size, "Usable bytes per block of the default pool (default 64)");
 
-static unsigned long align;
-module_param(align, ulong, 0444);
+static unsigned long param_align;
+module_param_named(align, param_align, ulong, 0444);
 MODULE_PARM_DESC(align, "Block alignment of the default pool, a power of two (default 0: pointer size)");
 
 /* ---- geometry ---------------------------------------------------------- */
@@ -268,6 +269,24 @@ static enum mpool_bad_free mpool_put_block(struct mpool *pool, void *block)
 	pool->in_use--;
 	pool->frees++;
 	return MPOOL_FREE_OK;
+}
+
+/*
+ * Say what was wrong with a refused free, precisely enough to find the bug:
+ * the caller, and where in the region the pointer fell.
+ */
+static void mpool_report_bad_free(struct mpool *pool, const void *block,
+				  enum mpool_bad_free bad, unsigned long caller)
+{
+	size_t offset = block - pool->base;
+	char where[48] = "";
+
+	if (bad != MPOOL_FREE_OUTSIDE)
+		snprintf(where, sizeof(where), " (block %zu + %zu)",
+			 offset / pool->stride, offset % pool->stride);
+	pr_warn_ratelimited("pool %s: refused free of %p%s from %pS: %s\n",
+			    pool->name, block, where, (void *)caller,
+			    mpool_bad_free_reason[bad]);
 }
 
 /* A blocking allocator's wake-up condition; the lock is retaken after. */
@@ -476,9 +495,7 @@ void mpool_free(struct mpool *pool, void *block)
 	spin_unlock_irqrestore(&pool->lock, flags);
 
 	if (bad) {
-		pr_warn_ratelimited("pool %s: refused free of %p: %s\n",
-				    pool->name, block,
-				    mpool_bad_free_reason[bad]);
+		mpool_report_bad_free(pool, block, bad, _RET_IP_);
 		return;
 	}
 	/* Pairs with the barrier in wait_event()'s prepare_to_wait(). */
@@ -551,28 +568,24 @@ EXPORT_SYMBOL_NS_GPL(mpool_default, MEMPOOL_MOD);
 /* ---- module load and unload -------------------------------------------- */
 
 /* Refuse bad parameters with one line that names the parameter. */
-static int __init mpool_check_params(void)
+static int __init mpool_check_params(size_t *stride)
 {
-	size_t stride;
-	int err;
-
-	if (!block_size) {
+	if (!param_block_size) {
 		pr_err("block_size=0: must be at least 1\n");
 		return -EINVAL;
 	}
-	if (align && !is_power_of_2(align)) {
-		pr_err("align=%lu: must be 0 or a power of two\n", align);
+	if (param_align && !is_power_of_2(param_align)) {
+		pr_err("align=%lu: must be 0 or a power of two\n", param_align);
 		return -EINVAL;
 	}
-	err = mpool_stride(block_size, align, &stride);
-	if (err) {
+	if (mpool_stride(param_block_size, param_align, stride)) {
 		pr_err("block_size=%lu: too large for align=%lu\n",
-		       block_size, align);
+		       param_block_size, param_align);
 		return -EINVAL;
 	}
-	if (pool_size < stride) {
+	if (param_pool_size < *stride) {
 		pr_err("pool_size=%lu: smaller than one block (stride %zu)\n",
-		       pool_size, stride);
+		       param_pool_size, *stride);
 		return -EINVAL;
 	}
 	return 0;
@@ -584,19 +597,19 @@ static int __init mpool_init(void)
 	size_t stride;
 	int err;
 
-	err = mpool_check_params();
+	err = mpool_check_params(&stride);
 	if (err)
 		return err;
-	mpool_stride(block_size, align, &stride);
 
 	mpool_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("pools", 0444, mpool_debugfs_root, NULL,
 			    &mpool_pools_fops);
 
-	pool = mpool_create("default", block_size, align, pool_size / stride, 0);
+	pool = mpool_create("default", param_block_size, param_align,
+			    param_pool_size / stride, 0);
 	if (IS_ERR(pool)) {
 		pr_err("pool_size=%lu: cannot create the default pool: %pe\n",
-		       pool_size, pool);
+		       param_pool_size, pool);
 		debugfs_remove_recursive(mpool_debugfs_root);
 		return PTR_ERR(pool);
 	}
