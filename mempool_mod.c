@@ -147,7 +147,10 @@ static bool mpool_name_valid(const char *name)
 	if (!strcmp(name, "pools"))
 		return false;
 	for (i = 0; i < len; i++) {
-		if (!isalnum(name[i]) && !strchr("_-.", name[i]))
+		unsigned char c = name[i];
+
+		/* The kernel's isalnum() also takes Latin-1 letters. */
+		if (!(isascii(c) && isalnum(c)) && !strchr("_-.", c))
 			return false;
 	}
 	return true;

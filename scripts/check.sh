@@ -67,7 +67,7 @@ host_check "build: selftest program" "$out/selftest-build.log" \
 	KSELFTEST_DIR="$ksrc/tools/testing/selftests" OUTPUT="$out"
 
 checkpatch() (
-	cd "$src" && find . -name '*.[ch]' -not -path './out/*' | sort |
+	cd "$src" && find . -name '*.[ch]' -not -name '*.mod.c' | sort |
 		xargs "$ksrc/scripts/checkpatch.pl" --no-tree --strict --quiet \
 		--show-types -f
 )

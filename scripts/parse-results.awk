@@ -6,6 +6,9 @@
 # In KTAP (KUnit) the counted results are the cases, indented one level
 # under their suite; parameterised runs (two levels) roll up into them.
 
+# The guest's serial port ends lines with CR LF.
+{ sub(/\r$/, "") }
+
 function result(status, name) { printf "%s %s\n", status, name }
 
 function tap_line(line, prefix,    status, name) {
@@ -20,7 +23,8 @@ function tap_line(line, prefix,    status, name) {
 }
 
 /^### BEGIN / {
-	kind = $3; section = $4; suite = ""; nr = 0; plan = -1; leaks = 0
+	kind = $3; section = $4; suite = ""; suite_indent = 0
+	nr = 0; plan = -1; leaks = 0
 	next
 }
 /^### END / {
@@ -38,7 +42,12 @@ function tap_line(line, prefix,    status, name) {
 }
 /^### DONE/ { done = 1; next }
 
-kind == "ktap" && /^# Subtest: / { suite = $3; next }
+kind == "ktap" && /^ *# Subtest: / && !suite_indent {
+	suite = $3; suite_indent = index($0, "#"); next
+}
+kind == "ktap" && /^ *# Subtest: / && index($0, "#") == suite_indent {
+	suite = $3; next
+}
 kind == "ktap" && /^    (not )?ok [0-9]+ / { nr++; tap_line($0, section "." suite "."); next }
 
 kind == "tap" && /^1\.\.[0-9]+/ { plan = substr($1, 4) + 0; next }

@@ -30,7 +30,7 @@ echo "### END rc=$?"
 
 # kmemleak reports only objects older than 5 s.
 sleep 6
-echo "### BEGIN kmemleak"
+echo "### BEGIN kmemleak scan"
 echo scan >$KMEMLEAK
 cat $KMEMLEAK
 echo "### END rc=0"
