@@ -13,7 +13,7 @@ mkdir -p "$outdir"
 rm -f "$outdir/console.log" "$outdir/results.txt"
 
 timeout --foreground -k 10 "$limit" \
-	qemu-system-x86_64 -smp 4 -m 2G \
+	qemu-system-x86_64 -smp 4,sockets=4 -m 2G \
 	-display none -monitor none -no-reboot \
 	-serial "file:$outdir/console.log" \
 	-serial "file:$outdir/results.txt" \
