@@ -39,10 +39,8 @@ log_clean() {
 	fi
 }
 
-# Build from a copy so the clone stays clean and parallel runs don't mix.
 src=$out/src
-mkdir -p "$src"
-tar -C "$MPOOL_ROOT" --exclude=./.git --exclude=./out -cf - . | tar -C "$src" -xf -
+copy_tree "$src"
 
 if run_logged "build modules (W=1, sparse)" "$out/build.log" \
 	make -C "$kdir" M="$src" W=1 C=2 modules; then
@@ -52,6 +50,20 @@ if run_logged "build modules (W=1, sparse)" "$out/build.log" \
 else
 	fail "build: modules built"
 fi
+# What users build against: Debian's stock headers, no KUnit there.
+abi=$(stock_abi 6.1)
+need_packages "linux-headers-$abi"
+stock=$out/stock
+copy_tree "$stock"
+if run_logged "build modules against Debian's $abi headers" \
+	"$out/stock-build.log" make -C "/usr/src/linux-headers-$abi" \
+	M="$stock" W=1 modules; then
+	log_clean "build: no warning against Debian's stock $abi headers" \
+		"$out/stock-build.log" 'warning:|WARNING:|error:'
+else
+	fail "build: no warning against Debian's stock $abi headers"
+fi
+
 # A consumer written elsewhere needs only the header and Module.symvers.
 consumer=$out/consumer
 mkdir -p "$consumer"

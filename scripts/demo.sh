@@ -12,17 +12,7 @@ rm -rf "$out"
 mkdir -p "$out"
 
 need_packages $BASE_PACKAGES
-# The current stock 6.1 ABI, as the linux-image-amd64 metapackage names it.
-stock_abi() {
-	apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/.*Depends: linux-image-\(6\.1\.[^ ]*-amd64\)$/\1/p' | head -n 1
-}
-abi=$(stock_abi)
-if [ -z "$abi" ]; then
-	run_logged "apt-get update" "$out/apt.log" apt-get update
-	abi=$(stock_abi)
-fi
-[ -n "$abi" ] || { echo "cannot find Debian's stock 6.1 kernel in apt" >&2; exit 1; }
+abi=$(stock_abi 6.1)
 need_packages "linux-headers-$abi"
 kdir=/usr/src/linux-headers-$abi
 
@@ -37,8 +27,7 @@ if [ ! -f "$image" ]; then
 fi
 
 src=$out/src
-mkdir -p "$src"
-tar -C "$MPOOL_ROOT" --exclude=./.git --exclude=./out -cf - . | tar -C "$src" -xf -
+copy_tree "$src"
 run_logged "build modules against $kdir" "$out/build.log" \
 	make -C "$kdir" M="$src" modules
 run_logged "pack initramfs" "$out/initramfs.log" \

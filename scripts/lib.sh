@@ -2,7 +2,7 @@
 # Shared helpers for the scripts: sourced, not run.
 
 MPOOL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-MPOOL_CACHE=${MPOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mempool_mod}
+MPOOL_CACHE=${MPOOL_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/mempool_mod}
 
 # Print a short line; keep the long output of "$@" in $log, shown on failure.
 run_logged() {
@@ -37,3 +37,30 @@ need_packages() {
 # The packages every build-and-boot script needs.
 BASE_PACKAGES="build-essential bc flex bison libelf-dev libssl-dev cpio dwarves
 	kmod xz-utils qemu-system-x86 busybox-static libc6-dev"
+
+# Print the ABI of Debian's current stock kernel of SERIES (6.1.0-NN-amd64),
+# as the linux-image-amd64 metapackage names it; refresh apt if needed.
+stock_abi() {
+	local series=${1:-6.1} abi
+
+	lookup() {
+		apt-cache depends linux-image-amd64 2>/dev/null |
+			sed -n "s/.*Depends: linux-image-\(${series//./\\.}\.[^ ]*-amd64\)\$/\1/p" |
+			head -n 1
+	}
+	abi=$(lookup)
+	if [ -z "$abi" ]; then
+		apt-get update >/dev/null 2>&1 || true
+		abi=$(lookup)
+	fi
+	[ -n "$abi" ] || { echo "no stock $series kernel in apt" >&2; return 1; }
+	echo "$abi"
+}
+
+# Copy the project's files (not .git, not out/) to DEST, to build there:
+# the clone stays clean and builds for different kernels don't mix.
+copy_tree() {
+	mkdir -p "$1"
+	tar -C "$MPOOL_ROOT" --exclude=./.git --exclude=./out -cf - . |
+		tar -C "$1" -xf -
+}

@@ -1357,4 +1357,41 @@ TEST_F_TIMEOUT(mpool, driver_exit_releases, TEST_TIMEOUT)
 	check_pools_row(_metadata, "default", "own pool gone");
 }
 
+/* A pool its creator never destroyed is named and freed at unload. */
+TEST_F_TIMEOUT(mpool, forgotten_pool_reported_at_unload, TEST_TIMEOUT)
+{
+	const char *own = "selftest_forgotten";
+	char *before, *after, last[512], dir[256];
+	int nr, nr_named;
+
+	snprintf(dir, sizeof(dir), "%s/%s", MPOOL_DEBUGFS, own);
+	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("create %s 32 16 100", own)) TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("forget")) TH_LOG("%s", why);
+	ASSERT_EQ(0, unload_module(TMM_MOD));
+	EXPECT_TRUE(path_exists(dir))
+		TH_LOG("%s went away, but nobody destroyed the pool", dir);
+
+	before = klog_read();
+	ASSERT_NE(NULL, before) TH_LOG("%s", why);
+	ASSERT_EQ(0, unload_module(MPOOL_MOD));
+	after = klog_read();
+	ASSERT_NE(NULL, after) TH_LOG("%s", why);
+	EXPECT_FALSE(path_exists(MPOOL_DEBUGFS))
+		TH_LOG("%s left behind", MPOOL_DEBUGFS);
+
+	nr = klog_find(klog_since(before, after), own, last, sizeof(last),
+		       &nr_named);
+	EXPECT_EQ(1, nr_named)
+		TH_LOG("%d of %d new \"%s: \" lines name %s, want one",
+		       nr_named, nr, MPOOL_MOD, own);
+	EXPECT_NE(NULL, strstr(last, "never destroyed"))
+		TH_LOG("last log line \"%s\" does not say the pool was never destroyed",
+		       last);
+	free(before);
+	free(after);
+}
+
 TEST_HARNESS_MAIN

@@ -20,6 +20,8 @@
  *				we have one, mpool_create()'s error otherwise
  *	destroy			free what we hold of our pool, destroy it and
  *				target the default pool (-EINVAL if none)
+ *	forget			like destroy, but leave the pool alive and
+ *				forget it, as a buggy consumer would
  *
  * A write returns its byte count on success and a negative errno on error.
  * Reading the file gives one line: "target=<pool name> held=<n>".
@@ -278,6 +280,20 @@ static int tmm_cmd_destroy(char **argv)
 	return 0;
 }
 
+/* "forget": mempool_mod must report the pool when it is unloaded. */
+static int tmm_cmd_forget(char **argv)
+{
+	if (!tmm.own)
+		return -EINVAL;
+
+	tmm_release_all();
+	kfree(tmm.target_name);
+	tmm.own = NULL;
+	tmm.target = mpool_default();
+	tmm.target_name = "default";
+	return 0;
+}
+
 /**
  * struct tmm_cmd - one command of the control file
  * @name:	first word of the command
@@ -300,6 +316,7 @@ static const struct tmm_cmd tmm_cmds[] = {
 	{ "free_outside",	0, tmm_cmd_free_outside },
 	{ "create",		4, tmm_cmd_create },
 	{ "destroy",		0, tmm_cmd_destroy },
+	{ "forget",		0, tmm_cmd_forget },
 };
 
 /**
