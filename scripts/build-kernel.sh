@@ -57,5 +57,9 @@ if [ ! -f "$builddir/.built" ]; then
 	run_logged "make bzImage modules" "$log" \
 		kmake -j"$(($(nproc) + 1))" bzImage modules
 	touch "$builddir/.built"
+	# Builds under an older key will not be used again.
+	for old in "$MPOOL_CACHE/kernel/$series"-*; do
+		[ "$old" = "$builddir" ] || rm -rf "$old"
+	done
 fi
 echo "$builddir"

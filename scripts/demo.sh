@@ -21,9 +21,10 @@ image=$MPOOL_CACHE/stock/$abi/boot/vmlinuz-$abi
 if [ ! -f "$image" ]; then
 	mkdir -p "$MPOOL_CACHE/stock/$abi"
 	run_logged "download linux-image-$abi" "$out/download.log" bash -c \
-		"cd '$MPOOL_CACHE/stock' && rm -f linux-image-${abi}_*.deb &&
-		 apt-get download linux-image-$abi &&
-		 dpkg -x linux-image-${abi}_*.deb '$MPOOL_CACHE/stock/$abi'"
+		"cd '$MPOOL_CACHE/stock' && apt-get download linux-image-$abi &&
+		 dpkg-deb --fsys-tarfile linux-image-${abi}_*.deb |
+			tar -C '$MPOOL_CACHE/stock/$abi' -x ./boot &&
+		 rm -f linux-image-${abi}_*.deb"
 fi
 
 src=$out/src
