@@ -14,10 +14,11 @@
  * counted and reported, and never corrupts the free list.
  *
  * Concurrency: mpool_alloc() and mpool_free() may be called from any
- * context, on the same pool, concurrently; each pool has one IRQ-safe
- * spinlock.  mpool_create() and mpool_destroy() may sleep.  The caller
- * guarantees that no alloc or free on a pool runs during or after its
- * mpool_destroy().
+ * context but NMI, on the same pool, concurrently.  Each pool has one
+ * IRQ-safe raw spinlock, held for O(1) work only, so this holds on
+ * PREEMPT_RT too.  mpool_create() and mpool_destroy() may sleep.  The
+ * caller guarantees that no alloc or free on a pool runs during or after
+ * its mpool_destroy().
  *
  * Each pool publishes its statistics in debugfs, under
  * /sys/kernel/debug/mempool_mod/<name>/stats, and one line in .../pools.
@@ -36,12 +37,13 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/ratelimit.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/swait.h>
 #include <linux/vmalloc.h>
-#include <linux/wait.h>
 
 #include "mempool_mod.h"
 
@@ -51,47 +53,58 @@ struct mpool_free_block {
 };
 
 struct mpool {
-	spinlock_t lock;	/* protects the members up to @wait */
+	/* Fixed at create, read without the lock. */
+	void *base;		/* first block, @align-aligned */
+	size_t stride;		/* distance between blocks */
+	size_t region_bytes;	/* @nr_blocks * @stride, from @base */
+	size_t nr_blocks;
+	size_t block_size;	/* usable bytes, as asked */
+	unsigned long *in_use_map; /* bit set: handed out; bits under @lock */
+
+	/* What an alloc+free pair touches: one cache line past the lock. */
+	raw_spinlock_t lock ____cacheline_aligned_in_smp; /* the members below */
 	struct mpool_free_block *free_list; /* freed blocks, in any order */
-	size_t nr_carved;	/* blocks below this index were handed out once */
-	unsigned long *in_use_map; /* bit set: block is handed out */
-	size_t in_use;
-	size_t peak_in_use;
+	size_t nr_carved;	/* blocks at and above it never handed out */
+	size_t in_use;		/* also read locklessly by waiters */
+	unsigned int nr_waiters; /* tasks sleeping in mpool_alloc() */
 	u64 allocs;
 	u64 frees;
+	size_t peak_in_use;
 	u64 alloc_failures;
 	u64 invalid_frees;
 	u64 double_frees;
 
-	wait_queue_head_t wait;	/* blocking allocators wait for a free */
-	void *base;		/* first block, @align-aligned */
+	/* Rarely used. */
+	struct swait_queue_head wait; /* blocking allocators sleep here */
+	/* Per pool, so that one noisy consumer hides no other's misuse. */
+	struct ratelimit_state misuse_ratelimit;
 	void *vmem;		/* what vmalloc returned, for vfree */
-	size_t block_size;
 	size_t align;
-	size_t stride;
-	size_t nr_blocks;
-	size_t region_bytes;	/* @nr_blocks * @stride, from @base */
 	struct list_head node;	/* on mpool_list */
 	struct dentry *debugfs_dir;
 	char name[MPOOL_NAME_MAX + 1];
 };
 
-/* Why mpool_free() refused a pointer. */
-enum mpool_bad_free {
+/* What mpool_free() made of a pointer. */
+enum mpool_free_verdict {
 	MPOOL_FREE_OK,
 	MPOOL_FREE_OUTSIDE,
 	MPOOL_FREE_INTERIOR,
 	MPOOL_FREE_DOUBLE,
 };
 
-static const char * const mpool_bad_free_reason[] = {
+static const char * const mpool_free_refusal[] = {
 	[MPOOL_FREE_OUTSIDE]	= "outside the pool",
 	[MPOOL_FREE_INTERIOR]	= "not the start of a block",
 	[MPOOL_FREE_DOUBLE]	= "block is already free (double free?)",
 };
 
 static LIST_HEAD(mpool_list);
-static DEFINE_MUTEX(mpool_list_lock);	/* protects mpool_list and names */
+/*
+ * Protects mpool_list, and so the uniqueness of names, and keeps the
+ * debugfs directories in step with the list.
+ */
+static DEFINE_MUTEX(mpool_list_lock);
 static struct dentry *mpool_debugfs_root;
 static struct mpool *mpool_default_pool;
 
@@ -166,6 +179,25 @@ static size_t mpool_block_index(const struct mpool *pool, const void *block)
 	return (block - pool->base) / pool->stride;
 }
 
+/* Where @ptr falls in the region; beyond @region_bytes when outside it. */
+static unsigned long mpool_offset(const struct mpool *pool, const void *ptr)
+{
+	return (unsigned long)ptr - (unsigned long)pool->base;
+}
+
+static struct mpool *mpool_find(const char *name)
+{
+	struct mpool *pool;
+
+	lockdep_assert_held(&mpool_list_lock);
+
+	list_for_each_entry(pool, &mpool_list, node) {
+		if (!strcmp(pool->name, name))
+			return pool;
+	}
+	return NULL;
+}
+
 /* ---- debugfs ----------------------------------------------------------- */
 
 static int mpool_stats_show(struct seq_file *m, void *unused)
@@ -215,6 +247,8 @@ DEFINE_SHOW_ATTRIBUTE(mpool_pools);
 
 static void mpool_debugfs_add(struct mpool *pool)
 {
+	lockdep_assert_held(&mpool_list_lock);
+
 	pool->debugfs_dir = debugfs_create_dir(pool->name, mpool_debugfs_root);
 	debugfs_create_file("stats", 0444, pool->debugfs_dir, pool,
 			    &mpool_stats_fops);
@@ -241,35 +275,38 @@ static void *mpool_take_block(struct mpool *pool)
 	}
 	__set_bit(index, pool->in_use_map);
 	pool->allocs++;
-	if (++pool->in_use > pool->peak_in_use)
+	WRITE_ONCE(pool->in_use, pool->in_use + 1);
+	if (pool->in_use > pool->peak_in_use)
 		pool->peak_in_use = pool->in_use;
 	return block;
 }
 
 /* Take @block back, or say why it is not a block this pool handed out. */
-static enum mpool_bad_free mpool_put_block(struct mpool *pool, void *block)
+static enum mpool_free_verdict mpool_put_block(struct mpool *pool,
+					       void *block)
 {
+	unsigned long offset = mpool_offset(pool, block);
 	struct mpool_free_block *free_block = block;
 	size_t index;
 
 	lockdep_assert_held(&pool->lock);
 
-	if (!mpool_owns(pool, block)) {
+	if (offset >= pool->region_bytes) {
 		pool->invalid_frees++;
 		return MPOOL_FREE_OUTSIDE;
 	}
-	if ((block - pool->base) % pool->stride) {
+	index = offset / pool->stride;
+	if (offset != index * pool->stride) {
 		pool->invalid_frees++;
 		return MPOOL_FREE_INTERIOR;
 	}
-	index = mpool_block_index(pool, block);
 	if (!__test_and_clear_bit(index, pool->in_use_map)) {
 		pool->double_frees++;
 		return MPOOL_FREE_DOUBLE;
 	}
 	free_block->next = pool->free_list;
 	pool->free_list = free_block;
-	pool->in_use--;
+	WRITE_ONCE(pool->in_use, pool->in_use - 1);
 	pool->frees++;
 	return MPOOL_FREE_OK;
 }
@@ -278,24 +315,42 @@ static enum mpool_bad_free mpool_put_block(struct mpool *pool, void *block)
  * Say what was wrong with a refused free, precisely enough to find the bug:
  * the caller, and where in the region the pointer fell.
  */
-static void mpool_report_bad_free(struct mpool *pool, const void *block,
-				  enum mpool_bad_free bad, unsigned long caller)
+static void mpool_report_refused_free(struct mpool *pool, const void *block,
+				      enum mpool_free_verdict verdict,
+				      unsigned long caller)
 {
-	size_t offset = block - pool->base;
+	unsigned long offset;
 	char where[48] = "";
 
-	if (bad != MPOOL_FREE_OUTSIDE)
-		snprintf(where, sizeof(where), " (block %zu + %zu)",
+	if (!__ratelimit(&pool->misuse_ratelimit))
+		return;
+	if (verdict != MPOOL_FREE_OUTSIDE) {
+		offset = mpool_offset(pool, block);
+		snprintf(where, sizeof(where), " (block %lu + %lu)",
 			 offset / pool->stride, offset % pool->stride);
-	pr_warn_ratelimited("pool %s: refused free of %p%s from %pS: %s\n",
-			    pool->name, block, where, (void *)caller,
-			    mpool_bad_free_reason[bad]);
+	}
+	pr_warn("pool %s: refused free of %p%s from %pS: %s\n", pool->name,
+		block, where, (void *)caller, mpool_free_refusal[verdict]);
 }
 
 /* A blocking allocator's wake-up condition; the lock is retaken after. */
 static bool mpool_may_have_free(struct mpool *pool)
 {
 	return READ_ONCE(pool->in_use) < pool->nr_blocks;
+}
+
+/* Sleep until a block may be free. */
+static void mpool_wait_for_free(struct mpool *pool, unsigned long *flags)
+	__releases(&pool->lock) __acquires(&pool->lock)
+{
+	lockdep_assert_held(&pool->lock);
+
+	pool->nr_waiters++;
+	raw_spin_unlock_irqrestore(&pool->lock, *flags);
+	/* Not a hung task: the pool is bounded by design, as mempool_t is. */
+	swait_event_idle_exclusive(pool->wait, mpool_may_have_free(pool));
+	raw_spin_lock_irqsave(&pool->lock, *flags);
+	pool->nr_waiters--;
 }
 
 /* ---- create and destroy ------------------------------------------------ */
@@ -325,7 +380,7 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 			   size_t nr_blocks, unsigned int flags)
 {
 	size_t stride, region_bytes, vmem_bytes, pad;
-	struct mpool *pool, *other;
+	struct mpool *pool;
 	int err;
 
 	might_sleep();
@@ -338,7 +393,10 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 		return ERR_PTR(err);
 	align = mpool_effective_align(align);
 
-	/* vmalloc gives page alignment; larger alignments need slack. */
+	/*
+	 * vmalloc gives page alignment; larger alignments need slack.  And
+	 * vmalloc rounds up to a page: that must not wrap either.
+	 */
 	pad = align > PAGE_SIZE ? align - PAGE_SIZE : 0;
 	if (check_mul_overflow(stride, nr_blocks, &region_bytes) ||
 	    check_add_overflow(region_bytes, pad, &vmem_bytes) ||
@@ -348,20 +406,9 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
 	if (!pool)
 		return ERR_PTR(-ENOMEM);
-	/* Never wake the OOM killer for a pool: fail and let the caller decide. */
-	pool->vmem = __vmalloc(vmem_bytes,
-			       GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
-	pool->in_use_map = kvcalloc(BITS_TO_LONGS(nr_blocks),
-				    sizeof(unsigned long),
-				    GFP_KERNEL | __GFP_NOWARN);
-	if (!pool->vmem || !pool->in_use_map) {
-		err = -ENOMEM;
-		goto err_free;
-	}
-
-	spin_lock_init(&pool->lock);
-	init_waitqueue_head(&pool->wait);
-	pool->base = PTR_ALIGN(pool->vmem, align);
+	raw_spin_lock_init(&pool->lock);
+	init_swait_queue_head(&pool->wait);
+	ratelimit_default_init(&pool->misuse_ratelimit);
 	pool->block_size = block_size;
 	pool->align = align;
 	pool->stride = stride;
@@ -369,26 +416,58 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 	pool->region_bytes = region_bytes;
 	strscpy(pool->name, name, sizeof(pool->name));
 
+	/* Held across the vmalloc, so a taken name fails before it. */
 	mutex_lock(&mpool_list_lock);
-	list_for_each_entry(other, &mpool_list, node) {
-		if (!strcmp(other->name, name)) {
-			mutex_unlock(&mpool_list_lock);
-			err = -EEXIST;
-			goto err_free;
-		}
+	if (mpool_find(name)) {
+		err = -EEXIST;
+		goto err_unlock;
 	}
+	/* Never wake the OOM killer for a pool: fail and let the caller decide. */
+	pool->vmem = __vmalloc(vmem_bytes,
+			       GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+	if (pool->vmem)
+		pool->in_use_map = kvcalloc(BITS_TO_LONGS(nr_blocks),
+					    sizeof(unsigned long),
+					    GFP_KERNEL | __GFP_NOWARN |
+					    __GFP_RETRY_MAYFAIL);
+	if (!pool->in_use_map) {
+		err = -ENOMEM;
+		goto err_unlock;
+	}
+	pool->base = PTR_ALIGN(pool->vmem, align);
 	list_add_tail(&pool->node, &mpool_list);
 	mpool_debugfs_add(pool);
 	mutex_unlock(&mpool_list_lock);
 	return pool;
 
-err_free:
-	kvfree(pool->in_use_map);
+err_unlock:
+	mutex_unlock(&mpool_list_lock);
 	vfree(pool->vmem);
 	kfree(pool);
 	return ERR_PTR(err);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_create, MEMPOOL_MOD);
+
+/* Destroy @pool, whoever owns it. */
+static void mpool_release(struct mpool *pool)
+{
+	mutex_lock(&mpool_list_lock);
+	list_del(&pool->node);
+	debugfs_remove_recursive(pool->debugfs_dir);
+	mutex_unlock(&mpool_list_lock);
+
+	/* No alloc or free runs now, by contract: no lock needed. */
+	if (pool->in_use) {
+		pr_err("pool %s destroyed with %zu of %zu blocks still in use; leaving its region allocated\n",
+		       pool->name, pool->in_use, pool->nr_blocks);
+		/* Known and reported: not for kmemleak to report again. */
+		kmemleak_not_leak(pool->vmem);
+	} else {
+		vfree(pool->vmem);
+	}
+	kvfree(pool->in_use_map);
+	kfree(pool);
+}
 
 /**
  * mpool_destroy - destroy a pool
@@ -398,34 +477,23 @@ EXPORT_SYMBOL_NS_GPL(mpool_create, MEMPOOL_MOD);
  * pool says how many and leaves the region allocated, as dma_pool_destroy()
  * does, so that the outstanding blocks stay valid memory; only the pool's
  * bookkeeping goes.  No alloc or free on @pool may run concurrently or later.
+ * The default pool belongs to mempool_mod and is refused.
  *
  * Context: Process context. May sleep.
  * Return: nothing.
  */
 void mpool_destroy(struct mpool *pool)
 {
-	size_t in_use;
-
 	if (!pool)
 		return;
 	might_sleep();
 
-	mutex_lock(&mpool_list_lock);
-	list_del(&pool->node);
-	debugfs_remove_recursive(pool->debugfs_dir);
-	mutex_unlock(&mpool_list_lock);
-
-	in_use = READ_ONCE(pool->in_use);
-	if (in_use) {
-		pr_err("pool %s destroyed with %zu of %zu blocks still in use; leaving its region allocated\n",
-		       pool->name, in_use, pool->nr_blocks);
-		/* Known and reported: not for kmemleak to report again. */
-		kmemleak_not_leak(pool->vmem);
-	} else {
-		vfree(pool->vmem);
+	if (pool == mpool_default_pool) {
+		pr_warn_ratelimited("refused to destroy the default pool, from %pS: it lives as long as mempool_mod\n",
+				    (void *)_RET_IP_);
+		return;
 	}
-	kvfree(pool->in_use_map);
-	kfree(pool);
+	mpool_release(pool);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_destroy, MEMPOOL_MOD);
 
@@ -441,8 +509,8 @@ EXPORT_SYMBOL_NS_GPL(mpool_destroy, MEMPOOL_MOD);
  * other @gfp (GFP_ATOMIC, GFP_NOWAIT) fails at once.  The pool never asks
  * the page allocator for memory.
  *
- * Context: Any context if @gfp does not allow blocking; process context
- * otherwise.
+ * Context: Any context but NMI if @gfp does not allow blocking; process
+ * context otherwise.
  * Return: a pointer to a block of at least block_size bytes, aligned as
  * asked at create, or NULL when the pool is empty and @gfp may not block.
  */
@@ -454,17 +522,16 @@ void *mpool_alloc(struct mpool *pool, gfp_t gfp)
 
 	might_sleep_if(can_block);
 
+	raw_spin_lock_irqsave(&pool->lock, flags);
 	for (;;) {
-		spin_lock_irqsave(&pool->lock, flags);
 		block = mpool_take_block(pool);
-		if (!block && !can_block)
-			pool->alloc_failures++;
-		spin_unlock_irqrestore(&pool->lock, flags);
-
 		if (block || !can_block)
 			break;
-		wait_event(pool->wait, mpool_may_have_free(pool));
+		mpool_wait_for_free(pool, &flags);
 	}
+	if (!block)
+		pool->alloc_failures++;
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
 
 	if (block && (gfp & __GFP_ZERO))
 		memset(block, 0, pool->block_size);
@@ -480,30 +547,31 @@ EXPORT_SYMBOL_NS_GPL(mpool_alloc, MEMPOOL_MOD);
  * A pointer that is not a block handed out by @pool (outside the region,
  * inside a block, or a block already free) is refused: the pool is left
  * untouched, the refusal is counted in invalid_frees or double_frees, and a
- * rate-limited warning names the pool, the pointer and the reason.
+ * rate-limited warning names the pool, the pointer, the caller and the
+ * reason.
  *
- * Context: Any context.
+ * Context: Any context but NMI.
  * Return: nothing.
  */
 void mpool_free(struct mpool *pool, void *block)
 {
-	enum mpool_bad_free bad;
+	enum mpool_free_verdict verdict;
 	unsigned long flags;
+	bool wake;
 
 	if (!block)
 		return;
 
-	spin_lock_irqsave(&pool->lock, flags);
-	bad = mpool_put_block(pool, block);
-	spin_unlock_irqrestore(&pool->lock, flags);
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	verdict = mpool_put_block(pool, block);
+	/* Counted under the lock: no barrier on the common, waiterless path. */
+	wake = pool->nr_waiters;
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
 
-	if (bad) {
-		mpool_report_bad_free(pool, block, bad, _RET_IP_);
-		return;
-	}
-	/* Pairs with the barrier in wait_event()'s prepare_to_wait(). */
-	if (wq_has_sleeper(&pool->wait))
-		wake_up(&pool->wait);
+	if (unlikely(verdict != MPOOL_FREE_OK))
+		mpool_report_refused_free(pool, block, verdict, _RET_IP_);
+	else if (unlikely(wake))
+		swake_up_one(&pool->wait);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_free, MEMPOOL_MOD);
 
@@ -522,7 +590,7 @@ EXPORT_SYMBOL_NS_GPL(mpool_free, MEMPOOL_MOD);
  */
 bool mpool_owns(const struct mpool *pool, const void *ptr)
 {
-	return ptr >= pool->base && ptr < pool->base + pool->region_bytes;
+	return mpool_offset(pool, ptr) < pool->region_bytes;
 }
 EXPORT_SYMBOL_NS_GPL(mpool_owns, MEMPOOL_MOD);
 
@@ -531,7 +599,7 @@ EXPORT_SYMBOL_NS_GPL(mpool_owns, MEMPOOL_MOD);
  * @pool: pool to read
  * @stats: where to store the snapshot
  *
- * Context: Any context.
+ * Context: Any context but NMI.
  * Return: nothing; @stats is filled in.
  */
 void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats)
@@ -544,7 +612,7 @@ void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats)
 	stats->nr_blocks = pool->nr_blocks;
 	stats->region_bytes = pool->region_bytes;
 
-	spin_lock_irqsave(&pool->lock, flags);
+	raw_spin_lock_irqsave(&pool->lock, flags);
 	stats->in_use = pool->in_use;
 	stats->peak_in_use = pool->peak_in_use;
 	stats->allocs = pool->allocs;
@@ -552,7 +620,7 @@ void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats)
 	stats->alloc_failures = pool->alloc_failures;
 	stats->invalid_frees = pool->invalid_frees;
 	stats->double_frees = pool->double_frees;
-	spin_unlock_irqrestore(&pool->lock, flags);
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_get_stats, MEMPOOL_MOD);
 
@@ -611,10 +679,12 @@ static int __init mpool_init(void)
 	pool = mpool_create("default", param_block_size, param_align,
 			    param_pool_size / stride, 0);
 	if (IS_ERR(pool)) {
+		err = PTR_ERR(pool);
 		pr_err("pool_size=%lu: cannot create the default pool: %pe\n",
 		       param_pool_size, pool);
 		debugfs_remove_recursive(mpool_debugfs_root);
-		return PTR_ERR(pool);
+		/* A size that overflows is a bad parameter, like the others. */
+		return err == -EOVERFLOW ? -EINVAL : err;
 	}
 	mpool_default_pool = pool;
 	return 0;
@@ -622,15 +692,20 @@ static int __init mpool_init(void)
 
 static void __exit mpool_exit(void)
 {
-	struct mpool *pool, *next;
+	struct mpool *pool;
 
-	mpool_destroy(mpool_default_pool);
+	mpool_release(mpool_default_pool);
 
 	/* Consumers are unloaded by now: what is left was forgotten. */
-	list_for_each_entry_safe(pool, next, &mpool_list, node) {
+	for (;;) {
+		mutex_lock(&mpool_list_lock);
+		pool = list_first_entry_or_null(&mpool_list, struct mpool, node);
+		mutex_unlock(&mpool_list_lock);
+		if (!pool)
+			break;
 		pr_warn("pool %s was never destroyed; destroying it\n",
 			pool->name);
-		mpool_destroy(pool);
+		mpool_release(pool);
 	}
 	debugfs_remove_recursive(mpool_debugfs_root);
 }

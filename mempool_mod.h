@@ -61,9 +61,9 @@ struct mpool_stats {
 };
 
 struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
-			   size_t nr_blocks, unsigned int flags);
+			   size_t nr_blocks, unsigned int flags) __must_check;
 void mpool_destroy(struct mpool *pool);
-void *mpool_alloc(struct mpool *pool, gfp_t gfp) __malloc;
+void *mpool_alloc(struct mpool *pool, gfp_t gfp) __malloc __must_check;
 void mpool_free(struct mpool *pool, void *block);
 bool mpool_owns(const struct mpool *pool, const void *ptr);
 void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats);

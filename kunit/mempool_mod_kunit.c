@@ -742,6 +742,23 @@ static int alloc_waiter_thread(void *data)
 	return 0;
 }
 
+/*
+ * True once @task sleeps (uninterruptibly, as mpool_alloc() does) before
+ * @done: freeing earlier would not prove that a free wakes a sleeper.
+ */
+static bool alloc_waiter_sleeps(struct task_struct *task,
+				struct completion *done)
+{
+	unsigned long deadline = jiffies + 10 * HZ;
+
+	while (!completion_done(done) && time_before(jiffies, deadline)) {
+		if (READ_ONCE(task->__state) & TASK_UNINTERRUPTIBLE)
+			return !completion_done(done);
+		schedule_timeout_uninterruptible(1);
+	}
+	return false;
+}
+
 static void alloc_blocks_until_free(struct kunit *test)
 {
 	struct mpool_kunit_pool *tp;
@@ -771,7 +788,7 @@ static void alloc_blocks_until_free(struct kunit *test)
 
 	/* Until kthread_stop(), nothing may end the case. */
 	wait_for_completion(&w->started);
-	waited = !wait_for_completion_timeout(&w->done, HZ / 5);
+	waited = alloc_waiter_sleeps(task, &w->done);
 	freed = tp->held[1];
 	mpool_kunit_free(test, tp, freed);
 	woken = waited && wait_for_completion_timeout(&w->done, 10 * HZ);
@@ -790,6 +807,28 @@ static void alloc_blocks_until_free(struct kunit *test)
 	KUNIT_ASSERT_PTR_EQ(test, w->block, freed);
 	/* A wait that ended with a block is no failure. */
 	mpool_kunit_assert_stats(test, tp->pool, &exp, "after the wait");
+}
+
+static void destroy_refuses_default_pool(struct kunit *test)
+{
+	struct mpool *pool = mpool_default();
+	struct mpool_stats before, after;
+	void *p;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	mpool_get_stats(pool, &before);
+	mpool_destroy(pool);
+
+	/* Had it been destroyed, KASAN would report what follows. */
+	KUNIT_EXPECT_PTR_EQ(test, mpool_default(), pool);
+	p = mpool_alloc(pool, GFP_NOWAIT);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_TRUE(test, mpool_owns(pool, p));
+	mpool_free(pool, p);
+	mpool_get_stats(pool, &after);
+	KUNIT_EXPECT_EQ(test, after.allocs, before.allocs + 1);
+	KUNIT_EXPECT_EQ(test, after.frees, before.frees + 1);
+	KUNIT_EXPECT_EQ(test, after.in_use, before.in_use);
 }
 
 static void free_and_destroy_accept_null(struct kunit *test)
@@ -881,6 +920,7 @@ static struct kunit_case mpool_alloc_free_cases[] = {
 	KUNIT_CASE_PARAM(alloc_gfp_zero_clears_block, zero_gen_params),
 	KUNIT_CASE(alloc_blocks_until_free),
 	KUNIT_CASE(free_and_destroy_accept_null),
+	KUNIT_CASE(destroy_refuses_default_pool),
 	KUNIT_CASE(destroy_with_blocks_in_use),
 	KUNIT_CASE(owns_only_its_region),
 	{}

@@ -20,7 +20,8 @@ need_packages $BASE_PACKAGES "$pkg"
 
 srcver=$(dpkg-query -W -f='${Version}' "$pkg")
 tarball=$(ls /usr/src/linux-source-"$series".tar.xz)
-key=$(cat "$fragment" "$0" | sha256sum | cut -c1-12)
+# Modules must be built with the kernel's compiler: a new gcc rebuilds.
+key=$( (cat "$fragment" "$0"; gcc --version | head -n 1) | sha256sum | cut -c1-12)
 srcdir=$MPOOL_CACHE/src/$pkg-$srcver
 builddir=$MPOOL_CACHE/kernel/$series-$srcver-$key
 mkdir -p "$MPOOL_CACHE/src" "$MPOOL_CACHE/kernel"

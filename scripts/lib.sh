@@ -57,10 +57,17 @@ stock_abi() {
 	echo "$abi"
 }
 
-# Copy the project's files (not .git, not out/) to DEST, to build there:
-# the clone stays clean and builds for different kernels don't mix.
+# Copy the project's files to DEST, to build there: the clone stays clean
+# and builds for different kernels don't mix.  In a git checkout, only the
+# files git knows or would add: stale build products never stand in for a
+# failed build.
 copy_tree() {
 	mkdir -p "$1"
-	tar -C "$MPOOL_ROOT" --exclude=./.git --exclude=./out -cf - . |
-		tar -C "$1" -xf -
+	if git -C "$MPOOL_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+		git -C "$MPOOL_ROOT" ls-files -z -co --exclude-standard |
+			tar -C "$MPOOL_ROOT" --null --ignore-failed-read -T - -cf -
+	else
+		tar -C "$MPOOL_ROOT" --exclude=./.git --exclude=./out \
+			--exclude='*.o' --exclude='*.ko' -cf - .
+	fi | tar -C "$1" -xf -
 }

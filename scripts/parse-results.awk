@@ -3,6 +3,7 @@
 # Turn the guest's results file into one line per test: "ok NAME",
 # "FAIL NAME" or "SKIP NAME".  Sections are framed by the guest job:
 #   ### BEGIN ktap|tap|kmemleak NAME ... ### END rc=N ... ### DONE
+# Every section named in the variable "required" must be there.
 # In KTAP (KUnit) the counted results are the cases, indented one level
 # under their suite; parameterised runs (two levels) roll up into them.
 
@@ -22,7 +23,12 @@ function tap_line(line, prefix,    status, name) {
 	result(status, prefix name)
 }
 
+/^### (BEGIN|DONE)/ && kind != "" {
+	result("FAIL", section ": ended without a result")
+	kind = ""
+}
 /^### BEGIN / {
+	seen[$4] = 1
 	kind = $3; section = $4; suite = ""; suite_indent = 0
 	nr = 0; plan = -1; leaks = 0
 	next
@@ -73,4 +79,11 @@ kind == "tap" && /^(not )?ok [0-9]+ / { nr++; tap_line($0, section ": "); next }
 
 kind == "kmemleak" && /unreferenced object/ { leaks++; print "    " $0 }
 
-END { if (!done) result("FAIL", "guest: ran to the end before the timeout") }
+END {
+	if (!done)
+		result("FAIL", "guest: ran to the end before the timeout")
+	split(required, names, " ")
+	for (i in names)
+		if (!(names[i] in seen))
+			result("FAIL", names[i] ": never ran")
+}
