@@ -252,9 +252,9 @@ static int tmm_cmd_create(char **argv)
 		return -ENOMEM;
 
 	pool = mpool_create(name, block_size, align, nr_blocks, 0);
-	if (IS_ERR_OR_NULL(pool)) {
+	if (IS_ERR(pool)) {
 		kfree(name);
-		return pool ? PTR_ERR(pool) : -ENOMEM;
+		return PTR_ERR(pool);
 	}
 
 	/* Our blocks come from the old target: give them back first. */
@@ -265,18 +265,30 @@ static int tmm_cmd_create(char **argv)
 	return 0;
 }
 
+/*
+ * Stop using our own pool: give its blocks back and target the default
+ * pool again.  Return the pool, for the caller to destroy or to forget.
+ */
+static struct mpool *tmm_drop_own(void)
+{
+	struct mpool *own = tmm.own;
+
+	lockdep_assert_held(&tmm.lock);
+
+	tmm_release_all();
+	kfree(tmm.target_name);
+	tmm.own = NULL;
+	tmm.target = mpool_default();
+	tmm.target_name = "default";
+	return own;
+}
+
 /* "destroy" */
 static int tmm_cmd_destroy(char **argv)
 {
 	if (!tmm.own)
 		return -EINVAL;
-
-	tmm_release_all();
-	mpool_destroy(tmm.own);
-	kfree(tmm.target_name);
-	tmm.own = NULL;
-	tmm.target = mpool_default();
-	tmm.target_name = "default";
+	mpool_destroy(tmm_drop_own());
 	return 0;
 }
 
@@ -285,12 +297,7 @@ static int tmm_cmd_forget(char **argv)
 {
 	if (!tmm.own)
 		return -EINVAL;
-
-	tmm_release_all();
-	kfree(tmm.target_name);
-	tmm.own = NULL;
-	tmm.target = mpool_default();
-	tmm.target_name = "default";
+	tmm_drop_own();
 	return 0;
 }
 
@@ -395,9 +402,8 @@ static int __init test_mempool_mod_init(void)
 {
 	struct dentry *file;
 
+	/* mempool_mod is loaded before us, with its default pool. */
 	tmm.target = mpool_default();
-	if (IS_ERR_OR_NULL(tmm.target))
-		return -ENODEV;
 	tmm.target_name = "default";
 
 	tmm_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
@@ -417,12 +423,9 @@ static void __exit test_mempool_mod_exit(void)
 	debugfs_remove_recursive(tmm_debugfs_dir);
 
 	mutex_lock(&tmm.lock);
+	if (tmm.own)
+		mpool_destroy(tmm_drop_own());
 	tmm_release_all();
-	if (tmm.own) {
-		mpool_destroy(tmm.own);
-		kfree(tmm.target_name);
-		tmm.own = NULL;
-	}
 	mutex_unlock(&tmm.lock);
 }
 
