@@ -61,8 +61,11 @@ struct mpool {
 	size_t block_size;	/* usable bytes, as asked */
 	unsigned long *in_use_map; /* bit set: handed out; bits under @lock */
 
-	/* What an alloc+free pair touches: one cache line past the lock. */
-	raw_spinlock_t lock ____cacheline_aligned_in_smp; /* the members below */
+	/*
+	 * Under @lock.  Apart from the fields above, an alloc+free pair
+	 * touches only this group, which starts a cache line of its own.
+	 */
+	raw_spinlock_t lock ____cacheline_aligned_in_smp; /* this group */
 	struct mpool_free_block *free_list; /* freed blocks, in any order */
 	size_t nr_carved;	/* blocks at and above it never handed out */
 	size_t in_use;		/* also read locklessly by waiters */
@@ -74,7 +77,7 @@ struct mpool {
 	u64 invalid_frees;
 	u64 double_frees;
 
-	/* Rarely used. */
+	/* Rarely used; not under @lock. */
 	struct swait_queue_head wait; /* blocking allocators sleep here */
 	/* Per pool, so that one noisy consumer hides no other's misuse. */
 	struct ratelimit_state misuse_ratelimit;
