@@ -177,15 +177,15 @@ static void *mpool_block(const struct mpool *pool, size_t index)
 	return pool->base + index * pool->stride;
 }
 
-static size_t mpool_block_index(const struct mpool *pool, const void *block)
-{
-	return (block - pool->base) / pool->stride;
-}
-
 /* Where @ptr falls in the region; beyond @region_bytes when outside it. */
 static unsigned long mpool_offset(const struct mpool *pool, const void *ptr)
 {
 	return (unsigned long)ptr - (unsigned long)pool->base;
+}
+
+static size_t mpool_block_index(const struct mpool *pool, const void *block)
+{
+	return mpool_offset(pool, block) / pool->stride;
 }
 
 static struct mpool *mpool_find(const char *name)
@@ -644,15 +644,19 @@ EXPORT_SYMBOL_NS_GPL(mpool_default, MEMPOOL_MOD);
 /* Refuse bad parameters with one line that names the parameter. */
 static int __init mpool_check_params(size_t *stride)
 {
+	int err;
+
 	if (!param_block_size) {
 		pr_err("block_size=0: must be at least 1\n");
 		return -EINVAL;
 	}
-	if (param_align && !is_power_of_2(param_align)) {
+	/* mpool_stride() knows the rules: turn its verdict into a message. */
+	err = mpool_stride(param_block_size, param_align, stride);
+	if (err == -EINVAL) {
 		pr_err("align=%lu: must be 0 or a power of two\n", param_align);
 		return -EINVAL;
 	}
-	if (mpool_stride(param_block_size, param_align, stride)) {
+	if (err) {
 		pr_err("block_size=%lu: too large for align=%lu\n",
 		       param_block_size, param_align);
 		return -EINVAL;
