@@ -11,10 +11,11 @@ echo clear >$KMEMLEAK
 # The concurrency cases are only as good as the CPUs they run on.
 echo "### BEGIN tap guest"
 echo "1..1"
-if [ "$(grep -c ^processor /proc/cpuinfo)" -eq 4 ]; then
+cpus=$(grep -c ^processor /proc/cpuinfo)
+if [ "$cpus" -eq 4 ]; then
 	echo "ok 1 4 CPUs online"
 else
-	echo "not ok 1 4 CPUs online: $(grep -c ^processor /proc/cpuinfo)"
+	echo "not ok 1 4 CPUs online: $cpus"
 fi
 echo "### END rc=0"
 
