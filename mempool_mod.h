@@ -10,22 +10,51 @@
  *
  * Consumers import the symbol namespace:
  *
- *	MODULE_IMPORT_NS(MEMPOOL_MOD);
+ *	MODULE_IMPORT_NS(MPOOL_NS);
  */
 #ifndef _MEMPOOL_MOD_H
 #define _MEMPOOL_MOD_H
 
+#include <linux/bits.h>
 #include <linux/compiler.h>
 #include <linux/gfp.h>
 #include <linux/types.h>
+#include <linux/version.h>
+
+/* The exports' namespace: a string since 6.13, an identifier before. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define MPOOL_NS		"MEMPOOL_MOD"
+#else
+#define MPOOL_NS		MEMPOOL_MOD
+#endif
 
 struct mpool;
 
 /* Longest pool name, without the terminating NUL. */
 #define MPOOL_NAME_MAX		31
 
-/* No flags are defined yet: mpool_create() refuses any bit of this mask. */
-#define MPOOL_VALID_FLAGS	0U
+/*
+ * Debug flags for mpool_create(), as slub_debug's letters.  The module
+ * parameter debug= ("P", "Z", "U" or any mix) adds them to every pool.
+ *
+ * MPOOL_POISON: a free block is filled with MPOOL_POISON_FREE and checked
+ *	when handed out again; a mismatch (a write after free) is reported
+ *	and the block is quarantined: never handed out again.
+ * MPOOL_REDZONE: guard bytes after each block's usable size, written at
+ *	alloc and checked at free; an overrun is reported.
+ * MPOOL_TRACK_CALLER: remember who allocated and freed each block, for
+ *	the reports, the debugfs "allocations" file and the leak report.
+ */
+#define MPOOL_POISON		BIT(0)
+#define MPOOL_REDZONE		BIT(1)
+#define MPOOL_TRACK_CALLER	BIT(2)
+#define MPOOL_VALID_FLAGS	(MPOOL_POISON | MPOOL_REDZONE | \
+				 MPOOL_TRACK_CALLER)
+
+/* What a free block's usable bytes hold under MPOOL_POISON. */
+#define MPOOL_POISON_FREE	0x6b
+/* What the red zone holds while a block is handed out. */
+#define MPOOL_REDZONE_ACTIVE	0xcc
 
 /**
  * struct mpool_stats - a snapshot of one pool, taken under its lock
@@ -41,9 +70,16 @@ struct mpool;
  * @alloc_failures:	allocations that returned NULL
  * @invalid_frees:	frees refused: outside the pool or not a block start
  * @double_frees:	frees refused: the block was already free
+ * @poison_errors:	free blocks found written to when handed out again
+ * @redzone_errors:	blocks found overrun into their red zone when freed
+ * @freelist_errors:	corrupt free-list links found (and not followed)
+ * @quarantined:	blocks taken out of service after a corruption
+ * @flags:		the pool's flags, debug= included
+ * @redzone_bytes:	guard bytes after each block, 0 without MPOOL_REDZONE
  *
  * All fields come from one critical section, so they agree with each
- * other: @allocs - @frees == @in_use.
+ * other: @allocs - @frees == @in_use, and @nr_blocks - @in_use -
+ * @quarantined blocks can still be handed out.
  */
 struct mpool_stats {
 	size_t block_size;
@@ -58,6 +94,12 @@ struct mpool_stats {
 	u64 alloc_failures;
 	u64 invalid_frees;
 	u64 double_frees;
+	u64 poison_errors;
+	u64 redzone_errors;
+	u64 freelist_errors;
+	size_t quarantined;
+	unsigned int flags;
+	size_t redzone_bytes;
 };
 
 struct mpool *mpool_create(const char *name, size_t block_size, size_t align,

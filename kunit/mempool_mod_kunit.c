@@ -338,12 +338,16 @@ static const struct create_param create_valid_params[] = {
 	{ "align 8192", "kunit_create_align8k", 64, 8192, 4, 0, 0 },
 };
 
+/* The lowest bit mpool_create() does not know, whatever bits it knows. */
+#define LOWEST_UNKNOWN_FLAG	(~MPOOL_VALID_FLAGS & -~MPOOL_VALID_FLAGS)
+
 static const struct create_param create_bad_args_params[] = {
 	{ "block_size 0", "kunit_create_bad", 0, 0, 4, 0, -EINVAL },
 	{ "nr_blocks 0", "kunit_create_bad", 64, 0, 0, 0, -EINVAL },
 	{ "align 3", "kunit_create_bad", 64, 3, 4, 0, -EINVAL },
 	{ "align 24", "kunit_create_bad", 64, 24, 4, 0, -EINVAL },
-	{ "flags 1", "kunit_create_bad", 64, 0, 4, 1, -EINVAL },
+	{ "lowest unknown flag", "kunit_create_bad", 64, 0, 4,
+	  LOWEST_UNKNOWN_FLAG, -EINVAL },
 	{ "flags 0x80000000", "kunit_create_bad", 64, 0, 4, 0x80000000U,
 	  -EINVAL },
 };
@@ -1709,4 +1713,4 @@ kunit_test_suites(&mpool_create_suite, &mpool_layout_suite,
 
 MODULE_DESCRIPTION("KUnit tests for mempool_mod");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(MEMPOOL_MOD);
+MODULE_IMPORT_NS(MPOOL_NS);

@@ -101,4 +101,4 @@ module_exit(sample_exit);
 
 MODULE_DESCRIPTION("Sample consumer of mempool_mod");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(MEMPOOL_MOD);
+MODULE_IMPORT_NS(MPOOL_NS);

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the debug flags check, and how a corruption is reported.
+ *
+ * A pool's region is private vmalloc memory: neither KASAN nor SLUB's
+ * checks see inside it, so the pool checks its blocks itself, the way
+ * slub_debug=PZU does.  All of it runs under the pool's lock, at a cost in
+ * proportion to the block size, and only for pools that asked for it.
+ */
+
+/* Who allocated a block, for the allocations file and the leak report. */
+#define MPOOL_CALLERS_MAX	64
+/* Blocks scanned per lock hold, so that a big pool never stalls IRQs long. */
+#define MPOOL_SCAN_BATCH	1024
+/* Callers named in a leak report. */
+#define MPOOL_LEAK_CALLERS	5
+
+static const char mpool_flag_letters[] = "PZU";	/* by bit number */
+
+/* Write the letters of @flags, or "-" for none, as debug= takes them. */
+static int mpool_flags_letters(unsigned int flags, char *buf, size_t size)
+{
+	int len = 0;
+	int bit;
+
+	for (bit = 0; mpool_flag_letters[bit]; bit++) {
+		if (flags & BIT(bit))
+			len += scnprintf(buf + len, size - len, "%c",
+					 mpool_flag_letters[bit]);
+	}
+	if (!len)
+		len = scnprintf(buf, size, "-");
+	return len;
+}
+
+static int mpool_debug_init(struct mpool *pool)
+{
+	if (!(pool->flags & MPOOL_TRACK_CALLER))
+		return 0;
+	pool->track = kvcalloc(pool->nr_blocks, sizeof(*pool->track),
+			       GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+	return pool->track ? 0 : -ENOMEM;
+}
+
+static void mpool_debug_exit(struct mpool *pool)
+{
+	kvfree(pool->track);
+}
+
+/* Keep what a report about block @index needs, unless one is kept already. */
+static void mpool_record_corruption(struct mpool *pool,
+				    struct mpool_corruption *c,
+				    enum mpool_corruption_kind kind,
+				    size_t index, size_t offset)
+{
+	lockdep_assert_held(&pool->lock);
+
+	if (c->kind != MPOOL_CORRUPT_NONE)
+		return;
+	c->kind = kind;
+	c->index = index;
+	c->offset = offset;
+	c->dump_offset = ALIGN_DOWN(offset, 16);
+	c->dump_len = min_t(size_t, MPOOL_DUMP_BYTES,
+			    pool->stride - c->dump_offset);
+	memcpy(c->dump, mpool_block(pool, index) + c->dump_offset, c->dump_len);
+	c->tracked = !!pool->track;
+	if (c->tracked)
+		c->track = pool->track[index];
+}
+
+/* A write after free shows as a byte that no longer holds the poison. */
+static bool mpool_poison_intact(struct mpool *pool, void *block,
+				size_t index, struct mpool_corruption *c)
+{
+	u8 *bad = memchr_inv(block, MPOOL_POISON_FREE, pool->block_size);
+
+	if (likely(!bad))
+		return true;
+	pool->poison_errors++;
+	mpool_quarantine(pool, index);
+	mpool_record_corruption(pool, c, MPOOL_CORRUPT_POISON, index,
+				bad - (u8 *)block);
+	return false;
+}
+
+/*
+ * Whether a block that was freed may be handed out again: with
+ * MPOOL_POISON, only if it still holds its poison; if not, it was written
+ * after free and is quarantined.
+ */
+static bool mpool_debug_reusable(struct mpool *pool, void *block,
+				 size_t index, struct mpool_corruption *c)
+{
+	return !(pool->flags & MPOOL_POISON) ||
+	       mpool_poison_intact(pool, block, index, c);
+}
+
+static void mpool_redzone_check(struct mpool *pool, void *block,
+				size_t index, struct mpool_corruption *c)
+{
+	u8 *redzone = block + pool->block_size;
+	u8 *bad = memchr_inv(redzone, MPOOL_REDZONE_ACTIVE,
+			     pool->redzone_bytes);
+
+	if (likely(!bad))
+		return;
+	pool->redzone_errors++;
+	mpool_record_corruption(pool, c, MPOOL_CORRUPT_REDZONE, index,
+				bad - (u8 *)block);
+}
+
+/* Arm the red zone of @block on its way out and say who took it. */
+static void mpool_debug_alloc(struct mpool *pool, void *block, size_t index,
+			      unsigned long caller)
+{
+	struct mpool_track *track;
+
+	lockdep_assert_held(&pool->lock);
+
+	if (pool->flags & MPOOL_REDZONE)
+		memset(block + pool->block_size, MPOOL_REDZONE_ACTIVE,
+		       pool->redzone_bytes);
+	if (pool->track) {
+		track = &pool->track[index];
+		track->alloc_ip = caller;
+		track->alloc_jiffies = jiffies;
+		track->alloc_pid = current->pid;
+	}
+}
+
+/* Check and poison @block on its way back; it is accepted whatever it holds. */
+static void mpool_debug_free(struct mpool *pool, void *block, size_t index,
+			     unsigned long caller, struct mpool_corruption *c)
+{
+	struct mpool_track *track;
+
+	lockdep_assert_held(&pool->lock);
+
+	if (pool->flags & MPOOL_REDZONE)
+		mpool_redzone_check(pool, block, index, c);
+	if (pool->track) {
+		track = &pool->track[index];
+		track->free_ip = caller;
+		track->free_jiffies = jiffies;
+		track->free_pid = current->pid;
+	}
+	if (pool->flags & MPOOL_POISON)
+		memset(block, MPOOL_POISON_FREE, pool->block_size);
+	else if (want_init_on_free())
+		memset(block, 0, pool->block_size);
+}
+
+static void mpool_report_track(struct mpool *pool,
+			       const struct mpool_corruption *c)
+{
+	const struct mpool_track *t = &c->track;
+
+	if (t->alloc_ip)
+		pr_err("pool %s: block %zu allocated by %pS (pid %d, %u ms ago)\n",
+		       pool->name, c->index, (void *)t->alloc_ip, t->alloc_pid,
+		       jiffies_to_msecs(jiffies - t->alloc_jiffies));
+	if (t->free_ip)
+		pr_err("pool %s: block %zu last freed by %pS (pid %d, %u ms ago)\n",
+		       pool->name, c->index, (void *)t->free_ip, t->free_pid,
+		       jiffies_to_msecs(jiffies - t->free_jiffies));
+}
+
+/* Say what was found, where, and who touched the block last. */
+static void mpool_report_corruption(struct mpool *pool,
+				    const struct mpool_corruption *c)
+{
+	size_t row;
+
+	if (!__ratelimit(&pool->misuse_ratelimit))
+		return;
+	switch (c->kind) {
+	case MPOOL_CORRUPT_POISON:
+		pr_err("pool %s: write after free in block %zu at offset %zu of %zu; block quarantined\n",
+		       pool->name, c->index, c->offset, pool->block_size);
+		break;
+	case MPOOL_CORRUPT_REDZONE:
+		pr_err("pool %s: overrun of block %zu: red zone changed at offset %zu (block_size %zu)\n",
+		       pool->name, c->index, c->offset, pool->block_size);
+		break;
+	case MPOOL_CORRUPT_LINK:
+		pr_err("pool %s: corrupt free-list link in block %zu at offset %zu: not followed; block quarantined, free list rebuilt with %zu blocks\n",
+		       pool->name, c->index, c->offset, c->nr_free);
+		break;
+	default:
+		return;
+	}
+	for (row = 0; row < c->dump_len; row += 16)
+		pr_err("pool %s: block %zu +%04zx: %*ph\n", pool->name,
+		       c->index, c->dump_offset + row,
+		       (int)min_t(size_t, 16, c->dump_len - row), c->dump + row);
+	if (c->tracked)
+		mpool_report_track(pool, c);
+}
+
+static void mpool_callers_add(struct mpool_callers *callers,
+			      const struct mpool_track *track)
+{
+	struct mpool_caller *caller;
+	size_t i;
+
+	for (i = 0; i < callers->nr; i++) {
+		caller = &callers->entries[i];
+		if (caller->ip != track->alloc_ip)
+			continue;
+		caller->count++;
+		if (time_before(track->alloc_jiffies, caller->oldest))
+			caller->oldest = track->alloc_jiffies;
+		return;
+	}
+	if (callers->nr == callers->max) {
+		callers->others++;
+		return;
+	}
+	callers->entries[callers->nr++] = (struct mpool_caller) {
+		.ip = track->alloc_ip,
+		.count = 1,
+		.oldest = track->alloc_jiffies,
+	};
+}
+
+static int mpool_caller_cmp(const void *a, const void *b)
+{
+	const struct mpool_caller *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Group the blocks in use by the caller that took them, most blocks first.
+ * A batch at a time under the lock: the listing need not be one snapshot.
+ */
+static int mpool_callers_collect(struct mpool *pool,
+				 struct mpool_callers *callers)
+{
+	size_t start, end, index;
+	unsigned long flags;
+
+	might_sleep();
+
+	callers->nr = 0;
+	callers->others = 0;
+	callers->max = MPOOL_CALLERS_MAX;
+	callers->entries = kcalloc(callers->max, sizeof(*callers->entries),
+				   GFP_KERNEL);
+	if (!callers->entries)
+		return -ENOMEM;
+	for (start = 0; start < pool->nr_blocks; start = end) {
+		end = min(start + MPOOL_SCAN_BATCH, pool->nr_blocks);
+		index = start;
+		raw_spin_lock_irqsave(&pool->lock, flags);
+		for_each_set_bit_from(index, pool->in_use_map, end)
+			mpool_callers_add(callers, &pool->track[index]);
+		raw_spin_unlock_irqrestore(&pool->lock, flags);
+		cond_resched();
+	}
+	sort(callers->entries, callers->nr, sizeof(*callers->entries),
+	     mpool_caller_cmp, NULL);
+	return 0;
+}
+
+/* Name who holds the blocks of a pool destroyed with blocks in use. */
+static void mpool_report_leak(struct mpool *pool)
+{
+	struct mpool_callers callers;
+	struct mpool_caller *caller;
+	size_t i;
+
+	if (!pool->track || mpool_callers_collect(pool, &callers))
+		return;
+	for (i = 0; i < min_t(size_t, callers.nr, MPOOL_LEAK_CALLERS); i++) {
+		caller = &callers.entries[i];
+		pr_err("pool %s: %zu blocks allocated by %pS, oldest %u ms ago\n",
+		       pool->name, caller->count, (void *)caller->ip,
+		       jiffies_to_msecs(jiffies - caller->oldest));
+	}
+	kfree(callers.entries);
+}

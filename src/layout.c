@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Where blocks sit in a pool's region and what is inside a block.
+ *
+ * A plain block is its usable bytes, raised to a pointer's size, and
+ * keeps its free-list link in its first word while it is free.  With
+ * MPOOL_POISON or MPOOL_REDZONE every usable byte is checked, so the link
+ * moves to a word of its own after them, and MPOOL_REDZONE puts at least
+ * a word of guard bytes between the two:
+ *
+ *	| usable: block_size | red zone | link | padding to align |
+ */
+
+/* 0 and powers of two below a pointer's size mean "pointer-aligned". */
+static size_t mpool_effective_align(size_t align)
+{
+	return max_t(size_t, align, sizeof(void *));
+}
+
+/*
+ * Lay out a block, or fail with -EINVAL (@align is not a power of two) or
+ * -EOVERFLOW (the block does not fit in a size_t).
+ */
+static int mpool_layout(size_t block_size, size_t align, unsigned int flags,
+			struct mpool_layout *layout)
+{
+	const size_t word = sizeof(void *);
+	size_t end;
+
+	if (align && !is_power_of_2(align))
+		return -EINVAL;
+	align = mpool_effective_align(align);
+	/* Room for every rounding below, so that none of them wraps. */
+	if (block_size > SIZE_MAX - 3 * word - align)
+		return -EOVERFLOW;
+
+	if (flags & MPOOL_OWN_LINK_WORD) {
+		layout->link_offset = ALIGN(block_size, word);
+		if (flags & MPOOL_REDZONE)
+			layout->link_offset += word;
+		end = layout->link_offset + word;
+	} else {
+		layout->link_offset = 0;
+		end = max(block_size, word);
+	}
+	layout->redzone_bytes = flags & MPOOL_REDZONE ?
+				layout->link_offset - block_size : 0;
+	layout->stride = ALIGN(end, align);
+	return 0;
+}
+
+static bool mpool_name_valid(const char *name)
+{
+	size_t len, i;
+
+	if (!name)
+		return false;
+	len = strnlen(name, MPOOL_NAME_MAX + 1);
+	if (!len || len > MPOOL_NAME_MAX || name[0] == '.')
+		return false;
+	/* "pools" is the summary file next to the pools' directories. */
+	if (!strcmp(name, "pools"))
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = name[i];
+
+		/* The kernel's isalnum() also takes Latin-1 letters. */
+		if (!(isascii(c) && isalnum(c)) && !strchr("_-.", c))
+			return false;
+	}
+	return true;
+}
+
+static void *mpool_block(const struct mpool *pool, size_t index)
+{
+	return pool->base + index * pool->stride;
+}
+
+/* Where @ptr falls in the region; beyond @region_bytes when outside it. */
+static unsigned long mpool_offset(const struct mpool *pool, const void *ptr)
+{
+	return (unsigned long)ptr - (unsigned long)pool->base;
+}
+
+static size_t mpool_block_index(const struct mpool *pool, const void *block)
+{
+	return mpool_offset(pool, block) / pool->stride;
+}

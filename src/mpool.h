@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the parts of mempool_mod share: the pool itself, the pool list,
+ * and the functions one part calls in another.  Private to the module;
+ * consumers see only mempool_mod.h.
+ */
+#ifndef _MPOOL_INTERNAL_H
+#define _MPOOL_INTERNAL_H
+
+#include <linux/cache.h>
+#include <linux/fault-inject.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/ratelimit.h>
+#include <linux/spinlock.h>
+#include <linux/swait.h>
+#include <linux/types.h>
+
+#include "../mempool_mod.h"
+
+/* Flags that move the free-list link out of the usable bytes. */
+#define MPOOL_OWN_LINK_WORD	(MPOOL_POISON | MPOOL_REDZONE)
+#define MPOOL_DEBUG_FLAGS	(MPOOL_POISON | MPOOL_REDZONE | MPOOL_TRACK_CALLER)
+
+/* Where things sit in a block, derived from its size, align and flags. */
+struct mpool_layout {
+	size_t stride;		/* distance between blocks */
+	size_t link_offset;	/* the free-list link, in a free block */
+	size_t redzone_bytes;	/* guard bytes after the usable ones */
+};
+
+/* Who took a block and who gave it back last, for MPOOL_TRACK_CALLER. */
+struct mpool_track {
+	unsigned long alloc_ip;
+	unsigned long alloc_jiffies;
+	unsigned long free_ip;
+	unsigned long free_jiffies;
+	pid_t alloc_pid;
+	pid_t free_pid;
+};
+
+enum mpool_corruption_kind {
+	MPOOL_CORRUPT_NONE,
+	MPOOL_CORRUPT_POISON,	/* a free block was written to */
+	MPOOL_CORRUPT_REDZONE,	/* a block was written past its end */
+	MPOOL_CORRUPT_LINK,	/* a free block's link decodes to no free block */
+};
+
+#define MPOOL_DUMP_BYTES	32
+
+/*
+ * A corruption found under the pool's lock, kept to be reported once the
+ * lock is dropped: printk may take the console's sleeping locks on RT.
+ * Only the first one an alloc or free finds is kept; all are counted.
+ */
+struct mpool_corruption {
+	enum mpool_corruption_kind kind;
+	size_t index;		/* the block */
+	size_t offset;		/* first bad byte, from the block's start */
+	size_t dump_offset;	/* where @dump starts, from the block's start */
+	size_t dump_len;
+	u8 dump[MPOOL_DUMP_BYTES];
+	size_t nr_free;		/* free blocks after a free-list rebuild */
+	bool tracked;		/* @track is valid */
+	struct mpool_track track;
+};
+
+struct mpool {
+	/* Fixed at create, read without the lock. */
+	void *base;		/* first block, @align-aligned */
+	size_t stride;		/* distance between blocks */
+	size_t region_bytes;	/* @nr_blocks * @stride, from @base */
+	size_t nr_blocks;
+	size_t block_size;	/* usable bytes, as asked */
+	size_t link_offset;	/* where a free block keeps its link */
+	size_t redzone_bytes;	/* with MPOOL_REDZONE, after @block_size */
+	unsigned int flags;	/* MPOOL_*, debug= included */
+	unsigned long link_key;	/* random: hides the free-list links */
+	/* The maps and @track are fixed pointers; what they hold is under @lock. */
+	unsigned long *in_use_map;	/* bit set: handed out */
+	unsigned long *quarantine_map;	/* bit set: out of service for good */
+	struct mpool_track *track;	/* one per block, with MPOOL_TRACK_CALLER */
+
+	/*
+	 * Under @lock.  Apart from the fields above, an alloc+free pair
+	 * touches only this group, which starts a cache line of its own.
+	 */
+	raw_spinlock_t lock ____cacheline_aligned_in_smp; /* this group */
+	void *free_list;	/* freed blocks, in any order */
+	size_t nr_carved;	/* blocks at and above it never handed out */
+	size_t in_use;		/* also read locklessly by waiters */
+	size_t quarantined;	/* also read locklessly by waiters */
+	unsigned int nr_waiters; /* tasks sleeping in mpool_alloc() */
+	u64 allocs;
+	u64 frees;
+	size_t peak_in_use;
+	u64 alloc_failures;
+	u64 invalid_frees;
+	u64 double_frees;
+	u64 poison_errors;
+	u64 redzone_errors;
+	u64 freelist_errors;
+
+	/* Rarely used; not under @lock. */
+	struct swait_queue_head wait; /* blocking allocators sleep here */
+	/* Per pool, so that one noisy consumer hides no other's misuse. */
+	struct ratelimit_state misuse_ratelimit;
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+	struct fault_attr fail_alloc;
+#endif
+	void *vmem;		/* what vmalloc returned, for vfree */
+	size_t align;
+	struct list_head node;	/* on mpool_list */
+	struct dentry *debugfs_dir;
+	char name[MPOOL_NAME_MAX + 1];
+};
+
+/* pool.c: the pools, by name. */
+static LIST_HEAD(mpool_list);
+/*
+ * Protects mpool_list, and so the uniqueness of names, and keeps the
+ * debugfs directories in step with the list.
+ */
+static DEFINE_MUTEX(mpool_list_lock);
+static struct mpool *mpool_default_pool;
+static void mpool_release(struct mpool *pool);
+
+/* layout.c */
+static int mpool_layout(size_t block_size, size_t align, unsigned int flags,
+			struct mpool_layout *layout);
+static size_t mpool_effective_align(size_t align);
+static bool mpool_name_valid(const char *name);
+static void *mpool_block(const struct mpool *pool, size_t index);
+static unsigned long mpool_offset(const struct mpool *pool, const void *ptr);
+static size_t mpool_block_index(const struct mpool *pool, const void *block);
+
+/* freelist.c */
+static void mpool_push_free(struct mpool *pool, void *block);
+static void *mpool_pop_free(struct mpool *pool, struct mpool_corruption *c);
+static void mpool_quarantine(struct mpool *pool, size_t index);
+
+/* debug.c */
+static int mpool_debug_init(struct mpool *pool);
+static void mpool_debug_exit(struct mpool *pool);
+static bool mpool_debug_reusable(struct mpool *pool, void *block,
+				 size_t index, struct mpool_corruption *c);
+static void mpool_debug_alloc(struct mpool *pool, void *block, size_t index,
+			      unsigned long caller);
+static void mpool_debug_free(struct mpool *pool, void *block, size_t index,
+			     unsigned long caller, struct mpool_corruption *c);
+static void mpool_record_corruption(struct mpool *pool,
+				    struct mpool_corruption *c,
+				    enum mpool_corruption_kind kind,
+				    size_t index, size_t offset);
+static void mpool_report_corruption(struct mpool *pool,
+				    const struct mpool_corruption *c);
+static void mpool_report_leak(struct mpool *pool);
+static int mpool_flags_letters(unsigned int flags, char *buf, size_t size);
+
+/* debug.c: who holds the blocks of a MPOOL_TRACK_CALLER pool. */
+struct mpool_caller {
+	unsigned long ip;
+	size_t count;
+	unsigned long oldest;	/* jiffies of its oldest outstanding alloc */
+};
+
+struct mpool_callers {
+	struct mpool_caller *entries;	/* most blocks first, once sorted */
+	size_t nr;
+	size_t max;
+	size_t others;		/* blocks whose caller found no room */
+};
+
+static int mpool_callers_collect(struct mpool *pool,
+				 struct mpool_callers *callers);
+
+/* fault_inject.c */
+static void mpool_fail_alloc_init(struct mpool *pool);
+static void mpool_fail_alloc_debugfs(struct mpool *pool);
+static bool mpool_should_fail_alloc(struct mpool *pool);
+
+/* debugfs.c */
+static void mpool_debugfs_init(void);
+static void mpool_debugfs_exit(void);
+static void mpool_debugfs_add(struct mpool *pool);
+static void mpool_debugfs_remove(struct mpool *pool);
+
+/* module.c: debug= */
+static unsigned int mpool_debug_flags;
+
+#endif /* _MPOOL_INTERNAL_H */
