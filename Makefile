@@ -3,7 +3,8 @@
 # make                  build the modules for the running kernel (or KDIR=)
 # make modules_install  install them
 # make demo             build, boot Debian's stock kernel in QEMU, use the pool
-# make check            every test, in a debug kernel under QEMU
+# make check            every test, in debug 6.1 and 6.12 kernels under QEMU
+#                       (KVER=6.1 or KVER=6.12: in that one only)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 

@@ -19,14 +19,9 @@
 #include <linux/compiler.h>
 #include <linux/gfp.h>
 #include <linux/types.h>
-#include <linux/version.h>
 
-/* The exports' namespace: a string since 6.13, an identifier before. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
-#define MPOOL_NS		"MEMPOOL_MOD"
-#else
-#define MPOOL_NS		MEMPOOL_MOD
-#endif
+/* MPOOL_NS, and what else differs between kernels. */
+#include "src/compat.h"
 
 struct mpool;
 

@@ -83,7 +83,7 @@ static struct mpool_kunit_pool *mpool_kunit_create(struct kunit *test,
 	if (!kunit_alloc_resource(test, mpool_kunit_pool_init,
 				  mpool_kunit_pool_release, GFP_KERNEL, tp)) {
 		mpool_destroy(pool);
-		KUNIT_ASSERT_FAILURE(test, "cannot track pool %s", name);
+		KUNIT_FAIL_AND_ABORT(test, "cannot track pool %s", name);
 	}
 	return tp;
 }
@@ -116,7 +116,7 @@ static void mpool_kunit_hold(struct kunit *test, struct mpool_kunit_pool *tp,
 		}
 	}
 	mpool_free(tp->pool, p);
-	KUNIT_ASSERT_FAILURE(test, "pool handed out more than %zu blocks",
+	KUNIT_FAIL_AND_ABORT(test, "pool handed out more than %zu blocks",
 			     tp->nr_slots - 1);
 }
 

@@ -38,15 +38,20 @@ need_packages() {
 BASE_PACKAGES="build-essential bc flex bison libelf-dev libssl-dev cpio dwarves
 	kmod xz-utils qemu-system-x86 busybox-static libc6-dev"
 
-# Print the ABI of Debian's current stock kernel of SERIES (6.1.0-NN-amd64),
-# as the linux-image-amd64 metapackage names it; refresh apt if needed.
+# Print the ABI of Debian's current stock kernel of SERIES: 6.1.0-NN-amd64
+# as the linux-image-amd64 metapackage names it, else (6.12, which no
+# metapackage points at) the newest linux-headers-6.12.NNN+deb12-amd64.
+# Refresh apt if it knows of none.
 stock_abi() {
-	local series=${1:-6.1} abi
+	local series=$1 abi re=${1//./\\.}
 
 	lookup() {
-		apt-cache depends linux-image-amd64 2>/dev/null |
-			sed -n "s/.*Depends: linux-image-\(${series//./\\.}\.[^ ]*-amd64\)\$/\1/p" |
-			head -n 1
+		{
+			apt-cache depends linux-image-amd64 2>/dev/null |
+				sed -n "s/.*Depends: linux-image-\($re\.[^ ]*-amd64\)\$/\1/p"
+			apt-cache search --names-only "^linux-headers-$re\.[0-9]+\+deb[0-9]+-amd64\$" 2>/dev/null |
+				sed -n 's/^linux-headers-\([^ ]*\) .*/\1/p' | sort -V -r
+		} | sed -n 1p
 	}
 	abi=$(lookup)
 	if [ -z "$abi" ]; then

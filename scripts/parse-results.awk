@@ -4,13 +4,16 @@
 # "FAIL NAME" or "SKIP NAME".  Sections are framed by the guest job:
 #   ### BEGIN ktap|tap|kmemleak NAME ... ### END rc=N ... ### DONE
 # Every section named in the variable "required" must be there.
+# Each name starts with the variable "series" (the kernel's), if set.
 # In KTAP (KUnit) the counted results are the cases, indented one level
 # under their suite; parameterised runs (two levels) roll up into them.
 
 # The guest's serial port ends lines with CR LF.
 { sub(/\r$/, "") }
 
-function result(status, name) { printf "%s %s\n", status, name }
+function result(status, name) {
+	printf "%s %s%s\n", status, series == "" ? "" : series ": ", name
+}
 
 function tap_line(line, prefix,    status, name) {
 	status = (line ~ /^ *not ok/) ? "FAIL" : "ok"

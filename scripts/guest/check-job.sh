@@ -19,16 +19,26 @@ else
 fi
 echo "### END rc=0"
 
+# Every KUnit module the host built, listed in kunit-modules: each runs
+# its suites at insmod, whose results stay in debugfs until its rmmod.
 echo "### BEGIN ktap kunit"
-if insmod $K/mempool_mod.ko && insmod $K/mempool_mod_kunit.ko; then
+rc=0
+kunit=$(cat $K/kunit-modules)
+if insmod $K/mempool_mod.ko; then
+	for ko in $kunit; do
+		insmod $K/$ko || rc=1
+	done
 	for suite in /sys/kernel/debug/kunit/*/; do
 		cat "$suite/results"
 	done
-	rmmod mempool_mod_kunit && rmmod mempool_mod
-	echo "### END rc=$?"
+	for ko in $kunit; do
+		rmmod ${ko%.ko} || rc=1
+	done
+	rmmod mempool_mod || rc=1
 else
-	echo "### END rc=1"
+	rc=1
 fi
+echo "### END rc=$rc"
 
 echo "### BEGIN tap selftests"
 $K/mempool_mod_test
