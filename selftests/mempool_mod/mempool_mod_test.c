@@ -9,13 +9,19 @@
  * /sys/module/mempool_mod/parameters/ and in the kernel log.
  *
  * Every test starts and ends with neither module loaded.  Every expected
- * value is computed here from the test's inputs, with the geometry rule
+ * value is computed here from the test's inputs, with the geometry rules
+ * (a = max(align, 8))
  *
- *	stride       = ALIGN(max(block_size, 8), max(align, 8))
+ *	no P or Z:  stride = ALIGN(max(block_size, 8), a), redzone_bytes 0
+ *	P or Z:     link   = ALIGN(block_size, 8) + (Z ? 8 : 0)
+ *		    stride = ALIGN(link + 8, a)
+ *		    redzone_bytes = Z ? link - block_size : 0
  *	nr_blocks    = pool_size / stride
  *	region_bytes = nr_blocks * stride
  *
- * and a model of the counters that each command moves.
+ * a model of the counters that each command moves, and the pool's
+ * documented behaviour: blocks are carved in index order, and the free
+ * list hands out the block freed last.
  *
  * Must run as root; needs debugfs (mounted here if it is not).
  */
@@ -23,6 +29,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -36,6 +43,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The 6.1 harness has an unused handler argument: not ours to fix. */
@@ -43,6 +51,12 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
+/*
+ * Nor this: the 6.12 harness's TEST_F() keeps a local across its own
+ * setjmp(), and GCC says so wherever the macro is expanded.  This file
+ * calls no setjmp() of its own.
+ */
+#pragma GCC diagnostic ignored "-Wclobbered"
 
 #define MPOOL_MOD		"mempool_mod"
 #define TMM_MOD			"test_mempool_mod"
@@ -52,6 +66,8 @@
 #define MPOOL_SYSFS		"/sys/module/" MPOOL_MOD
 #define TMM_DEBUGFS		DEBUGFS_DIR "/" TMM_MOD
 #define TMM_CONTROL		TMM_DEBUGFS "/control"
+#define TMM_SOAK		TMM_DEBUGFS "/soak"
+#define MPOOL_DEBUG_PARAM	MPOOL_SYSFS "/parameters/debug"
 #define DEFAULT_KO_DIR		"/mpool"
 
 #ifndef DEBUGFS_MAGIC
@@ -73,6 +89,13 @@
 /* Longest pool name, MPOOL_NAME_MAX in mempool_mod.h. */
 #define POOL_NAME_MAX		31
 
+/* The debug flags, as the documentation spells them: "PZU", "-" for none. */
+#define FL_P			0x1ULL	/* poison free blocks */
+#define FL_Z			0x2ULL	/* red zone after each block */
+#define FL_U			0x4ULL	/* track callers */
+#define FL_NONE			0x0ULL
+static const char flag_letters[] = "PZU";
+
 #define TEST_TIMEOUT		120
 
 /* ---- stats ------------------------------------------------------------ */
@@ -84,6 +107,8 @@ enum stat_idx {
 	ST_STRIDE,
 	ST_NR_BLOCKS,
 	ST_REGION_BYTES,
+	ST_FLAGS,		/* letters in the files, FL_* bits here */
+	ST_REDZONE_BYTES,
 	ST_IN_USE,
 	ST_FREE,
 	ST_PEAK_IN_USE,
@@ -92,6 +117,10 @@ enum stat_idx {
 	ST_ALLOC_FAILURES,
 	ST_INVALID_FREES,
 	ST_DOUBLE_FREES,
+	ST_POISON_ERRORS,
+	ST_REDZONE_ERRORS,
+	ST_FREELIST_ERRORS,
+	ST_QUARANTINED,
 	NR_STATS
 };
 
@@ -101,6 +130,8 @@ static const char *const stat_names[NR_STATS] = {
 	[ST_STRIDE]		= "stride",
 	[ST_NR_BLOCKS]		= "nr_blocks",
 	[ST_REGION_BYTES]	= "region_bytes",
+	[ST_FLAGS]		= "flags",
+	[ST_REDZONE_BYTES]	= "redzone_bytes",
 	[ST_IN_USE]		= "in_use",
 	[ST_FREE]		= "free",
 	[ST_PEAK_IN_USE]	= "peak_in_use",
@@ -109,13 +140,18 @@ static const char *const stat_names[NR_STATS] = {
 	[ST_ALLOC_FAILURES]	= "alloc_failures",
 	[ST_INVALID_FREES]	= "invalid_frees",
 	[ST_DOUBLE_FREES]	= "double_frees",
+	[ST_POISON_ERRORS]	= "poison_errors",
+	[ST_REDZONE_ERRORS]	= "redzone_errors",
+	[ST_FREELIST_ERRORS]	= "freelist_errors",
+	[ST_QUARANTINED]	= "quarantined",
 };
 
-/* The columns the pools file must have (all but region_bytes and free). */
+/* The columns the pools file must have. */
 static const enum stat_idx pools_columns[] = {
 	ST_BLOCK_SIZE, ST_ALIGN, ST_STRIDE, ST_NR_BLOCKS, ST_IN_USE,
 	ST_PEAK_IN_USE, ST_ALLOCS, ST_FREES, ST_ALLOC_FAILURES,
-	ST_INVALID_FREES, ST_DOUBLE_FREES,
+	ST_INVALID_FREES, ST_DOUBLE_FREES, ST_POISON_ERRORS,
+	ST_REDZONE_ERRORS, ST_FREELIST_ERRORS, ST_QUARANTINED, ST_FLAGS,
 };
 
 struct pool_st {
@@ -149,6 +185,48 @@ static int stat_index(const char *name)
 	return -1;
 }
 
+/* The canonical spelling of FL_* @flags: "PZU" letters in order, or "-". */
+static const char *flags_str(__u64 flags, char *buf)
+{
+	char *p = buf;
+	int i;
+
+	for (i = 0; flag_letters[i]; i++)
+		if (flags & (1ULL << i))
+			*p++ = flag_letters[i];
+	if (p == buf)
+		*p++ = '-';
+	*p = '\0';
+	return buf;
+}
+
+/* Parse the canonical spelling of some flags (blanks around it allowed). */
+static int parse_flags(const char *s, __u64 *flags)
+{
+	char word[8], canon[8];
+	size_t len;
+	const char *l;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	len = strcspn(s, " \t\n");
+	if (!len || len >= sizeof(word) || s[len + strspn(s + len, " \t\n")])
+		return -1;
+	memcpy(word, s, len);
+	word[len] = '\0';
+	*flags = 0;
+	if (strcmp(word, "-")) {
+		for (l = word; *l; l++) {
+			const char *at = strchr(flag_letters, *l);
+
+			if (!at)
+				return -1;
+			*flags |= 1ULL << (at - flag_letters);
+		}
+	}
+	return strcmp(word, flags_str(*flags, canon)) ? -1 : 0;
+}
+
 /* ---- geometry, from the test's inputs ---------------------------------- */
 
 static __u64 max_ull(__u64 a, __u64 b)
@@ -161,31 +239,59 @@ static __u64 expected_align(__u64 align)
 	return max_ull(align, PTR_BYTES);
 }
 
-static __u64 expected_stride(__u64 block_size, __u64 align)
+static __u64 align_up(__u64 n, __u64 a)
+{
+	return (n + a - 1) / a * a;
+}
+
+/* Where a free block keeps its link when P or Z moves it out. */
+static __u64 expected_link_offset(__u64 block_size, __u64 flags)
+{
+	return align_up(block_size, PTR_BYTES) + (flags & FL_Z ? PTR_BYTES : 0);
+}
+
+static __u64 expected_stride(__u64 block_size, __u64 align, __u64 flags)
 {
 	__u64 a = expected_align(align);
 
-	return (max_ull(block_size, PTR_BYTES) + a - 1) / a * a;
+	if (!(flags & (FL_P | FL_Z)))
+		return align_up(max_ull(block_size, PTR_BYTES), a);
+	return align_up(expected_link_offset(block_size, flags) + PTR_BYTES, a);
+}
+
+static __u64 expected_redzone_bytes(__u64 block_size, __u64 flags)
+{
+	if (!(flags & FL_Z))
+		return 0;
+	return expected_link_offset(block_size, flags) - block_size;
+}
+
+/* Blocks that can still be handed out. */
+static __u64 model_nr_free(const struct pool_st *m)
+{
+	return m->v[ST_NR_BLOCKS] - m->v[ST_IN_USE] - m->v[ST_QUARANTINED];
 }
 
 /* A fresh pool, as the model of its stats file. */
 static void model_init(struct pool_st *m, __u64 block_size, __u64 align,
-		       __u64 nr_blocks)
+		       __u64 nr_blocks, __u64 flags)
 {
 	memset(m, 0, sizeof(*m));
 	m->v[ST_BLOCK_SIZE] = block_size;
 	m->v[ST_ALIGN] = expected_align(align);
-	m->v[ST_STRIDE] = expected_stride(block_size, align);
+	m->v[ST_STRIDE] = expected_stride(block_size, align, flags);
 	m->v[ST_NR_BLOCKS] = nr_blocks;
 	m->v[ST_REGION_BYTES] = nr_blocks * m->v[ST_STRIDE];
+	m->v[ST_FLAGS] = flags;
+	m->v[ST_REDZONE_BYTES] = expected_redzone_bytes(block_size, flags);
 	m->v[ST_FREE] = nr_blocks;
 }
 
-static void model_init_param(struct pool_st *m, __u64 pool_size, __u64 block_size,
-			     __u64 align)
+static void model_init_param(struct pool_st *m, __u64 pool_size,
+			     __u64 block_size, __u64 align, __u64 flags)
 {
 	model_init(m, block_size, align,
-		   pool_size / expected_stride(block_size, align));
+		   pool_size / expected_stride(block_size, align, flags), flags);
 }
 
 /*
@@ -196,15 +302,15 @@ static void model_init_param(struct pool_st *m, __u64 pool_size, __u64 block_siz
 static int model_alloc(struct pool_st *m, __u64 n)
 {
 	for (; n; n--) {
-		if (m->v[ST_IN_USE] == m->v[ST_NR_BLOCKS]) {
+		if (!model_nr_free(m)) {
 			m->v[ST_ALLOC_FAILURES]++;
 			return -ENOMEM;
 		}
 		m->v[ST_IN_USE]++;
-		m->v[ST_FREE]--;
 		m->v[ST_ALLOCS]++;
 		m->v[ST_PEAK_IN_USE] = max_ull(m->v[ST_PEAK_IN_USE],
 					       m->v[ST_IN_USE]);
+		m->v[ST_FREE] = model_nr_free(m);
 	}
 	return 0;
 }
@@ -212,8 +318,16 @@ static int model_alloc(struct pool_st *m, __u64 n)
 static void model_free(struct pool_st *m, __u64 n)
 {
 	m->v[ST_IN_USE] -= n;
-	m->v[ST_FREE] += n;
 	m->v[ST_FREES] += n;
+	m->v[ST_FREE] = model_nr_free(m);
+}
+
+/* A free block found corrupt is taken out of service, counted in @err. */
+static void model_quarantine(struct pool_st *m, enum stat_idx err)
+{
+	m->v[err]++;
+	m->v[ST_QUARANTINED]++;
+	m->v[ST_FREE] = model_nr_free(m);
 }
 
 /* "double_free": one alloc, one accepted free, one refused free. */
@@ -330,7 +444,8 @@ static int read_stats(const char *pool, struct pool_st *st)
 			set_why("%s: %s twice", path, line);
 			return -1;
 		}
-		if (parse_ull(colon + 1, &val)) {
+		if (idx == ST_FLAGS ? parse_flags(colon + 1, &val) :
+				      parse_ull(colon + 1, &val)) {
 			set_why("%s: %s: bad value \"%s\"", path, line,
 				colon + 1);
 			return -1;
@@ -408,7 +523,9 @@ static int read_pools_row(const char *pool, struct pool_st *st,
 		found++;
 		for (i = 1; i < nr_cols; i++) {
 			tok = strtok_r(NULL, " \t", &tsave);
-			if (!tok || parse_ull(tok, &val)) {
+			if (!tok || (col_idx[i] == ST_FLAGS ?
+				     parse_flags(tok, &val) :
+				     parse_ull(tok, &val))) {
 				set_why("%s: line of %s: column %d is \"%s\"",
 					MPOOL_POOLS, pool, i, tok ? tok : "");
 				return -1;
@@ -627,8 +744,10 @@ static void check_stats(struct __test_metadata *_metadata, const char *pool,
 	/* The invariants the header promises, whatever the model says. */
 	EXPECT_EQ(st.v[ST_IN_USE], st.v[ST_ALLOCS] - st.v[ST_FREES])
 		TH_LOG("%s: pool %s: allocs - frees != in_use", step, pool);
-	EXPECT_EQ(st.v[ST_NR_BLOCKS], st.v[ST_IN_USE] + st.v[ST_FREE])
-		TH_LOG("%s: pool %s: in_use + free != nr_blocks", step, pool);
+	EXPECT_EQ(st.v[ST_NR_BLOCKS],
+		  st.v[ST_IN_USE] + st.v[ST_FREE] + st.v[ST_QUARANTINED])
+		TH_LOG("%s: pool %s: in_use + free + quarantined != nr_blocks",
+		       step, pool);
 	EXPECT_LE(st.v[ST_IN_USE], st.v[ST_PEAK_IN_USE])
 		TH_LOG("%s: pool %s: peak_in_use < in_use", step, pool);
 }
@@ -807,6 +926,223 @@ static int klog_find(const char *log, const char *word, char *last,
 	return nr;
 }
 
+/*
+ * Whether @msg (of @len bytes) contains @word as a whole: a word that
+ * ends in a letter or digit must not go on with another one, so that
+ * "block 1" is not found in "block 12".
+ */
+static bool msg_has_word(const char *msg, size_t len, const char *word)
+{
+	size_t wlen = strlen(word), off = 0;
+	const char *hit;
+	bool wordy_end = wlen && isalnum((unsigned char)word[wlen - 1]);
+
+	while ((hit = memmem(msg + off, len - off, word, wlen))) {
+		size_t end = hit - msg + wlen;
+
+		if (!wordy_end || end == len ||
+		    !(isalnum((unsigned char)msg[end]) || msg[end] == '_'))
+			return true;
+		off = hit - msg + 1;
+	}
+	return false;
+}
+
+/*
+ * Count the lines of @log whose message (prefixes stripped) contains
+ * each of @words (up to a NULL), as msg_has_word() does.  Copy the first
+ * such message to @first (of @size bytes).
+ */
+static int klog_count(const char *log, const char *const *words,
+		      char *first, size_t size)
+{
+	const char *line, *eol, *msg;
+	const char *const *word;
+	size_t len;
+	int nr = 0;
+
+	first[0] = '\0';
+	for (line = log; *line; line = *eol ? eol + 1 : eol) {
+		eol = strchrnul(line, '\n');
+		msg = klog_message(line);
+		if (msg >= eol)
+			continue;
+		for (word = words; *word; word++)
+			if (!msg_has_word(msg, eol - msg, *word))
+				break;
+		if (*word)
+			continue;
+		if (!nr++) {
+			len = eol - msg < (long)size ? (size_t)(eol - msg) :
+							size - 1;
+			memcpy(first, msg, len);
+			first[len] = '\0';
+		}
+	}
+	return nr;
+}
+
+/* The kernel log since @before, or NULL; free() the result. */
+static char *klog_read_since(const char *before)
+{
+	char *after = klog_read();
+	const char *since;
+	char *copy;
+
+	if (!after)
+		return NULL;
+	since = klog_since(before, after);
+	copy = strdup(since);
+	free(after);
+	return copy;
+}
+
+/* ---- more files ------------------------------------------------------- */
+
+/* write() @text to @path in one go: 0, or -errno. */
+static int write_text(const char *path, const char *text)
+{
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		set_why("open %s: %s", path, strerror(err));
+		return -err;
+	}
+	n = write(fd, text, strlen(text));
+	err = n < 0 ? errno : 0;
+	close(fd);
+	if (n < 0) {
+		set_why("write \"%s\" to %s: %s", text, path, strerror(err));
+		return -err;
+	}
+	return (size_t)n == strlen(text) ? 0 : -EIO;
+}
+
+/* The figures of the driver's last soak, as its soak file says them. */
+struct soak_result {
+	__u64 threads;
+	__u64 ops;
+	__u64 allocs;
+	__u64 frees;
+	__u64 alloc_failures;
+	__u64 corruptions;
+	__u64 held;
+};
+
+static int read_soak(struct soak_result *r)
+{
+	static const char *const keys[] = {
+		"threads", "ops", "allocs", "frees", "alloc_failures",
+		"corruptions", "held",
+	};
+	__u64 *vals[] = {
+		&r->threads, &r->ops, &r->allocs, &r->frees,
+		&r->alloc_failures, &r->corruptions, &r->held,
+	};
+	char buf[1024], *line, *save, *colon;
+	unsigned int seen = 0;
+	size_t i;
+
+	if (read_text(TMM_SOAK, buf, sizeof(buf)) < 0)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		for (i = 0; i < ARRAY_SIZE(keys); i++) {
+			if (strcmp(line, keys[i]))
+				continue;
+			if (parse_ull(colon + 1, vals[i])) {
+				set_why("%s: %s: \"%s\"", TMM_SOAK, line,
+					colon + 1);
+				return -1;
+			}
+			seen |= 1U << i;
+		}
+	}
+	if (seen != (1U << ARRAY_SIZE(keys)) - 1) {
+		set_why("%s: keys missing (seen mask %#x)", TMM_SOAK, seen);
+		return -1;
+	}
+	return 0;
+}
+
+static void allocations_path(char *path, size_t size, const char *pool)
+{
+	snprintf(path, size, "%s/%s/allocations", MPOOL_DEBUGFS, pool);
+}
+
+/* One line of an allocations file: "%8zu %pS oldest_ms=%u". */
+struct caller_line {
+	__u64 blocks;
+	char caller[128];	/* "func+0x../0x.. [module]" */
+};
+
+#define ALLOCATIONS_HEADER	"# blocks caller oldest_ms"
+
+/*
+ * Read <pool>/allocations into @lines (room for @max): the number of
+ * caller lines, or -1 with the reason in @why if the file is malformed.
+ */
+static int read_allocations(const char *pool, struct caller_line *lines,
+			    int max)
+{
+	char path[256], buf[8192], *line, *save, *ms, *end;
+	int nr = 0;
+	__u64 val;
+
+	allocations_path(path, sizeof(path), pool);
+	if (read_text(path, buf, sizeof(buf)) < 0)
+		return -1;
+	line = strtok_r(buf, "\n", &save);
+	if (!line || strcmp(line, ALLOCATIONS_HEADER)) {
+		set_why("%s: header \"%s\", want \"%s\"", path,
+			line ? line : "", ALLOCATIONS_HEADER);
+		return -1;
+	}
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		if (nr == max) {
+			set_why("%s: more than %d callers", path, max);
+			return -1;
+		}
+		lines[nr].blocks = strtoull(line, &end, 10);
+		ms = strstr(end, " oldest_ms=");
+		if (end == line || *end != ' ' || !ms ||
+		    parse_ull(ms + strlen(" oldest_ms="), &val)) {
+			set_why("%s: bad line \"%s\"", path, line);
+			return -1;
+		}
+		while (*end == ' ')
+			end++;
+		snprintf(lines[nr].caller, sizeof(lines[nr].caller), "%.*s",
+			 (int)(ms - end), end);
+		nr++;
+	}
+	return nr;
+}
+
+/* Whether @symbol, printed by %pS, is in function @func of our driver. */
+static bool is_caller(const char *symbol, const char *func)
+{
+	size_t len = strlen(func);
+
+	return !strncmp(symbol, func, len) && symbol[len] == '+' &&
+	       strstr(symbol, " [" TMM_MOD "]");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* ======================================================================= */
 /* 1. Bad parameters: the load fails with EINVAL, leaves nothing, says why. */
 
@@ -842,6 +1178,17 @@ FIXTURE_VARIANT_ADD(bad_param, align_48) {
 FIXTURE_VARIANT_ADD(bad_param, pool_smaller_than_stride) {
 	.params = "pool_size=32 block_size=64",
 	.param = "pool_size",
+};
+
+/* debug= takes only P, Z and U: the kernel's own line names it. */
+FIXTURE_VARIANT_ADD(bad_param, debug_Q) {
+	.params = "debug=Q",
+	.param = "debug",
+};
+
+FIXTURE_VARIANT_ADD(bad_param, debug_PX) {
+	.params = "debug=PX",
+	.param = "debug",
 };
 
 FIXTURE_SETUP(bad_param)
@@ -992,10 +1339,90 @@ TEST_F_TIMEOUT(good_param, geometry, TEST_TIMEOUT)
 
 	/* The default pool: computed geometry, nothing in use, no counts. */
 	model_init_param(&model, variant->pool_size, variant->block_size,
-			 variant->align);
+			 variant->align, FL_NONE);
 	ASSERT_LT(0ULL, model.v[ST_NR_BLOCKS]);
 	check_stats_layout(_metadata, "default");
 	check_stats(_metadata, "default", &model, "after load");
+}
+
+/* ======================================================================= */
+/* 2b. debug=: the default pool gets the flags, read back canonically. */
+
+FIXTURE(debug_param) {
+	int unused;
+};
+
+FIXTURE_VARIANT(debug_param) {
+	const char *params;
+	__u64 flags;
+};
+
+FIXTURE_VARIANT_ADD(debug_param, P) {
+	.params = "debug=P",
+	.flags = FL_P,
+};
+
+/* Letters in any case. */
+FIXTURE_VARIANT_ADD(debug_param, z) {
+	.params = "debug=z",
+	.flags = FL_Z,
+};
+
+/* In any order: read back in the canonical one. */
+FIXTURE_VARIANT_ADD(debug_param, UZP) {
+	.params = "debug=UZP",
+	.flags = FL_P | FL_Z | FL_U,
+};
+
+FIXTURE_VARIANT_ADD(debug_param, empty) {
+	.params = "debug=",
+	.flags = FL_NONE,
+};
+
+FIXTURE_VARIANT_ADD(debug_param, dash) {
+	.params = "debug=-",
+	.flags = FL_NONE,
+};
+
+FIXTURE_SETUP(debug_param)
+{
+	clean_slate(_metadata);
+}
+
+FIXTURE_TEARDOWN(debug_param)
+{
+	unload_all();
+}
+
+TEST_F_TIMEOUT(debug_param, default_pool_flags, TEST_TIMEOUT)
+{
+	char buf[64], want[16], letters[8], path[256];
+	struct pool_st model;
+	struct stat st;
+
+	ASSERT_EQ(0, load_module(MPOOL_MOD, variant->params))
+		TH_LOG("%s", why);
+
+	ASSERT_EQ(0, stat(MPOOL_DEBUG_PARAM, &st))
+		TH_LOG("%s: %s", MPOOL_DEBUG_PARAM, strerror(errno));
+	EXPECT_EQ(0644U, st.st_mode & 07777) TH_LOG("%s: mode", MPOOL_DEBUG_PARAM);
+	ASSERT_LE(0, read_text(MPOOL_DEBUG_PARAM, buf, sizeof(buf)))
+		TH_LOG("%s", why);
+	snprintf(want, sizeof(want), "%s\n", flags_str(variant->flags, letters));
+	EXPECT_STREQ(want, buf) TH_LOG("%s after %s", MPOOL_DEBUG_PARAM,
+				       variant->params);
+
+	/* The flags decide the geometry too: the link word, the red zone. */
+	model_init_param(&model, DEF_POOL_SIZE, DEF_BLOCK_SIZE, DEF_ALIGN,
+			 variant->flags);
+	check_stats_layout(_metadata, "default");
+	check_stats(_metadata, "default", &model, variant->params);
+	check_pools_row(_metadata, "default", variant->params);
+
+	/* Only a pool that tracks callers lists them. */
+	allocations_path(path, sizeof(path), "default");
+	EXPECT_EQ(!!(variant->flags & FL_U), path_exists(path))
+		TH_LOG("%s with %s", path, variant->params);
 }
 
 /* ======================================================================= */
@@ -1029,7 +1456,7 @@ TEST_F_TIMEOUT(mpool, debugfs_files, TEST_TIMEOUT)
 	check_mode_0444(_metadata, MPOOL_POOLS);
 	check_mode_0444(_metadata, path);
 
-	model_init_param(&model, pool_size, block_size, align);
+	model_init_param(&model, pool_size, block_size, align, FL_NONE);
 	check_stats_layout(_metadata, "default");
 	check_stats(_metadata, "default", &model, "after load");
 	check_pools_row(_metadata, "default", "after load");
@@ -1060,7 +1487,8 @@ TEST_F_TIMEOUT(mpool, driver_moves_stats, TEST_TIMEOUT)
 	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
 		TH_LOG("%s", why);
 	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
-	model_init_param(&model, pool_size, DEF_BLOCK_SIZE, DEF_ALIGN);
+	model_init_param(&model, pool_size, DEF_BLOCK_SIZE, DEF_ALIGN,
+			 FL_NONE);
 	check_stats(_metadata, "default", &model, "start");
 	check_held(_metadata, "default", 0, "start");
 
@@ -1134,7 +1562,11 @@ TEST_F_TIMEOUT(mpool, driver_rejects_bad_commands, TEST_TIMEOUT)
 		"\n", "nonsense", "alloc", "alloc x", "alloc -1",
 		"alloc 1 2", "free", "free 1", "free_all 1", "free_interior",
 		"destroy", "create", "create p 32 0", "create p x 0 10",
-		"create p 32 0 10 1",
+		"create p 32 0 10 1", "create p 32 0 10 Q",
+		"create p 32 0 10 P U", "destroy_leaking", "alloc_wait",
+		"write_after_free", "write_after_free 0", "corrupt_link",
+		"overrun 1", "refree", "sleep_in_atomic 1", "soak", "soak 1 1",
+		"soak 0 1 1 0", "soak 1 1 0 0", "soak 17 1 1 0", "soak 1 1 1",
 	};
 	struct pool_st model;
 	size_t i;
@@ -1143,7 +1575,8 @@ TEST_F_TIMEOUT(mpool, driver_rejects_bad_commands, TEST_TIMEOUT)
 	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
 		TH_LOG("%s", why);
 	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
-	model_init_param(&model, 4096, DEF_BLOCK_SIZE, DEF_ALIGN);
+	model_init_param(&model, 4096, DEF_BLOCK_SIZE, DEF_ALIGN,
+			 FL_NONE);
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		ret = ctl("%s", bad[i]);
@@ -1161,6 +1594,12 @@ TEST_F_TIMEOUT(mpool, driver_rejects_bad_commands, TEST_TIMEOUT)
 	EXPECT_EQ(-EINVAL, ctl("free 4"));
 	check_stats(_metadata, "default", &model, "free 4 of 3");
 	check_held(_metadata, "default", 3, "free 4 of 3");
+
+	/* Misuse outside the block, or past a red zone it has not, is refused. */
+	EXPECT_EQ(-EINVAL, ctl("write_after_free %llu", DEF_BLOCK_SIZE));
+	EXPECT_EQ(-EINVAL, ctl("overrun 1"));
+	check_stats(_metadata, "default", &model, "misuse out of bounds");
+	check_held(_metadata, "default", 3, "misuse out of bounds");
 }
 
 /* 5. A pool of the driver's own: created, used, listed and destroyed. */
@@ -1185,7 +1624,8 @@ TEST_F_TIMEOUT(mpool, own_pool, TEST_TIMEOUT)
 	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
 		TH_LOG("%s", why);
 	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
-	model_init_param(&def, 4096, DEF_BLOCK_SIZE, DEF_ALIGN);
+	model_init_param(&def, 4096, DEF_BLOCK_SIZE, DEF_ALIGN,
+			 FL_NONE);
 	snprintf(dir, sizeof(dir), "%s/%s", MPOOL_DEBUGFS, own);
 	stats_path(path, sizeof(path), own);
 
@@ -1195,7 +1635,7 @@ TEST_F_TIMEOUT(mpool, own_pool, TEST_TIMEOUT)
 
 	ASSERT_FALSE(path_exists(dir));
 	ASSERT_EQ(0, ctl("create %s 32 16 100", own)) TH_LOG("%s", why);
-	model_init(&mine, 32, 16, 100);
+	model_init(&mine, 32, 16, 100, FL_NONE);
 	model_free(&def, 3);
 	ASSERT_TRUE(path_exists(path)) TH_LOG("no %s", path);
 	check_mode_0444(_metadata, path);
@@ -1263,12 +1703,12 @@ TEST_F_TIMEOUT(mpool, own_pool, TEST_TIMEOUT)
 
 	/* The longest name is fine; the same name can come back. */
 	ASSERT_EQ(0, ctl("create %s 1 0 1", name31)) TH_LOG("%s", why);
-	model_init(&mine, 1, 0, 1);
+	model_init(&mine, 1, 0, 1, FL_NONE);
 	check_stats(_metadata, name31, &mine, "create longest name");
 	check_held(_metadata, name31, 0, "create longest name");
 	ASSERT_EQ(0, ctl("destroy")) TH_LOG("%s", why);
 	ASSERT_EQ(0, ctl("create %s 32 16 100", own)) TH_LOG("%s", why);
-	model_init(&mine, 32, 16, 100);
+	model_init(&mine, 32, 16, 100, FL_NONE);
 	check_stats(_metadata, own, &mine, "create again");
 	ASSERT_EQ(0, ctl("destroy")) TH_LOG("%s", why);
 	EXPECT_FALSE(path_exists(dir)) TH_LOG("%s left behind", dir);
@@ -1284,7 +1724,8 @@ TEST_F_TIMEOUT(mpool, unload_leaves_nothing, TEST_TIMEOUT)
 	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
 		TH_LOG("%s", why);
 	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
-	model_init_param(&model, 4096, DEF_BLOCK_SIZE, DEF_ALIGN);
+	model_init_param(&model, 4096, DEF_BLOCK_SIZE, DEF_ALIGN,
+			 FL_NONE);
 	ASSERT_EQ(0, ctl("alloc 5")) TH_LOG("%s", why);
 	model_alloc(&model, 5);
 
@@ -1317,7 +1758,8 @@ TEST_F_TIMEOUT(mpool, unload_leaves_nothing, TEST_TIMEOUT)
 	/* And it loads again, fresh. */
 	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
 		TH_LOG("%s", why);
-	model_init_param(&model, 4096, DEF_BLOCK_SIZE, DEF_ALIGN);
+	model_init_param(&model, 4096, DEF_BLOCK_SIZE, DEF_ALIGN,
+			 FL_NONE);
 	check_stats(_metadata, "default", &model, "reload");
 	ASSERT_EQ(0, unload_module(MPOOL_MOD));
 	EXPECT_FALSE(path_exists(MPOOL_DEBUGFS));
@@ -1333,7 +1775,8 @@ TEST_F_TIMEOUT(mpool, driver_exit_releases, TEST_TIMEOUT)
 
 	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
 		TH_LOG("%s", why);
-	model_init_param(&def, 4096, DEF_BLOCK_SIZE, DEF_ALIGN);
+	model_init_param(&def, 4096, DEF_BLOCK_SIZE, DEF_ALIGN,
+			 FL_NONE);
 	snprintf(dir, sizeof(dir), "%s/%s", MPOOL_DEBUGFS, own);
 
 	/* Blocks of the default pool, still held at unload. */
@@ -1392,6 +1835,687 @@ TEST_F_TIMEOUT(mpool, forgotten_pool_reported_at_unload, TEST_TIMEOUT)
 		       last);
 	free(before);
 	free(after);
+}
+
+/* ======================================================================= */
+/* 7. Debug flags: who holds what, and what is reported when pools die. */
+
+/*
+ * Allocate every block the pool can still hand out, check that one more
+ * is refused, free them all: after a corruption, the pool must neither
+ * lose a good block nor hand out a quarantined one.
+ */
+static void check_pool_still_works(struct __test_metadata *_metadata,
+				   const char *pool, struct pool_st *model)
+{
+	__u64 n = model_nr_free(model);
+
+	ASSERT_EQ(0, ctl("alloc %llu", n)) TH_LOG("%s", why);
+	ASSERT_EQ(0, model_alloc(model, n));
+	EXPECT_EQ(-ENOMEM, ctl("alloc 1"))
+		TH_LOG("pool %s handed out more than its %llu good blocks",
+		       pool, n);
+	model_alloc(model, 1);
+	check_stats(_metadata, pool, model, "every good block allocated");
+	ASSERT_EQ(0, ctl("free_all")) TH_LOG("%s", why);
+	model_free(model, model->v[ST_IN_USE]);
+	check_stats(_metadata, pool, model, "every block freed");
+	check_pools_row(_metadata, pool, "every block freed");
+}
+
+/* "create": our own pool, and its model. */
+static void create_own(struct __test_metadata *_metadata, const char *name,
+		       __u64 block_size, __u64 nr_blocks, __u64 flags,
+		       struct pool_st *model)
+{
+	char letters[8];
+
+	ASSERT_EQ(0, ctl("create %s %llu 0 %llu %s", name, block_size,
+			 nr_blocks, flags_str(flags, letters)))
+		TH_LOG("%s", why);
+	model_init(model, block_size, 0, nr_blocks, flags);
+	check_stats(_metadata, name, model, "create");
+}
+
+/* The two call sites of the driver that allocate, and one that frees. */
+#define TMM_ALLOC_FN		"tmm_cmd_alloc"
+#define TMM_ALLOC_WAIT_FN	"tmm_cmd_alloc_wait"
+/* What frees the blocks write_after_free and corrupt_link misuse. */
+#define TMM_MISUSE_FREE_FN	"tmm_free_to_misuse"
+
+/* The allocations file lists blocks by caller, most first, live. */
+TEST_F_TIMEOUT(mpool, allocations_by_caller, TEST_TIMEOUT)
+{
+	const __u64 nr_plain = 3, nr_wait = 5;
+	const char *own = "selftest_track";
+	struct caller_line lines[8];
+	char path[256];
+	int nr;
+
+	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
+
+	/* Without U there is nothing to list. */
+	allocations_path(path, sizeof(path), "default");
+	EXPECT_FALSE(path_exists(path)) TH_LOG("%s exists", path);
+	ASSERT_EQ(0, ctl("create selftest_pz 32 0 16 PZ")) TH_LOG("%s", why);
+	allocations_path(path, sizeof(path), "selftest_pz");
+	EXPECT_FALSE(path_exists(path)) TH_LOG("%s exists", path);
+	ASSERT_EQ(0, ctl("destroy")) TH_LOG("%s", why);
+
+	ASSERT_EQ(0, ctl("create %s 32 0 64 U", own)) TH_LOG("%s", why);
+	allocations_path(path, sizeof(path), own);
+	check_mode_0444(_metadata, path);
+	nr = read_allocations(own, lines, ARRAY_SIZE(lines));
+	EXPECT_EQ(0, nr) TH_LOG("%s", nr < 0 ? why : "caller lines in a new pool");
+
+	/* The smaller group first, so that "most first" is not "first seen". */
+	ASSERT_EQ(0, ctl("alloc %llu", nr_plain)) TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("alloc_wait %llu", nr_wait)) TH_LOG("%s", why);
+	nr = read_allocations(own, lines, ARRAY_SIZE(lines));
+	ASSERT_EQ(2, nr) TH_LOG("%s", nr < 0 ? why : "want two callers");
+	EXPECT_EQ(nr_wait, lines[0].blocks);
+	EXPECT_TRUE(is_caller(lines[0].caller, TMM_ALLOC_WAIT_FN))
+		TH_LOG("first caller \"%s\", want %s", lines[0].caller,
+		       TMM_ALLOC_WAIT_FN);
+	EXPECT_EQ(nr_plain, lines[1].blocks);
+	EXPECT_TRUE(is_caller(lines[1].caller, TMM_ALLOC_FN))
+		TH_LOG("second caller \"%s\", want %s", lines[1].caller,
+		       TMM_ALLOC_FN);
+
+	/* "free <n>" frees the blocks held last: alloc_wait's. */
+	ASSERT_EQ(0, ctl("free %llu", nr_wait)) TH_LOG("%s", why);
+	nr = read_allocations(own, lines, ARRAY_SIZE(lines));
+	ASSERT_EQ(1, nr) TH_LOG("%s", nr < 0 ? why : "want one caller");
+	EXPECT_EQ(nr_plain, lines[0].blocks);
+	EXPECT_TRUE(is_caller(lines[0].caller, TMM_ALLOC_FN))
+		TH_LOG("caller \"%s\", want %s", lines[0].caller, TMM_ALLOC_FN);
+
+	ASSERT_EQ(0, ctl("free_all")) TH_LOG("%s", why);
+	nr = read_allocations(own, lines, ARRAY_SIZE(lines));
+	EXPECT_EQ(0, nr) TH_LOG("%s", nr < 0 ? why : "callers after free_all");
+	ASSERT_EQ(0, ctl("destroy")) TH_LOG("%s", why);
+}
+
+/* A pool destroyed with blocks in use says how many, and who took them. */
+TEST_F_TIMEOUT(mpool, leak_report_names_callers, TEST_TIMEOUT)
+{
+	const __u64 nr_blocks = 64, nr_plain = 2, nr_wait = 4;
+	const char *own = "selftest_leak";
+	char *before, *log, first[512], head[128], plain[128], wait[128];
+	const char *at_wait, *at_plain;
+
+	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("create %s 32 0 %llu U", own, nr_blocks))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("alloc %llu", nr_plain)) TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("alloc_wait %llu", nr_wait)) TH_LOG("%s", why);
+
+	before = klog_read();
+	ASSERT_NE(NULL, before) TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("destroy_leaking")) TH_LOG("%s", why);
+	log = klog_read_since(before);
+	ASSERT_NE(NULL, log) TH_LOG("%s", why);
+	check_held(_metadata, "default", 0, "destroy_leaking");
+	check_no_pools_row(_metadata, own, "destroy_leaking");
+
+	snprintf(head, sizeof(head), "pool %s destroyed with %llu of %llu blocks still in use",
+		 own, nr_plain + nr_wait, nr_blocks);
+	EXPECT_EQ(1, klog_count(log, (const char *[]){ head, NULL }, first,
+				sizeof(first)))
+		TH_LOG("want one \"%s\" line", head);
+	snprintf(wait, sizeof(wait), "pool %s: %llu blocks allocated by " TMM_ALLOC_WAIT_FN "+",
+		 own, nr_wait);
+	snprintf(plain, sizeof(plain), "pool %s: %llu blocks allocated by " TMM_ALLOC_FN "+",
+		 own, nr_plain);
+	EXPECT_EQ(1, klog_count(log, (const char *[]){ wait, NULL }, first,
+				sizeof(first)))
+		TH_LOG("want one \"%s\" line", wait);
+	EXPECT_EQ(1, klog_count(log, (const char *[]){ plain, NULL }, first,
+				sizeof(first)))
+		TH_LOG("want one \"%s\" line", plain);
+	/* The top callers: most blocks first. */
+	at_wait = strstr(log, wait);
+	at_plain = strstr(log, plain);
+	EXPECT_TRUE(at_wait && at_plain && at_wait < at_plain)
+		TH_LOG("the caller of %llu blocks is not named before the one of %llu",
+		       nr_wait, nr_plain);
+	free(before);
+	free(log);
+}
+
+/* debug= at run time: new pools get it, old ones keep theirs. */
+TEST_F_TIMEOUT(mpool, debug_param_at_run_time, TEST_TIMEOUT)
+{
+	const char *own = "selftest_debug";
+	struct pool_st def, mine;
+	char buf[64];
+
+	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096 debug=U"))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
+	model_init_param(&def, 4096, DEF_BLOCK_SIZE, DEF_ALIGN, FL_U);
+	check_stats(_metadata, "default", &def, "load with debug=U");
+
+	ASSERT_EQ(0, write_text(MPOOL_DEBUG_PARAM, "zp\n")) TH_LOG("%s", why);
+	ASSERT_LE(0, read_text(MPOOL_DEBUG_PARAM, buf, sizeof(buf)))
+		TH_LOG("%s", why);
+	EXPECT_STREQ("PZ\n", buf) TH_LOG("after writing \"zp\"");
+	check_stats(_metadata, "default", &def, "debug=zp at run time");
+
+	/* Ored into the flags the creator asks for. */
+	ASSERT_EQ(0, ctl("create %s 40 0 16 U", own)) TH_LOG("%s", why);
+	model_init(&mine, 40, 0, 16, FL_P | FL_Z | FL_U);
+	check_stats(_metadata, own, &mine, "created under debug=PZ");
+	check_pools_row(_metadata, own, "created under debug=PZ");
+	ASSERT_EQ(0, ctl("destroy")) TH_LOG("%s", why);
+
+	/* A bad value is refused and changes nothing. */
+	EXPECT_EQ(-EINVAL, write_text(MPOOL_DEBUG_PARAM, "X\n"));
+	EXPECT_EQ(-EINVAL, write_text(MPOOL_DEBUG_PARAM, "P-\n"));
+	ASSERT_LE(0, read_text(MPOOL_DEBUG_PARAM, buf, sizeof(buf)))
+		TH_LOG("%s", why);
+	EXPECT_STREQ("PZ\n", buf) TH_LOG("after bad writes");
+
+	ASSERT_EQ(0, write_text(MPOOL_DEBUG_PARAM, "-\n")) TH_LOG("%s", why);
+	ASSERT_LE(0, read_text(MPOOL_DEBUG_PARAM, buf, sizeof(buf)))
+		TH_LOG("%s", why);
+	EXPECT_STREQ("-\n", buf) TH_LOG("after writing \"-\"");
+	ASSERT_EQ(0, ctl("create %s 40 0 16", own)) TH_LOG("%s", why);
+	model_init(&mine, 40, 0, 16, FL_NONE);
+	check_stats(_metadata, own, &mine, "created under debug=-");
+	ASSERT_EQ(0, ctl("destroy")) TH_LOG("%s", why);
+	check_stats(_metadata, "default", &def, "end");
+}
+
+/* fail_alloc fails the next allocations, whatever their gfp, then stops. */
+TEST_F_TIMEOUT(mpool, fail_alloc_injection, TEST_TIMEOUT)
+{
+	const char *own = "selftest_fail";
+	char dir[256], path[320];
+	struct pool_st model;
+
+	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
+	create_own(_metadata, own, 32, 16, FL_NONE, &model);
+	snprintf(dir, sizeof(dir), "%s/%s/fail_alloc", MPOOL_DEBUGFS, own);
+	if (!path_exists(dir))
+		SKIP(return, "no %s: kernel without CONFIG_FAULT_INJECTION_DEBUG_FS",
+		     dir);
+
+	/* verbose first: a stack dump would look like a splat on the console. */
+	snprintf(path, sizeof(path), "%s/verbose", dir);
+	ASSERT_EQ(0, write_text(path, "0\n")) TH_LOG("%s", why);
+	snprintf(path, sizeof(path), "%s/times", dir);
+	ASSERT_EQ(0, write_text(path, "3\n")) TH_LOG("%s", why);
+	snprintf(path, sizeof(path), "%s/probability", dir);
+	ASSERT_EQ(0, write_text(path, "100\n")) TH_LOG("%s", why);
+
+	/* GFP_KERNEL fails too, rather than wait for a block that is there. */
+	EXPECT_EQ(-ENOMEM, ctl("alloc 1")) TH_LOG("first alloc");
+	EXPECT_EQ(-ENOMEM, ctl("alloc_wait 1")) TH_LOG("second alloc (GFP_KERNEL)");
+	EXPECT_EQ(-ENOMEM, ctl("alloc 1")) TH_LOG("third alloc");
+	model.v[ST_ALLOC_FAILURES] += 3;
+	check_stats(_metadata, own, &model, "three injected failures");
+	check_held(_metadata, own, 0, "three injected failures");
+
+	ASSERT_EQ(0, ctl("alloc 1")) TH_LOG("fourth alloc: %s", why);
+	model_alloc(&model, 1);
+	check_stats(_metadata, own, &model, "fourth alloc");
+	check_pool_still_works(_metadata, own, &model);
+}
+
+/* A GFP_KERNEL alloc in atomic context is reported, even if it need not sleep. */
+TEST_F_TIMEOUT(mpool, sleep_in_atomic_reported, TEST_TIMEOUT)
+{
+	static const char begins[] = TMM_MOD ": expected splat begins";
+	static const char ends[] = TMM_MOD ": expected splat ends";
+	static const char bug[] = "BUG: sleeping function called from invalid context";
+	const char *from, *to;
+	struct pool_st model;
+	char *before, *log;
+
+	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
+	model_init_param(&model, 4096, DEF_BLOCK_SIZE, DEF_ALIGN, FL_NONE);
+
+	before = klog_read();
+	ASSERT_NE(NULL, before) TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("sleep_in_atomic")) TH_LOG("%s", why);
+	log = klog_read_since(before);
+	ASSERT_NE(NULL, log) TH_LOG("%s", why);
+
+	from = strstr(log, begins);
+	to = from ? strstr(from, ends) : NULL;
+	ASSERT_TRUE(from && to) TH_LOG("no \"%s\" ... \"%s\" in the log", begins, ends);
+	EXPECT_EQ(NULL, strstr(to + 1, begins)) TH_LOG("markers twice");
+	EXPECT_NE(NULL, memmem(from, to - from, bug, strlen(bug)))
+		TH_LOG("no \"%s\" between the markers", bug);
+	/* Its stack trace, at least, names the function that may sleep. */
+	EXPECT_NE(NULL, memmem(from, to - from, "mpool_alloc+", 12))
+		TH_LOG("the report between the markers does not name mpool_alloc");
+
+	model_alloc(&model, 1);
+	model_free(&model, 1);
+	check_stats(_metadata, "default", &model, "sleep_in_atomic");
+	free(before);
+	free(log);
+}
+
+/* ======================================================================= */
+/* 8. Corruption by a consumer: reported, counted, and survived. */
+
+FIXTURE(corruption) {
+	int unused;
+};
+
+/* With U, the reports also name who last allocated or freed the block. */
+FIXTURE_VARIANT(corruption) {
+	__u64 track;
+};
+
+FIXTURE_VARIANT_ADD(corruption, untracked) {
+	.track = FL_NONE,
+};
+
+FIXTURE_VARIANT_ADD(corruption, tracked) {
+	.track = FL_U,
+};
+
+FIXTURE_SETUP(corruption)
+{
+	clean_slate(_metadata);
+	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
+}
+
+FIXTURE_TEARDOWN(corruption)
+{
+	unload_all();
+}
+
+/*
+ * Check that @log has exactly one line with all of @words (up to NULL)
+ * and, if @track_fn, one naming @track_fn as who @track_what ("allocated"
+ * or "last freed") block @index of @pool.
+ */
+static void check_report(struct __test_metadata *_metadata, const char *log,
+			 const char *const *words, const char *pool,
+			 __u64 index, const char *track_what,
+			 const char *track_fn)
+{
+	char first[512], who[160], all[512] = "";
+	const char *const *word;
+	int nr;
+
+	for (word = words; *word; word++)
+		snprintf(all + strlen(all), sizeof(all) - strlen(all),
+			 " \"%s\"", *word);
+	nr = klog_count(log, words, first, sizeof(first));
+	EXPECT_EQ(1, nr) TH_LOG("want one log line with%s", all);
+	if (!track_fn)
+		return;
+	snprintf(who, sizeof(who), "pool %s: block %llu %s by %s+", pool,
+		 index, track_what, track_fn);
+	nr = klog_count(log, (const char *[]){ who, NULL }, first,
+			sizeof(first));
+	EXPECT_EQ(1, nr) TH_LOG("want one log line with \"%s\"", who);
+}
+
+/*
+ * Free again the block the driver misused, now quarantined: refused and
+ * counted as a double free, named in the log, and nothing else changes.
+ */
+static void check_refree_refused(struct __test_metadata *_metadata,
+				 const char *pool, __u64 index,
+				 struct pool_st *model)
+{
+	char *before, *log, head[64], block[64];
+
+	before = klog_read();
+	ASSERT_NE(NULL, before) TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("refree")) TH_LOG("%s", why);
+	log = klog_read_since(before);
+	ASSERT_NE(NULL, log) TH_LOG("%s", why);
+	model->v[ST_DOUBLE_FREES]++;
+	check_stats(_metadata, pool, model, "free of a quarantined block");
+
+	snprintf(head, sizeof(head), "pool %s: refused free of", pool);
+	snprintf(block, sizeof(block), "(block %llu + 0) from tmm_cmd_refree+",
+		 index);
+	check_report(_metadata, log, (const char *[]){ head, block, NULL },
+		     pool, index, NULL, NULL);
+	free(before);
+	free(log);
+}
+
+/* A write after free on a P pool: found at the next alloc, quarantined. */
+TEST_F_TIMEOUT(corruption, write_after_free, TEST_TIMEOUT)
+{
+	const __u64 block_size = 40, offset = 5, nr_held = 2;
+	const char *own = "selftest_waf";
+	char *before, *log, head[64], block[64], where[32];
+	struct pool_st model;
+
+	create_own(_metadata, own, block_size, 16, FL_P | variant->track,
+		   &model);
+	/* Blocks 0 and 1; the write hits the one freed last, block 1. */
+	ASSERT_EQ(0, ctl("alloc %llu", nr_held)) TH_LOG("%s", why);
+	model_alloc(&model, nr_held);
+	ASSERT_EQ(0, ctl("write_after_free %llu", offset)) TH_LOG("%s", why);
+	model_free(&model, 1);
+	check_stats(_metadata, own, &model, "write after free");
+
+	/* The freed block is next in line: found, quarantined, replaced. */
+	before = klog_read();
+	ASSERT_NE(NULL, before) TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("alloc 1")) TH_LOG("%s", why);
+	log = klog_read_since(before);
+	ASSERT_NE(NULL, log) TH_LOG("%s", why);
+	model_quarantine(&model, ST_POISON_ERRORS);
+	model_alloc(&model, 1);
+	check_stats(_metadata, own, &model, "alloc after the write");
+	check_pools_row(_metadata, own, "alloc after the write");
+
+	snprintf(head, sizeof(head), "pool %s:", own);
+	snprintf(block, sizeof(block), "write after free in block %llu",
+		 nr_held - 1);
+	snprintf(where, sizeof(where), "offset %llu", offset);
+	check_report(_metadata, log, (const char *[]){ head, block, where, NULL },
+		     own, nr_held - 1, "last freed",
+		     variant->track ? TMM_MISUSE_FREE_FN : NULL);
+	free(before);
+	free(log);
+
+	check_refree_refused(_metadata, own, nr_held - 1, &model);
+	check_pool_still_works(_metadata, own, &model);
+}
+
+/* The last free block written after free: the alloc fails, no bad block. */
+TEST_F_TIMEOUT(corruption, write_after_free_last_block, TEST_TIMEOUT)
+{
+	const __u64 nr_blocks = 2;
+	const char *own = "selftest_waf_last";
+	struct pool_st model;
+
+	create_own(_metadata, own, 40, nr_blocks, FL_P | variant->track,
+		   &model);
+	ASSERT_EQ(0, ctl("alloc %llu", nr_blocks)) TH_LOG("%s", why);
+	model_alloc(&model, nr_blocks);
+	ASSERT_EQ(0, ctl("write_after_free 0")) TH_LOG("%s", why);
+	model_free(&model, 1);
+
+	/* GFP_NOWAIT: nothing else to hand out. */
+	EXPECT_EQ(-ENOMEM, ctl("alloc 1"))
+		TH_LOG("a block written after free was handed out");
+	model_quarantine(&model, ST_POISON_ERRORS);
+	model_alloc(&model, 1);
+	check_stats(_metadata, own, &model, "alloc of the bad last block");
+
+	check_refree_refused(_metadata, own, nr_blocks - 1, &model);
+	check_pool_still_works(_metadata, own, &model);
+}
+
+/* An overrun on a Z pool: found at free, counted, the block taken back. */
+TEST_F_TIMEOUT(corruption, overrun, TEST_TIMEOUT)
+{
+	const __u64 block_size = 36, nr_held = 3, nr_bytes = 3;
+	const char *own = "selftest_overrun";
+	char *before, *log, head[64], block[64], where[32];
+	struct pool_st model;
+
+	create_own(_metadata, own, block_size, 16, FL_Z | variant->track,
+		   &model);
+	ASSERT_LE(nr_bytes, model.v[ST_REDZONE_BYTES]);
+	ASSERT_EQ(0, ctl("alloc %llu", nr_held)) TH_LOG("%s", why);
+	model_alloc(&model, nr_held);
+	/* Past the end of the block held last, block 2. */
+	ASSERT_EQ(0, ctl("overrun %llu", nr_bytes)) TH_LOG("%s", why);
+	check_stats(_metadata, own, &model, "overrun");
+
+	before = klog_read();
+	ASSERT_NE(NULL, before) TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("free 1")) TH_LOG("%s", why);
+	log = klog_read_since(before);
+	ASSERT_NE(NULL, log) TH_LOG("%s", why);
+	model_free(&model, 1);
+	model.v[ST_REDZONE_ERRORS]++;
+	check_stats(_metadata, own, &model, "free after the overrun");
+	check_pools_row(_metadata, own, "free after the overrun");
+
+	/* The first changed byte is the first one past the usable size. */
+	snprintf(head, sizeof(head), "pool %s:", own);
+	snprintf(block, sizeof(block), "overrun of block %llu", nr_held - 1);
+	snprintf(where, sizeof(where), "offset %llu", block_size);
+	check_report(_metadata, log, (const char *[]){ head, block, where, NULL },
+		     own, nr_held - 1, "allocated",
+		     variant->track ? TMM_ALLOC_FN : NULL);
+	free(before);
+	free(log);
+
+	check_pool_still_works(_metadata, own, &model);
+}
+
+/* A broken free-list link on a plain pool: not followed, list rebuilt. */
+TEST_F_TIMEOUT(corruption, corrupt_link, TEST_TIMEOUT)
+{
+	const __u64 nr_carved = 4;
+	const char *own = "selftest_link";
+	char *before, *log, head[64], block[64], rebuilt[64];
+	struct pool_st model;
+
+	create_own(_metadata, own, 64, 16, FL_NONE | variant->track, &model);
+	/* Carve blocks 0..3 and free 3, 2, 1, then block 0, broken, last. */
+	ASSERT_EQ(0, ctl("alloc %llu", nr_carved)) TH_LOG("%s", why);
+	model_alloc(&model, nr_carved);
+	ASSERT_EQ(0, ctl("free %llu", nr_carved - 1)) TH_LOG("%s", why);
+	model_free(&model, nr_carved - 1);
+	ASSERT_EQ(0, ctl("corrupt_link")) TH_LOG("%s", why);
+	model_free(&model, 1);
+	check_stats(_metadata, own, &model, "corrupt link");
+
+	before = klog_read();
+	ASSERT_NE(NULL, before) TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("alloc 1")) TH_LOG("%s", why);
+	log = klog_read_since(before);
+	ASSERT_NE(NULL, log) TH_LOG("%s", why);
+	model_quarantine(&model, ST_FREELIST_ERRORS);
+	model_alloc(&model, 1);
+	check_stats(_metadata, own, &model, "alloc after the corruption");
+	check_pools_row(_metadata, own, "alloc after the corruption");
+
+	/* Rebuilt from every carved block but the quarantined one. */
+	snprintf(head, sizeof(head), "pool %s:", own);
+	snprintf(block, sizeof(block), "corrupt free-list link in block 0");
+	snprintf(rebuilt, sizeof(rebuilt), "rebuilt with %llu blocks",
+		 nr_carved - 1);
+	check_report(_metadata, log,
+		     (const char *[]){ head, block, "offset 0", rebuilt, NULL },
+		     own, 0, "last freed",
+		     variant->track ? TMM_MISUSE_FREE_FN : NULL);
+	free(before);
+	free(log);
+
+	check_refree_refused(_metadata, own, 0, &model);
+	check_pool_still_works(_metadata, own, &model);
+}
+
+/* A double free on a P and Z pool: refused before any check touches it. */
+TEST_F_TIMEOUT(corruption, double_free, TEST_TIMEOUT)
+{
+	const __u64 nr_held = 2;
+	const char *own = "selftest_df";
+	char *before, *log, head[64], block[64];
+	struct pool_st model;
+
+	create_own(_metadata, own, 40, 16, FL_P | FL_Z | variant->track,
+		   &model);
+	ASSERT_EQ(0, ctl("alloc %llu", nr_held)) TH_LOG("%s", why);
+	model_alloc(&model, nr_held);
+
+	before = klog_read();
+	ASSERT_NE(NULL, before) TH_LOG("%s", why);
+	/* Its block is the next one carved, block 2. */
+	ASSERT_EQ(0, ctl("double_free")) TH_LOG("%s", why);
+	log = klog_read_since(before);
+	ASSERT_NE(NULL, log) TH_LOG("%s", why);
+	model_double_free(&model);
+	check_stats(_metadata, own, &model, "double free");
+	check_pools_row(_metadata, own, "double free");
+
+	snprintf(head, sizeof(head), "pool %s: refused free of", own);
+	snprintf(block, sizeof(block), "(block %llu + 0) from tmm_cmd_double_free+",
+		 nr_held);
+	check_report(_metadata, log,
+		     (const char *[]){ head, block, "double free", NULL },
+		     own, nr_held, NULL, NULL);
+	free(before);
+	free(log);
+
+	check_pool_still_works(_metadata, own, &model);
+}
+
+/* ======================================================================= */
+/* 9. Soak: every CPU allocates and frees at once; nothing is lost or shared. */
+
+#define SOAK_MIN_OPS		2000000ULL
+#define SOAK_THREADS_PER_CPU	3
+#define SOAK_MAX_HELD		32
+#define SOAK_BLOCK_SIZE		100	/* not a multiple of 8: a partial tail */
+#define SOAK_TIMEOUT		240
+/*
+ * How many threads allocate and free at any moment, unless
+ * $MPOOL_SOAK_MAX_RUNNING says otherwise (0: all of them).  make check
+ * runs 4 vCPUs on 2 host cores: with more than 2 vCPUs spinning on the
+ * pool's lock, each handoff waits for the host to schedule the next
+ * owner, and 2M ops take many minutes instead of seconds.  Threads on
+ * every CPU still take turns, so every pair of CPUs meets.
+ */
+#define SOAK_MAX_RUNNING	2
+
+static unsigned long soak_max_running(void)
+{
+	const char *env = getenv("MPOOL_SOAK_MAX_RUNNING");
+
+	return env && *env ? strtoul(env, NULL, 10) : SOAK_MAX_RUNNING;
+}
+
+FIXTURE(soak) {
+	int unused;
+};
+
+FIXTURE_VARIANT(soak) {
+	__u64 flags;
+};
+
+FIXTURE_VARIANT_ADD(soak, plain) {
+	.flags = FL_NONE,
+};
+
+FIXTURE_VARIANT_ADD(soak, PZU) {
+	.flags = FL_P | FL_Z | FL_U,
+};
+
+FIXTURE_SETUP(soak)
+{
+	clean_slate(_metadata);
+}
+
+FIXTURE_TEARDOWN(soak)
+{
+	unload_all();
+}
+
+/* With U: the allocations file accounts for every block in use. */
+static void check_allocations_total(struct __test_metadata *_metadata,
+				    const char *pool, __u64 in_use)
+{
+	struct caller_line lines[64];
+	__u64 total = 0;
+	int nr, i;
+
+	nr = read_allocations(pool, lines, ARRAY_SIZE(lines));
+	ASSERT_LE(0, nr) TH_LOG("%s", why);
+	for (i = 0; i < nr; i++)
+		total += lines[i].blocks;
+	EXPECT_EQ(in_use, total) TH_LOG("blocks in %s's allocations file", pool);
+}
+
+TEST_F_TIMEOUT(soak, two_million_ops, SOAK_TIMEOUT)
+{
+	const char *own = "selftest_soak";
+	__u64 nr_cpus, nr_threads, ops_per_thread, nr_blocks;
+	struct soak_result res;
+	struct pool_st st;
+	char letters[8];
+	double t0, secs;
+
+	nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	ASSERT_LT(0ULL, nr_cpus);
+	nr_threads = SOAK_THREADS_PER_CPU * nr_cpus;
+	ops_per_thread = (SOAK_MIN_OPS + nr_threads - 1) / nr_threads;
+	/* Room for all the blocks all threads may hold, and no more. */
+	nr_blocks = nr_threads * SOAK_MAX_HELD;
+
+	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("create %s %d 0 %llu %s", own, SOAK_BLOCK_SIZE,
+			 nr_blocks, flags_str(variant->flags, letters)))
+		TH_LOG("%s", why);
+
+	t0 = now_s();
+	ASSERT_EQ(0, ctl("soak %d %llu %d %lu", SOAK_THREADS_PER_CPU,
+			 ops_per_thread, SOAK_MAX_HELD, soak_max_running()))
+		TH_LOG("%s", why);
+	secs = now_s() - t0;
+	ASSERT_EQ(0, read_soak(&res)) TH_LOG("%s", why);
+	ksft_print_msg("soak, %s pool: %llu ops, %llu threads, %llu CPUs, %lu at once: %.1f s\n",
+		       letters, res.ops, res.threads, nr_cpus,
+		       soak_max_running(), secs);
+
+	/* What the driver saw. */
+	EXPECT_EQ(nr_threads, res.threads);
+	EXPECT_LE(SOAK_MIN_OPS, res.ops);
+	EXPECT_LE(nr_threads * ops_per_thread, res.ops);
+	EXPECT_EQ(res.ops, res.allocs + res.frees + res.alloc_failures);
+	EXPECT_EQ(0ULL, res.corruptions);
+	/* The pool never runs out: no atomic alloc has reason to fail. */
+	EXPECT_EQ(0ULL, res.alloc_failures);
+	/* Every thread ends holding a block or more. */
+	EXPECT_LE(nr_threads, res.held);
+	check_held(_metadata, own, res.held, "after the soak");
+
+	/* What the pool saw: the same, and consistent with itself. */
+	ASSERT_EQ(0, read_stats(own, &st)) TH_LOG("%s", why);
+	EXPECT_EQ(res.allocs, st.v[ST_ALLOCS]);
+	EXPECT_EQ(res.frees, st.v[ST_FREES]);
+	EXPECT_EQ(res.alloc_failures, st.v[ST_ALLOC_FAILURES]);
+	EXPECT_EQ(st.v[ST_IN_USE], st.v[ST_ALLOCS] - st.v[ST_FREES]);
+	EXPECT_EQ(res.held, st.v[ST_IN_USE]);
+	EXPECT_LE(st.v[ST_PEAK_IN_USE], nr_blocks);
+	EXPECT_EQ(0ULL, st.v[ST_INVALID_FREES]);
+	EXPECT_EQ(0ULL, st.v[ST_DOUBLE_FREES]);
+	EXPECT_EQ(0ULL, st.v[ST_POISON_ERRORS]);
+	EXPECT_EQ(0ULL, st.v[ST_REDZONE_ERRORS]);
+	EXPECT_EQ(0ULL, st.v[ST_FREELIST_ERRORS]);
+	EXPECT_EQ(0ULL, st.v[ST_QUARANTINED]);
+	if (variant->flags & FL_U)
+		check_allocations_total(_metadata, own, st.v[ST_IN_USE]);
+
+	ASSERT_EQ(0, ctl("free_all")) TH_LOG("%s", why);
+	ASSERT_EQ(0, read_stats(own, &st)) TH_LOG("%s", why);
+	EXPECT_EQ(0ULL, st.v[ST_IN_USE]);
+	EXPECT_EQ(st.v[ST_ALLOCS], st.v[ST_FREES]);
+	EXPECT_EQ(res.frees + res.held, st.v[ST_FREES]);
+	check_held(_metadata, own, 0, "free_all");
+	ASSERT_EQ(0, ctl("destroy")) TH_LOG("%s", why);
 }
 
 TEST_HARNESS_MAIN
