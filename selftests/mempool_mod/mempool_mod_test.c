@@ -2043,8 +2043,9 @@ TEST_F_TIMEOUT(mpool, fail_alloc_injection, TEST_TIMEOUT)
 	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
 	create_own(_metadata, own, 32, 16, FL_NONE, &model);
 	snprintf(dir, sizeof(dir), "%s/%s/fail_alloc", MPOOL_DEBUGFS, own);
+	/* The harness's SKIP line has no test name: the reason gives it. */
 	if (!path_exists(dir))
-		SKIP(return, "no %s: kernel without CONFIG_FAULT_INJECTION_DEBUG_FS",
+		SKIP(return, "fail_alloc_injection: no %s (CONFIG_FAULT_INJECTION_DEBUG_FS)",
 		     dir);
 
 	/* verbose first: a stack dump would look like a splat on the console. */
