@@ -23,6 +23,7 @@
 #include <linux/string.h>
 
 #include "mempool_mod.h"
+#include "mpool_kunit_stats.h"
 
 #define DBG_NR_BLOCKS		8
 /* Not a multiple of a pointer: the red zone starts mid-word. */
@@ -101,48 +102,6 @@ static void dbg_pool_release(struct kunit_resource *res)
 	dbg_destroy(res->data);
 }
 
-/* Write into @buf each field of @st that differs from @exp. */
-static void dbg_stats_diff(const struct mpool_stats *st,
-			   const struct mpool_stats *exp, char *buf,
-			   size_t size)
-{
-	const struct {
-		const char *name;
-		u64 got, want;
-	} f[] = {
-		{ "block_size", st->block_size, exp->block_size },
-		{ "align", st->align, exp->align },
-		{ "stride", st->stride, exp->stride },
-		{ "nr_blocks", st->nr_blocks, exp->nr_blocks },
-		{ "region_bytes", st->region_bytes, exp->region_bytes },
-		{ "in_use", st->in_use, exp->in_use },
-		{ "peak_in_use", st->peak_in_use, exp->peak_in_use },
-		{ "allocs", st->allocs, exp->allocs },
-		{ "frees", st->frees, exp->frees },
-		{ "alloc_failures", st->alloc_failures, exp->alloc_failures },
-		{ "invalid_frees", st->invalid_frees, exp->invalid_frees },
-		{ "double_frees", st->double_frees, exp->double_frees },
-		{ "poison_errors", st->poison_errors, exp->poison_errors },
-		{ "redzone_errors", st->redzone_errors, exp->redzone_errors },
-		{ "freelist_errors", st->freelist_errors,
-		  exp->freelist_errors },
-		{ "quarantined", st->quarantined, exp->quarantined },
-		{ "flags", st->flags, exp->flags },
-		{ "redzone_bytes", st->redzone_bytes, exp->redzone_bytes },
-		/* The pool's own invariant, whatever the model says. */
-		{ "allocs - frees", st->allocs - st->frees, st->in_use },
-	};
-	size_t i, len = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < ARRAY_SIZE(f); i++) {
-		if (f[i].got != f[i].want)
-			len += scnprintf(buf + len, size - len,
-					 " %s %llu, not %llu;",
-					 f[i].name, f[i].got, f[i].want);
-	}
-}
-
 /*
  * Check every counter against the model.  Once they differ, the model is
  * wrong from there on and later checks would only repeat it: stop.
@@ -154,7 +113,7 @@ static void dbg_assert_stats(struct kunit *test, struct dbg_pool *tp,
 	char diff[320];
 
 	mpool_get_stats(tp->pool, &st);
-	dbg_stats_diff(&st, &tp->exp, diff, sizeof(diff));
+	mpool_kunit_stats_diff(&st, &tp->exp, diff, sizeof(diff));
 	KUNIT_ASSERT_STREQ_MSG(test, diff, "", "%s", when);
 }
 

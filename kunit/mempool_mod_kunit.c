@@ -28,6 +28,7 @@
 #include <linux/string.h>
 
 #include "mempool_mod.h"
+#include "mpool_kunit_stats.h"
 
 /*
  * A pool that a test case owns, and the blocks the case holds from it.
@@ -217,41 +218,6 @@ static void mpool_kunit_expect_distinct(struct kunit *test,
 	KUNIT_EXPECT_EQ_MSG(test, twice, 0UL, "blocks handed out twice");
 }
 
-/* Write into @buf each field of @st that differs from @exp, with both. */
-static void mpool_kunit_stats_diff(const struct mpool_stats *st,
-				   const struct mpool_stats *exp,
-				   char *buf, size_t size)
-{
-	const struct {
-		const char *name;
-		u64 got, want;
-	} f[] = {
-		{ "block_size", st->block_size, exp->block_size },
-		{ "align", st->align, exp->align },
-		{ "stride", st->stride, exp->stride },
-		{ "nr_blocks", st->nr_blocks, exp->nr_blocks },
-		{ "region_bytes", st->region_bytes, exp->region_bytes },
-		{ "in_use", st->in_use, exp->in_use },
-		{ "peak_in_use", st->peak_in_use, exp->peak_in_use },
-		{ "allocs", st->allocs, exp->allocs },
-		{ "frees", st->frees, exp->frees },
-		{ "alloc_failures", st->alloc_failures, exp->alloc_failures },
-		{ "invalid_frees", st->invalid_frees, exp->invalid_frees },
-		{ "double_frees", st->double_frees, exp->double_frees },
-		/* The pool's own invariant, whatever the model says. */
-		{ "allocs - frees", st->allocs - st->frees, st->in_use },
-	};
-	size_t i, len = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < ARRAY_SIZE(f); i++) {
-		if (f[i].got != f[i].want)
-			len += scnprintf(buf + len, size - len,
-					 " %s %llu, not %llu;",
-					 f[i].name, f[i].got, f[i].want);
-	}
-}
-
 /*
  * Check every field of a snapshot of statistics against @exp, the model
  * the case keeps of what it did.  Once they differ, the model is wrong from
@@ -262,7 +228,7 @@ static void mpool_kunit_assert_snapshot(struct kunit *test,
 					const struct mpool_stats *exp,
 					const char *when)
 {
-	char diff[256];
+	char diff[320];
 
 	mpool_kunit_stats_diff(st, exp, diff, sizeof(diff));
 	KUNIT_ASSERT_STREQ_MSG(test, diff, "", "%s", when);

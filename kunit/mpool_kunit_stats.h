@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the KUnit modules share: comparing a pool's statistics with the
+ * model a case keeps of them.  Included by each module, once.
+ */
+#ifndef _MPOOL_KUNIT_STATS_H
+#define _MPOOL_KUNIT_STATS_H
+
+#include <linux/kernel.h>
+#include <linux/types.h>
+
+#include "mempool_mod.h"
+
+/*
+ * Write into @buf each field of @st that differs from @exp, with both;
+ * every field, and the pool's own allocs - frees == in_use.
+ */
+static void mpool_kunit_stats_diff(const struct mpool_stats *st,
+				   const struct mpool_stats *exp,
+				   char *buf, size_t size)
+{
+	const struct {
+		const char *name;
+		u64 got, want;
+	} f[] = {
+		{ "block_size", st->block_size, exp->block_size },
+		{ "align", st->align, exp->align },
+		{ "stride", st->stride, exp->stride },
+		{ "nr_blocks", st->nr_blocks, exp->nr_blocks },
+		{ "region_bytes", st->region_bytes, exp->region_bytes },
+		{ "in_use", st->in_use, exp->in_use },
+		{ "peak_in_use", st->peak_in_use, exp->peak_in_use },
+		{ "allocs", st->allocs, exp->allocs },
+		{ "frees", st->frees, exp->frees },
+		{ "alloc_failures", st->alloc_failures, exp->alloc_failures },
+		{ "invalid_frees", st->invalid_frees, exp->invalid_frees },
+		{ "double_frees", st->double_frees, exp->double_frees },
+		{ "poison_errors", st->poison_errors, exp->poison_errors },
+		{ "redzone_errors", st->redzone_errors, exp->redzone_errors },
+		{ "freelist_errors", st->freelist_errors,
+		  exp->freelist_errors },
+		{ "quarantined", st->quarantined, exp->quarantined },
+		{ "flags", st->flags, exp->flags },
+		{ "redzone_bytes", st->redzone_bytes, exp->redzone_bytes },
+		/* The pool's own invariant, whatever the model says. */
+		{ "allocs - frees", st->allocs - st->frees, st->in_use },
+	};
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(f); i++) {
+		if (f[i].got != f[i].want)
+			len += scnprintf(buf + len, size - len,
+					 " %s %llu, not %llu;",
+					 f[i].name, f[i].got, f[i].want);
+	}
+}
+
+#endif /* _MPOOL_KUNIT_STATS_H */
