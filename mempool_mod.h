@@ -43,8 +43,15 @@ struct mpool;
 #define MPOOL_POISON		BIT(0)
 #define MPOOL_REDZONE		BIT(1)
 #define MPOOL_TRACK_CALLER	BIT(2)
+
+/*
+ * MPOOL_NO_PERCPU: no per-CPU caches; every alloc and free takes the
+ * pool's lock.  For pools too small to share among the CPUs' caches, or
+ * to measure the lock alone.
+ */
+#define MPOOL_NO_PERCPU		BIT(3)
 #define MPOOL_VALID_FLAGS	(MPOOL_POISON | MPOOL_REDZONE | \
-				 MPOOL_TRACK_CALLER)
+				 MPOOL_TRACK_CALLER | MPOOL_NO_PERCPU)
 
 /* What a free block's usable bytes hold under MPOOL_POISON. */
 #define MPOOL_POISON_FREE	0x6b
@@ -102,6 +109,9 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 void mpool_destroy(struct mpool *pool);
 void *mpool_alloc(struct mpool *pool, gfp_t gfp) __malloc __must_check;
 void mpool_free(struct mpool *pool, void *block);
+int mpool_alloc_bulk(struct mpool *pool, gfp_t gfp, size_t nr,
+		     void **blocks) __must_check;
+void mpool_free_bulk(struct mpool *pool, size_t nr, void **blocks);
 bool mpool_owns(const struct mpool *pool, const void *ptr);
 void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats);
 struct mpool *mpool_default(void);

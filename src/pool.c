@@ -402,6 +402,28 @@ void mpool_free(struct mpool *pool, void *block)
 }
 EXPORT_SYMBOL_NS_GPL(mpool_free, MPOOL_NS);
 
+int mpool_alloc_bulk(struct mpool *pool, gfp_t gfp, size_t nr, void **blocks)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		blocks[i] = mpool_alloc(pool, gfp);
+		if (!blocks[i]) {
+			mpool_free_bulk(pool, i, blocks);
+			return 0;
+		}
+	}
+	return nr;
+}
+EXPORT_SYMBOL_NS_GPL(mpool_alloc_bulk, MPOOL_NS);
+
+void mpool_free_bulk(struct mpool *pool, size_t nr, void **blocks)
+{
+	while (nr--)
+		mpool_free(pool, blocks[nr]);
+}
+EXPORT_SYMBOL_NS_GPL(mpool_free_bulk, MPOOL_NS);
+
 /* ---- queries ----------------------------------------------------------- */
 
 /**
