@@ -9,19 +9,28 @@
  * lazily: blocks at and above @nr_carved have never been handed out and are
  * not on the list, so creating a pool costs the vmalloc and nothing more.
  *
- * One bit per block says whether it is handed out.  mpool_free() checks it,
- * so a double free, an interior pointer or a foreign pointer is refused,
- * counted and reported, and never corrupts the free list.  The links of
- * the free list are hardened, and debug flags add poisoning, red zones and
- * caller tracking: a consumer's write after free or overrun is reported,
- * and the damaged block taken out of service, while the pool goes on.
+ * That list is the depot.  In front of it, each CPU caches a few free
+ * blocks in a ring, so that an alloc+free pair takes no lock and one
+ * atomic, and the CPUs do not contend; the depot's lock is taken once per
+ * batch, and an alloc that finds the depot empty steals from the other
+ * CPUs' caches before it fails.
+ *
+ * One byte per block says where it is: depot, cache, handed out or
+ * quarantined.  mpool_free() moves it from handed out to free with one
+ * cmpxchg, so a double free, an interior pointer or a foreign pointer is
+ * refused, counted and reported, and never corrupts the pool.  The links
+ * of the free list are hardened, and debug flags add poisoning, red zones
+ * and caller tracking: a consumer's write after free or overrun is
+ * reported, and the damaged block taken out of service, while the pool
+ * goes on.  They check a block while the caller alone holds it, so they
+ * work the same with the caches.
  *
  * Concurrency: mpool_alloc() and mpool_free() may be called from any
- * context but NMI, on the same pool, concurrently.  Each pool has one
- * IRQ-safe raw spinlock, held for O(1) work only (O(block size) with
- * debug flags), so this holds on PREEMPT_RT too.  mpool_create() and
- * mpool_destroy() may sleep.  The caller guarantees that no alloc or free
- * on a pool runs during or after its mpool_destroy().
+ * context but NMI, on the same pool, concurrently.  The caches run with
+ * IRQs off; each pool's depot has one IRQ-safe raw spinlock, held for
+ * O(batch) work only, so this holds on PREEMPT_RT too.  mpool_create()
+ * and mpool_destroy() may sleep.  The caller guarantees that no alloc or
+ * free on a pool runs during or after its mpool_destroy().
  *
  * Each pool publishes its statistics in debugfs, under
  * /sys/kernel/debug/mempool_mod/<name>/, and one line in .../pools.
@@ -36,7 +45,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/align.h>
-#include <linux/bitmap.h>
+#include <linux/cpuhotplug.h>
 #include <linux/ctype.h>
 #include <linux/debugfs.h>
 #include <linux/err.h>
@@ -50,7 +59,9 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/percpu.h>
 #include <linux/random.h>
+#include <linux/rcupdate.h>
 #include <linux/ratelimit.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
@@ -67,6 +78,8 @@
 
 #include "src/layout.c"
 #include "src/freelist.c"
+#include "src/depot.c"
+#include "src/cpu_cache.c"
 #include "src/debug.c"
 #include "src/fault_inject.c"
 #include "src/pool.c"

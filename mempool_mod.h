@@ -58,15 +58,22 @@ struct mpool;
 /* What the red zone holds while a block is handed out. */
 #define MPOOL_REDZONE_ACTIVE	0xcc
 
+/* Most free blocks one CPU caches for a pool. */
+#define MPOOL_CACHE_MAX		64
+
 /**
- * struct mpool_stats - a snapshot of one pool, taken under its lock
+ * struct mpool_stats - a snapshot of one pool
  * @block_size:		usable bytes in each block, as asked at create
  * @align:		alignment of every block, after raising to a pointer
  * @stride:		distance between two blocks
  * @nr_blocks:		number of blocks in the pool
  * @region_bytes:	bytes of the region the blocks are carved from
- * @in_use:		blocks handed out now
- * @peak_in_use:	highest @in_use since the pool was created
+ * @in_use:		blocks handed out now: @allocs - @frees
+ * @peak_in_use:	highest @in_use since the pool was created; with
+ *			per-CPU caches, the highest count of blocks out of
+ *			the depot, which may exceed it by what the CPUs cache
+ * @cached:		free blocks in the CPUs' caches
+ * @cache_size:		most free blocks each CPU caches, 0 for none
  * @allocs:		successful allocations
  * @frees:		accepted frees
  * @alloc_failures:	allocations that returned NULL
@@ -79,9 +86,10 @@ struct mpool;
  * @flags:		the pool's flags, debug= included
  * @redzone_bytes:	guard bytes after each block, 0 without MPOOL_REDZONE
  *
- * All fields come from one critical section, so they agree with each
- * other: @allocs - @frees == @in_use, and @nr_blocks - @in_use -
- * @quarantined blocks can still be handed out.
+ * @allocs and @frees are per-CPU counts summed when read, as with
+ * CONFIG_SLUB_STATS, and the others are read under the pool's lock: each
+ * is exact, and while the pool is idle they agree with each other.
+ * @nr_blocks - @in_use - @quarantined blocks can still be handed out.
  */
 struct mpool_stats {
 	size_t block_size;
@@ -102,6 +110,8 @@ struct mpool_stats {
 	size_t quarantined;
 	unsigned int flags;
 	size_t redzone_bytes;
+	size_t cached;
+	size_t cache_size;
 };
 
 struct mpool *mpool_create(const char *name, size_t block_size, size_t align,

@@ -25,11 +25,21 @@
 #include "mempool_mod.h"
 #include "mpool_kunit_stats.h"
 
-#define DBG_NR_BLOCKS		8
+/*
+ * Enough for per-CPU caches on up to 8 possible CPUs: every check runs
+ * with blocks passing through the caches, as a consumer's would.
+ */
+#define DBG_NR_BLOCKS		128
 /* Not a multiple of a pointer: the red zone starts mid-word. */
 #define DBG_BLOCK_SIZE		52
 #define DBG_PZU			(MPOOL_POISON | MPOOL_REDZONE | \
 				 MPOOL_TRACK_CALLER)
+/*
+ * For the cases that need the depot's order of reuse, last freed first,
+ * which the per-CPU caches do not keep.  mempool_mod_percpu_kunit checks
+ * the same damage with the caches on.
+ */
+#define DBG_DEPOT_ONLY		MPOOL_NO_PERCPU
 
 /*
  * Where the spec puts things in a block, worked out here from its formulas
@@ -122,6 +132,7 @@ static struct dbg_pool *dbg_create(struct kunit *test, const char *name,
 				   unsigned int flags)
 {
 	struct kunit_resource *res;
+	struct mpool_stats st;
 	struct dbg_pool *tp;
 	struct mpool *pool;
 
@@ -155,6 +166,10 @@ static struct dbg_pool *dbg_create(struct kunit *test, const char *name,
 		dbg_destroy(tp);
 	KUNIT_ASSERT_NOT_NULL_MSG(test, res, "cannot track pool %s", name);
 	dbg_assert_stats(test, tp, "new pool");
+	mpool_get_stats(pool, &st);
+	if (!(flags & MPOOL_NO_PERCPU))
+		KUNIT_ASSERT_GT_MSG(test, st.cache_size, 0UL,
+				    "%s has no per-CPU caches", name);
 	return tp;
 }
 
@@ -326,12 +341,14 @@ static const struct flags_param flags_valid_params[] = {
 	{ "MPOOL_TRACK_CALLER", MPOOL_TRACK_CALLER },
 	{ "MPOOL_POISON | MPOOL_REDZONE", MPOOL_POISON | MPOOL_REDZONE },
 	{ "all three", DBG_PZU },
+	{ "MPOOL_NO_PERCPU", MPOOL_NO_PERCPU },
+	{ "all four", DBG_PZU | MPOOL_NO_PERCPU },
 };
 
 static const struct flags_param flags_unknown_params[] = {
-	{ "BIT(3)", BIT(3) },
+	{ "BIT(4)", BIT(4) },
 	{ "BIT(31)", BIT(31) },
-	{ "valid flags and BIT(3)", MPOOL_VALID_FLAGS | BIT(3) },
+	{ "valid flags and BIT(4)", MPOOL_VALID_FLAGS | BIT(4) },
 	{ "MPOOL_POISON and BIT(16)", MPOOL_POISON | BIT(16) },
 	{ "every bit", ~0U },
 };
@@ -538,7 +555,8 @@ static void poison_catches_write_after_free(struct kunit *test)
 	char *b0, *b1, *got;
 	struct dbg_pool *tp;
 
-	tp = dbg_create(test, "kunit_dbg_uaf", DBG_BLOCK_SIZE, 0, p->flags);
+	tp = dbg_create(test, "kunit_dbg_uaf", DBG_BLOCK_SIZE, 0,
+			p->flags | DBG_DEPOT_ONLY);
 	b0 = dbg_alloc(test, tp, GFP_NOWAIT);
 	b1 = dbg_alloc(test, tp, GFP_NOWAIT);
 	KUNIT_ASSERT_NOT_NULL(test, dbg_alloc(test, tp, GFP_NOWAIT));
@@ -672,7 +690,8 @@ static void poison_gfp_zero_still_zeroes(struct kunit *test)
 	struct dbg_pool *tp;
 	char *b, *z, *fresh;
 
-	tp = dbg_create(test, "kunit_dbg_zero", DBG_BLOCK_SIZE, 0, p->flags);
+	tp = dbg_create(test, "kunit_dbg_zero", DBG_BLOCK_SIZE, 0,
+			p->flags | DBG_DEPOT_ONLY);
 	rz = tp->lay.redzone_bytes;
 	b = dbg_alloc(test, tp, GFP_NOWAIT);
 	KUNIT_ASSERT_NOT_NULL(test, b);
@@ -750,7 +769,7 @@ static void redzone_catches_overrun(struct kunit *test)
 	size_t rz, at;
 
 	tp = dbg_create(test, "kunit_dbg_overrun", DBG_BLOCK_SIZE, 0,
-			p->flags);
+			p->flags | DBG_DEPOT_ONLY);
 	rz = tp->lay.redzone_bytes;
 	at = DBG_BLOCK_SIZE + (p->last ? rz - 1 : 0);
 	b = dbg_alloc(test, tp, GFP_NOWAIT);
@@ -857,7 +876,8 @@ static void freelist_catches_corrupt_link(struct kunit *test)
 	char *got;
 	size_t i;
 
-	tp = dbg_create(test, "kunit_dbg_link", 64, 0, p->flags);
+	tp = dbg_create(test, "kunit_dbg_link", 64, 0,
+			p->flags | DBG_DEPOT_ONLY);
 	for (i = 0; i < 6; i++)
 		KUNIT_ASSERT_NOT_NULL(test, dbg_alloc(test, tp, GFP_NOWAIT));
 	dbg_free(test, tp, dbg_block(tp, 1));

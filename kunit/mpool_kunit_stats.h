@@ -6,19 +6,34 @@
 #ifndef _MPOOL_KUNIT_STATS_H
 #define _MPOOL_KUNIT_STATS_H
 
+#include <linux/cpumask.h>
 #include <linux/kernel.h>
 #include <linux/types.h>
 
 #include "mempool_mod.h"
 
 /*
+ * What the per-CPU caches may add to the peak: the peak counts the blocks
+ * out of the depot, and each possible CPU may cache cache_size of them.
+ */
+static u64 mpool_kunit_peak_slack(const struct mpool_stats *st)
+{
+	return (u64)num_possible_cpus() * st->cache_size;
+}
+
+/*
  * Write into @buf each field of @st that differs from @exp, with both;
- * every field, and the pool's own allocs - frees == in_use.
+ * every field the model knows, and the pool's own invariants.  The
+ * model knows no cache: a cached peak may exceed the model's by what the
+ * CPUs can cache, and the caches' sizes must fit the pool.
  */
 static void mpool_kunit_stats_diff(const struct mpool_stats *st,
 				   const struct mpool_stats *exp,
 				   char *buf, size_t size)
 {
+	u64 peak = clamp_t(u64, st->peak_in_use, exp->peak_in_use,
+			   exp->peak_in_use + mpool_kunit_peak_slack(st));
+	u64 max_cache = st->flags & MPOOL_NO_PERCPU ? 0 : MPOOL_CACHE_MAX;
 	const struct {
 		const char *name;
 		u64 got, want;
@@ -29,7 +44,7 @@ static void mpool_kunit_stats_diff(const struct mpool_stats *st,
 		{ "nr_blocks", st->nr_blocks, exp->nr_blocks },
 		{ "region_bytes", st->region_bytes, exp->region_bytes },
 		{ "in_use", st->in_use, exp->in_use },
-		{ "peak_in_use", st->peak_in_use, exp->peak_in_use },
+		{ "peak_in_use", st->peak_in_use, peak },
 		{ "allocs", st->allocs, exp->allocs },
 		{ "frees", st->frees, exp->frees },
 		{ "alloc_failures", st->alloc_failures, exp->alloc_failures },
@@ -42,8 +57,16 @@ static void mpool_kunit_stats_diff(const struct mpool_stats *st,
 		{ "quarantined", st->quarantined, exp->quarantined },
 		{ "flags", st->flags, exp->flags },
 		{ "redzone_bytes", st->redzone_bytes, exp->redzone_bytes },
-		/* The pool's own invariant, whatever the model says. */
+		/* The pool's own invariants, whatever the model says. */
 		{ "allocs - frees", st->allocs - st->frees, st->in_use },
+		{ "cache_size", st->cache_size,
+		  min_t(u64, st->cache_size, max_cache) },
+		{ "cached", st->cached,
+		  min_t(u64, st->cached, mpool_kunit_peak_slack(st)) },
+		{ "in_use + cached + quarantined",
+		  st->in_use + st->cached + st->quarantined,
+		  min_t(u64, st->in_use + st->cached + st->quarantined,
+			st->nr_blocks) },
 	};
 	size_t i, len = 0;
 

@@ -4,13 +4,16 @@
  *
  * A pool's region is private vmalloc memory: neither KASAN nor SLUB's
  * checks see inside it, so the pool checks its blocks itself, the way
- * slub_debug=PZU does.  All of it runs under the pool's lock, at a cost in
- * proportion to the block size, and only for pools that asked for it.
+ * slub_debug=PZU does, at a cost in proportion to the block size and only
+ * for pools that asked for it.  The checks run on a block the caller
+ * holds (taken from a cache or the depot, or won by a free's cmpxchg),
+ * so they need no lock and work the same with or without per-CPU caches;
+ * only the counters and the quarantine take the pool's lock.
  */
 
 /* Who allocated a block, for the allocations file and the leak report. */
 #define MPOOL_CALLERS_MAX	64
-/* Blocks scanned per lock hold, so that a big pool never stalls IRQs long. */
+/* Blocks scanned between two chances to reschedule. */
 #define MPOOL_SCAN_BATCH	1024
 /* Callers named in a leak report. */
 #define MPOOL_LEAK_CALLERS	5
@@ -47,14 +50,16 @@ static void mpool_debug_exit(struct mpool *pool)
 	kvfree(pool->track);
 }
 
-/* Keep what a report about block @index needs, unless one is kept already. */
+/*
+ * Keep what a report about block @index needs, unless one is kept already.
+ * Nobody else writes the block now: the caller holds it, or it is in the
+ * depot and the caller holds the lock.
+ */
 static void mpool_record_corruption(struct mpool *pool,
 				    struct mpool_corruption *c,
 				    enum mpool_corruption_kind kind,
 				    size_t index, size_t offset)
 {
-	lockdep_assert_held(&pool->lock);
-
 	if (c->kind != MPOOL_CORRUPT_NONE)
 		return;
 	c->kind = kind;
@@ -74,18 +79,21 @@ static bool mpool_poison_intact(struct mpool *pool, void *block,
 				size_t index, struct mpool_corruption *c)
 {
 	u8 *bad = memchr_inv(block, MPOOL_POISON_FREE, pool->block_size);
+	unsigned long flags;
 
 	if (likely(!bad))
 		return true;
-	pool->poison_errors++;
-	mpool_quarantine(pool, index);
 	mpool_record_corruption(pool, c, MPOOL_CORRUPT_POISON, index,
 				bad - (u8 *)block);
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	pool->poison_errors++;
+	mpool_depot_quarantine(pool, index);
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	return false;
 }
 
 /*
- * Whether a block that was freed may be handed out again: with
+ * Whether a free block the caller holds may be handed out: with
  * MPOOL_POISON, only if it still holds its poison; if not, it was written
  * after free and is quarantined.
  */
@@ -102,12 +110,15 @@ static void mpool_redzone_check(struct mpool *pool, void *block,
 	u8 *redzone = block + pool->block_size;
 	u8 *bad = memchr_inv(redzone, MPOOL_REDZONE_ACTIVE,
 			     pool->redzone_bytes);
+	unsigned long flags;
 
 	if (likely(!bad))
 		return;
-	pool->redzone_errors++;
 	mpool_record_corruption(pool, c, MPOOL_CORRUPT_REDZONE, index,
 				bad - (u8 *)block);
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	pool->redzone_errors++;
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
 }
 
 /* Arm the red zone of @block on its way out and say who took it. */
@@ -115,8 +126,6 @@ static void mpool_debug_alloc(struct mpool *pool, void *block, size_t index,
 			      unsigned long caller)
 {
 	struct mpool_track *track;
-
-	lockdep_assert_held(&pool->lock);
 
 	if (pool->flags & MPOOL_REDZONE)
 		memset(block + pool->block_size, MPOOL_REDZONE_ACTIVE,
@@ -134,8 +143,6 @@ static void mpool_debug_free(struct mpool *pool, void *block, size_t index,
 			     unsigned long caller, struct mpool_corruption *c)
 {
 	struct mpool_track *track;
-
-	lockdep_assert_held(&pool->lock);
 
 	if (pool->flags & MPOOL_REDZONE)
 		mpool_redzone_check(pool, block, index, c);
@@ -235,13 +242,15 @@ static int mpool_caller_cmp(const void *a, const void *b)
 
 /*
  * Group the blocks in use by the caller that took them, most blocks first.
- * A batch at a time under the lock: the listing need not be one snapshot.
+ * Allocs and frees on other CPUs do not stop for the scan: the listing is
+ * not one snapshot, and a block handed out during it may show its new
+ * caller with its old time.
  */
 static int mpool_callers_collect(struct mpool *pool,
 				 struct mpool_callers *callers)
 {
+	struct mpool_track track;
 	size_t start, end, index;
-	unsigned long flags;
 
 	might_sleep();
 
@@ -254,11 +263,13 @@ static int mpool_callers_collect(struct mpool *pool,
 		return -ENOMEM;
 	for (start = 0; start < pool->nr_blocks; start = end) {
 		end = min(start + MPOOL_SCAN_BATCH, pool->nr_blocks);
-		index = start;
-		raw_spin_lock_irqsave(&pool->lock, flags);
-		for_each_set_bit_from(index, pool->in_use_map, end)
-			mpool_callers_add(callers, &pool->track[index]);
-		raw_spin_unlock_irqrestore(&pool->lock, flags);
+		for (index = start; index < end; index++) {
+			if (READ_ONCE(pool->state[index]) != MPOOL_BLOCK_IN_USE)
+				continue;
+			/* Racy by design: see above; a torn entry is harmless. */
+			track = data_race(pool->track[index]);
+			mpool_callers_add(callers, &track);
+		}
 		cond_resched();
 	}
 	sort(callers->entries, callers->nr, sizeof(*callers->entries),

@@ -22,8 +22,10 @@ static int mpool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "region_bytes: %zu\n", st.region_bytes);
 	seq_printf(m, "flags: %s\n", letters);
 	seq_printf(m, "redzone_bytes: %zu\n", st.redzone_bytes);
+	seq_printf(m, "cache_size: %zu\n", st.cache_size);
 	seq_printf(m, "in_use: %zu\n", st.in_use);
 	seq_printf(m, "free: %zu\n", st.nr_blocks - st.in_use - st.quarantined);
+	seq_printf(m, "cached: %zu\n", st.cached);
 	seq_printf(m, "peak_in_use: %zu\n", st.peak_in_use);
 	seq_printf(m, "allocs: %llu\n", st.allocs);
 	seq_printf(m, "frees: %llu\n", st.frees);

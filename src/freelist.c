@@ -9,7 +9,7 @@
  * with a random per-pool key and its own address, and a link is checked
  * before it is followed: it must lead to a free block the pool has carved.
  * A link that does not is never followed: its block is quarantined and
- * the list is rebuilt from the in-use bitmap, which lives outside the
+ * the list is rebuilt from the blocks' states, which live outside the
  * region and so out of a consumer's reach.
  *
  * Every block popped is either handed out or quarantined before the next
@@ -42,7 +42,7 @@ static void *mpool_link_load(const struct mpool *pool, void *block)
 	return (void *)(*slot ^ mpool_link_mask(pool, slot));
 }
 
-/* Whether @next may follow a free block: the end, or a free carved block. */
+/* Whether @next may follow a free block: the end, or a carved depot block. */
 static bool mpool_link_valid(const struct mpool *pool, const void *next)
 {
 	unsigned long offset;
@@ -55,10 +55,9 @@ static bool mpool_link_valid(const struct mpool *pool, const void *next)
 	offset = mpool_offset(pool, next);
 	if (offset >= pool->nr_carved * pool->stride)
 		return false;
-	index = offset / pool->stride;
+	index = mpool_offset_index(pool, offset);
 	return offset == index * pool->stride &&
-	       !test_bit(index, pool->in_use_map) &&
-	       !test_bit(index, pool->quarantine_map);
+	       READ_ONCE(pool->state[index]) == MPOOL_BLOCK_IN_DEPOT;
 }
 
 static void mpool_push_free(struct mpool *pool, void *block)
@@ -73,11 +72,11 @@ static void mpool_quarantine(struct mpool *pool, size_t index)
 {
 	lockdep_assert_held(&pool->lock);
 
-	__set_bit(index, pool->quarantine_map);
-	WRITE_ONCE(pool->quarantined, pool->quarantined + 1);
+	WRITE_ONCE(pool->state[index], MPOOL_BLOCK_QUARANTINED);
+	pool->quarantined++;
 }
 
-/* Chain every carved block that is neither in use nor quarantined. */
+/* Chain every carved block that is in the depot. */
 static size_t mpool_rebuild_free_list(struct mpool *pool)
 {
 	size_t index = pool->nr_carved, nr_free = 0;
@@ -87,8 +86,7 @@ static size_t mpool_rebuild_free_list(struct mpool *pool)
 
 	pool->free_list = NULL;
 	while (index--) {
-		if (test_bit(index, pool->in_use_map) ||
-		    test_bit(index, pool->quarantine_map))
+		if (READ_ONCE(pool->state[index]) != MPOOL_BLOCK_IN_DEPOT)
 			continue;
 		block = mpool_block(pool, index);
 		mpool_push_free(pool, block);

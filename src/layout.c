@@ -82,7 +82,16 @@ static unsigned long mpool_offset(const struct mpool *pool, const void *ptr)
 	return (unsigned long)ptr - (unsigned long)pool->base;
 }
 
+/* A shift when the stride is a power of two, as it usually is: no divide. */
+static size_t mpool_offset_index(const struct mpool *pool,
+				 unsigned long offset)
+{
+	if (likely(pool->stride_shift))
+		return offset >> pool->stride_shift;
+	return offset / pool->stride;
+}
+
 static size_t mpool_block_index(const struct mpool *pool, const void *block)
 {
-	return mpool_offset(pool, block) / pool->stride;
+	return mpool_offset_index(pool, mpool_offset(pool, block));
 }

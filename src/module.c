@@ -16,6 +16,10 @@ static unsigned long param_align;
 module_param_named(align, param_align, ulong, 0444);
 MODULE_PARM_DESC(align, "Block alignment of the default pool, a power of two (default 0: pointer size)");
 
+static bool param_percpu = true;
+module_param_named(percpu, param_percpu, bool, 0444);
+MODULE_PARM_DESC(percpu, "Per-CPU caches in front of the default pool's lock (default Y)");
+
 /*
  * debug= takes slub_debug's letters, in any case and order, or "" or "-"
  * for none.  A bad letter fails the write, and so insmod, with -EINVAL;
@@ -109,14 +113,19 @@ static int __init mpool_init(void)
 	if (err)
 		return err;
 
+	err = mpool_cpuhp_init();
+	if (err)
+		return err;
 	mpool_debugfs_init();
 	pool = mpool_create("default", param_block_size, param_align,
-			    param_pool_size / stride, 0);
+			    param_pool_size / stride,
+			    param_percpu ? 0 : MPOOL_NO_PERCPU);
 	if (IS_ERR(pool)) {
 		err = PTR_ERR(pool);
 		pr_err("pool_size=%lu: cannot create the default pool: %pe\n",
 		       param_pool_size, pool);
 		mpool_debugfs_exit();
+		mpool_cpuhp_exit();
 		/* A size that overflows is a bad parameter, like the others. */
 		return err == -EOVERFLOW ? -EINVAL : err;
 	}
@@ -142,6 +151,7 @@ static void __exit mpool_exit(void)
 		mpool_release(pool);
 	}
 	mpool_debugfs_exit();
+	mpool_cpuhp_exit();
 }
 
 module_init(mpool_init);

@@ -65,35 +65,63 @@ struct mpool_corruption {
 	struct mpool_track track;
 };
 
+/*
+ * Where each block is, one byte per block, outside the region and so out
+ * of a consumer's reach.  A free moves IN_USE to CACHED with one cmpxchg,
+ * so that of two racing frees of a block exactly one wins.  The other
+ * moves are made by whoever holds the block: the depot under the lock,
+ * or the CPU that just took it out of a cache.
+ */
+enum mpool_block_state {
+	MPOOL_BLOCK_IN_DEPOT,	/* on the depot's free list, or not carved */
+	MPOOL_BLOCK_CACHED,	/* free, out of the depot: in a CPU's cache */
+	MPOOL_BLOCK_IN_USE,	/* handed out */
+	MPOOL_BLOCK_QUARANTINED, /* corrupted while free: out of service */
+};
+
+/*
+ * One CPU's cache of free blocks: a ring, as lib/objpool.c keeps them.
+ * Only its CPU adds blocks, with IRQs off; any CPU may take them, with a
+ * cmpxchg on @head, so that an allocator that finds the depot empty can
+ * steal what other CPUs hold.  Refills, flushes and steals run under the
+ * depot's lock: a block is always in a ring or in the depot for them.
+ */
+struct mpool_cpu_cache {
+	unsigned int head;	/* next block to take, from any CPU */
+	unsigned int tail;	/* next slot to fill, by this CPU only */
+	u64 allocs;		/* this CPU's share of the pool's counters, */
+	u64 frees;		/* summed when read, as CONFIG_SLUB_STATS */
+	void *blocks[];		/* pool->cache_size of them */
+};
+
 struct mpool {
 	/* Fixed at create, read without the lock. */
 	void *base;		/* first block, @align-aligned */
 	size_t stride;		/* distance between blocks */
+	unsigned int stride_shift; /* log2(@stride), 0 if not a power of 2 */
 	size_t region_bytes;	/* @nr_blocks * @stride, from @base */
 	size_t nr_blocks;
 	size_t block_size;	/* usable bytes, as asked */
 	size_t link_offset;	/* where a free block keeps its link */
 	size_t redzone_bytes;	/* with MPOOL_REDZONE, after @block_size */
 	unsigned int flags;	/* MPOOL_*, debug= included */
+	unsigned int cache_size; /* blocks per CPU cache, 0 for none */
 	unsigned long link_key;	/* random: hides the free-list links */
-	/* The maps and @track are fixed pointers; what they hold is under @lock. */
-	unsigned long *in_use_map;	/* bit set: handed out */
-	unsigned long *quarantine_map;	/* bit set: out of service for good */
-	struct mpool_track *track;	/* one per block, with MPOOL_TRACK_CALLER */
+	u8 *state;		/* enum mpool_block_state, one per block */
+	struct mpool_track *track; /* one per block, with MPOOL_TRACK_CALLER */
+	struct mpool_cpu_cache __percpu *caches; /* NULL without caches */
 
 	/*
-	 * Under @lock.  Apart from the fields above, an alloc+free pair
-	 * touches only this group, which starts a cache line of its own.
+	 * The depot: blocks no CPU caches, and every count that is not
+	 * per-CPU.  Under @lock, which starts a cache line of its own.
 	 */
 	raw_spinlock_t lock ____cacheline_aligned_in_smp; /* this group */
 	void *free_list;	/* freed blocks, in any order */
 	size_t nr_carved;	/* blocks at and above it never handed out */
-	size_t in_use;		/* also read locklessly by waiters */
-	size_t quarantined;	/* also read locklessly by waiters */
-	unsigned int nr_waiters; /* tasks sleeping in mpool_alloc() */
-	u64 allocs;
-	u64 frees;
-	size_t peak_in_use;
+	size_t nr_out;		/* blocks out of the depot */
+	size_t peak_out;	/* highest @nr_out */
+	size_t quarantined;
+	unsigned int nr_waiters; /* also read locklessly by frees */
 	u64 alloc_failures;
 	u64 invalid_frees;
 	u64 double_frees;
@@ -108,6 +136,7 @@ struct mpool {
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 	struct fault_attr fail_alloc;
 #endif
+	struct hlist_node cpuhp_node; /* caches emptied when a CPU dies */
 	void *vmem;		/* what vmalloc returned, for vfree */
 	size_t align;
 	struct list_head node;	/* on mpool_list */
@@ -132,12 +161,37 @@ static size_t mpool_effective_align(size_t align);
 static bool mpool_name_valid(const char *name);
 static void *mpool_block(const struct mpool *pool, size_t index);
 static unsigned long mpool_offset(const struct mpool *pool, const void *ptr);
+static size_t mpool_offset_index(const struct mpool *pool,
+				 unsigned long offset);
 static size_t mpool_block_index(const struct mpool *pool, const void *block);
 
-/* freelist.c */
+/* freelist.c: the depot's free list. */
 static void mpool_push_free(struct mpool *pool, void *block);
 static void *mpool_pop_free(struct mpool *pool, struct mpool_corruption *c);
 static void mpool_quarantine(struct mpool *pool, size_t index);
+
+/* depot.c */
+static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
+			      struct mpool_corruption *c);
+static void mpool_depot_put(struct mpool *pool, void *block);
+static void mpool_depot_quarantine(struct mpool *pool, size_t index);
+
+/* cpu_cache.c */
+static int mpool_caches_init(struct mpool *pool);
+static void mpool_caches_exit(struct mpool *pool);
+static unsigned int mpool_cache_pop(struct mpool_cpu_cache *cache,
+				    unsigned int size, void **blocks,
+				    unsigned int nr);
+static bool mpool_cache_push(struct mpool *pool, struct mpool_cpu_cache *cache,
+			     void *block);
+static void mpool_cache_flush(struct mpool *pool,
+			      struct mpool_cpu_cache *cache);
+static size_t mpool_caches_steal(struct mpool *pool, void **blocks,
+				 size_t nr);
+static size_t mpool_caches_count(struct mpool *pool);
+static void mpool_counters_sum(struct mpool *pool, u64 *allocs, u64 *frees);
+static int mpool_cpuhp_init(void);
+static void mpool_cpuhp_exit(void);
 
 /* debug.c */
 static int mpool_debug_init(struct mpool *pool);

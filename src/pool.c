@@ -33,88 +33,206 @@ static struct mpool *mpool_find(const char *name)
 	return NULL;
 }
 
-/* ---- taking and giving back blocks, under the lock --------------------- */
+/* ---- taking and giving back blocks ------------------------------------ */
+
+/* A blocking allocator's wake-up condition; the lock is retaken after. */
+static bool mpool_depot_may_have_free(struct mpool *pool)
+{
+	return READ_ONCE(pool->free_list) ||
+	       READ_ONCE(pool->nr_carved) < pool->nr_blocks;
+}
 
 /*
- * Hand out one block, or return NULL when every block is in use.  Blocks
- * that fail their checks on the way are quarantined and skipped.
+ * Sleep until the depot may have a block.  The first time, announce the
+ * sleeper and wait for a grace period: every free that began before it
+ * has put its block in a cache by then, where the retry steals it, and
+ * every free after it sees @nr_waiters and takes the depot, which wakes
+ * us.  The frees' IRQs-off section is what the grace period waits for.
  */
-static void *mpool_take_block(struct mpool *pool, unsigned long caller,
-			      struct mpool_corruption *c)
+static void mpool_wait_for_free(struct mpool *pool, unsigned long *flags,
+				bool *waiting)
+	__releases(&pool->lock) __acquires(&pool->lock)
 {
-	size_t index;
-	void *block;
-
 	lockdep_assert_held(&pool->lock);
 
-	while ((block = mpool_pop_free(pool, c))) {
-		index = mpool_block_index(pool, block);
-		if (mpool_debug_reusable(pool, block, index, c))
-			goto take;
+	raw_spin_unlock_irqrestore(&pool->lock, *flags);
+	if (!*waiting) {
+		raw_spin_lock_irqsave(&pool->lock, *flags);
+		pool->nr_waiters++;
+		raw_spin_unlock_irqrestore(&pool->lock, *flags);
+		*waiting = true;
+		synchronize_rcu();
+	} else {
+		/* Not a hung task: the pool is bounded by design, as mempool_t is. */
+		swait_event_idle_exclusive(pool->wait,
+					   mpool_depot_may_have_free(pool));
 	}
-	if (pool->nr_carved == pool->nr_blocks)
-		return NULL;
-	index = pool->nr_carved++;
-	block = mpool_block(pool, index);
-take:
-	__set_bit(index, pool->in_use_map);
-	if (unlikely(pool->flags & MPOOL_DEBUG_FLAGS))
-		mpool_debug_alloc(pool, block, index, caller);
-	pool->allocs++;
-	WRITE_ONCE(pool->in_use, pool->in_use + 1);
-	if (pool->in_use > pool->peak_in_use)
-		pool->peak_in_use = pool->in_use;
+	raw_spin_lock_irqsave(&pool->lock, *flags);
+}
+
+/*
+ * This CPU's cache is empty: take a batch from the depot, or from the
+ * other CPUs' caches when the depot is empty, keep one block for the
+ * caller and cache the rest.  With @can_block, wait for a free rather
+ * than fail.  Returns NULL only when no block was free anywhere.
+ */
+static void *mpool_refill(struct mpool *pool, bool can_block,
+			  struct mpool_corruption *c)
+{
+	void *blocks[MPOOL_CACHE_MAX / 2 + 1];
+	struct mpool_cpu_cache *cache;
+	bool waiting = false;
+	unsigned long flags;
+	size_t want, got, i;
+
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	for (;;) {
+		/* Cache nothing while a task waits: it must find every block. */
+		want = 1 + (pool->nr_waiters ? 0 : mpool_cache_batch(pool));
+		got = mpool_depot_get(pool, blocks, want, c);
+		if (!got)
+			got = mpool_caches_steal(pool, blocks, want);
+		if (got || !can_block)
+			break;
+		mpool_wait_for_free(pool, &flags, &waiting);
+	}
+	if (waiting)
+		pool->nr_waiters--;
+	if (!got)
+		pool->alloc_failures++;
+	cache = this_cpu_ptr(pool->caches);
+	for (i = 1; i < got; i++) {
+		if (!mpool_cache_push(pool, cache, blocks[i]))
+			mpool_depot_put(pool, blocks[i]);
+	}
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	return got ? blocks[0] : NULL;
+}
+
+/*
+ * Take a free block for an alloc: from this CPU's cache, else through the
+ * depot.  A block that fails its checks is quarantined and another taken.
+ */
+static void *mpool_take(struct mpool *pool, bool can_block,
+			struct mpool_corruption *c)
+{
+	void *block;
+
+	do {
+		/* From another CPU's ring if preempted here: just as good. */
+		if (!mpool_cache_pop(raw_cpu_ptr(pool->caches),
+				     pool->cache_size, &block, 1))
+			block = mpool_refill(pool, can_block, c);
+		if (!block)
+			return NULL;
+	} while (unlikely(pool->flags & MPOOL_POISON) &&
+		 !mpool_debug_reusable(pool, block,
+				       mpool_block_index(pool, block), c));
 	return block;
 }
 
-/* Take @block back, or say why it is not a block this pool handed out. */
-static enum mpool_free_verdict mpool_put_block(struct mpool *pool,
-					       void *block,
-					       unsigned long caller,
-					       struct mpool_corruption *c)
+/* Make a block the caller holds the consumer's. */
+static void mpool_hand_out(struct mpool *pool, void *block, gfp_t gfp,
+			   unsigned long caller)
+{
+	size_t index = mpool_block_index(pool, block);
+
+	if (unlikely(pool->flags & MPOOL_DEBUG_FLAGS))
+		mpool_debug_alloc(pool, block, index, caller);
+	if (want_init_on_alloc(gfp))
+		memset(block, 0, pool->block_size);
+	WRITE_ONCE(pool->state[index], MPOOL_BLOCK_IN_USE);
+}
+
+/*
+ * Make @block the freeing caller's, or say why it is not a block this pool
+ * handed out.  Of two racing frees of one block, one wins the cmpxchg.
+ */
+static enum mpool_free_verdict mpool_claim(struct mpool *pool, void *block,
+					   size_t *index)
 {
 	unsigned long offset = mpool_offset(pool, block);
-	size_t index;
+	u8 state = MPOOL_BLOCK_IN_USE;
 
-	lockdep_assert_held(&pool->lock);
-
-	if (offset >= pool->region_bytes) {
-		pool->invalid_frees++;
+	if (offset >= pool->region_bytes)
 		return MPOOL_FREE_OUTSIDE;
-	}
-	index = offset / pool->stride;
-	if (offset != index * pool->stride) {
-		pool->invalid_frees++;
+	*index = mpool_offset_index(pool, offset);
+	if (offset != *index * pool->stride)
 		return MPOOL_FREE_INTERIOR;
-	}
-	if (test_bit(index, pool->quarantine_map)) {
-		pool->double_frees++;
-		return MPOOL_FREE_QUARANTINED;
-	}
-	if (!__test_and_clear_bit(index, pool->in_use_map)) {
-		pool->double_frees++;
-		return MPOOL_FREE_DOUBLE;
-	}
+	if (likely(try_cmpxchg(&pool->state[*index], &state,
+			       MPOOL_BLOCK_CACHED)))
+		return MPOOL_FREE_OK;
+	return state == MPOOL_BLOCK_QUARANTINED ? MPOOL_FREE_QUARANTINED :
+						  MPOOL_FREE_DOUBLE;
+}
+
+/* Check and poison a claimed block, as the pool's flags ask. */
+static void mpool_take_back(struct mpool *pool, void *block, size_t index,
+			    unsigned long caller, struct mpool_corruption *c)
+{
 	if (unlikely(pool->flags & MPOOL_DEBUG_FLAGS))
 		mpool_debug_free(pool, block, index, caller, c);
 	else if (want_init_on_free())
 		memset(block, 0, pool->block_size);
-	mpool_push_free(pool, block);
-	WRITE_ONCE(pool->in_use, pool->in_use - 1);
-	pool->frees++;
-	return MPOOL_FREE_OK;
 }
 
 /*
- * Say what was wrong with a refused free, precisely enough to find the bug:
- * the caller, and where in the region the pointer fell.
+ * Put @nr claimed blocks where the next allocs find them: this CPU's
+ * cache, and when it is full, its oldest half to the depot.  With a task
+ * waiting, straight to the depot, which wakes it.
  */
-static void mpool_report_refused_free(struct mpool *pool, const void *block,
-				      enum mpool_free_verdict verdict,
-				      unsigned long caller)
+static void mpool_give_back(struct mpool *pool, void **blocks, size_t nr)
 {
-	unsigned long offset;
+	struct mpool_cpu_cache *cache;
+	unsigned long flags;
+	unsigned int wake;
+
+	/* Also the read side of mpool_wait_for_free()'s grace period. */
+	local_irq_save(flags);
+	cache = this_cpu_ptr(pool->caches);
+	if (likely(!READ_ONCE(pool->nr_waiters))) {
+		while (nr && mpool_cache_push(pool, cache, *blocks)) {
+			blocks++;
+			nr--;
+		}
+	}
+	if (likely(!nr)) {
+		local_irq_restore(flags);
+		return;
+	}
+
+	raw_spin_lock(&pool->lock);
+	while (nr && pool->cache_size && !pool->nr_waiters) {
+		mpool_cache_flush(pool, cache);
+		while (nr && mpool_cache_push(pool, cache, *blocks)) {
+			blocks++;
+			nr--;
+		}
+	}
+	wake = min_t(size_t, nr, pool->nr_waiters);
+	while (nr)
+		mpool_depot_put(pool, blocks[--nr]);
+	raw_spin_unlock(&pool->lock);
+	local_irq_restore(flags);
+
+	while (wake--)
+		swake_up_one(&pool->wait);
+}
+
+/* Count a refused free and say precisely enough what was wrong to find it. */
+static void mpool_refuse_free(struct mpool *pool, const void *block,
+			      enum mpool_free_verdict verdict,
+			      unsigned long caller)
+{
+	unsigned long offset, flags;
 	char where[48] = "";
+
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	if (verdict == MPOOL_FREE_OUTSIDE || verdict == MPOOL_FREE_INTERIOR)
+		pool->invalid_frees++;
+	else
+		pool->double_frees++;
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
 
 	if (!__ratelimit(&pool->misuse_ratelimit))
 		return;
@@ -127,51 +245,38 @@ static void mpool_report_refused_free(struct mpool *pool, const void *block,
 		block, where, (void *)caller, mpool_free_refusal[verdict]);
 }
 
-/* A blocking allocator's wake-up condition; the lock is retaken after. */
-static bool mpool_may_have_free(struct mpool *pool)
-{
-	return READ_ONCE(pool->in_use) + READ_ONCE(pool->quarantined) <
-	       pool->nr_blocks;
-}
-
-/* Sleep until a block may be free. */
-static void mpool_wait_for_free(struct mpool *pool, unsigned long *flags)
-	__releases(&pool->lock) __acquires(&pool->lock)
-{
-	lockdep_assert_held(&pool->lock);
-
-	pool->nr_waiters++;
-	raw_spin_unlock_irqrestore(&pool->lock, *flags);
-	/* Not a hung task: the pool is bounded by design, as mempool_t is. */
-	swait_event_idle_exclusive(pool->wait, mpool_may_have_free(pool));
-	raw_spin_lock_irqsave(&pool->lock, *flags);
-	pool->nr_waiters--;
-}
-
 /* ---- create and destroy ------------------------------------------------ */
 
-/* Reserve the region and the maps; -ENOMEM if any is refused. */
+/* Reserve the region, the states and the caches; -ENOMEM if refused. */
 static int mpool_alloc_memory(struct mpool *pool, size_t vmem_bytes)
 {
 	/* Never wake the OOM killer for a pool: fail and let the caller decide. */
 	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
-	size_t map_longs = BITS_TO_LONGS(pool->nr_blocks);
 
 	pool->vmem = __vmalloc(vmem_bytes, gfp);
-	pool->in_use_map = kvcalloc(map_longs, sizeof(unsigned long), gfp);
-	pool->quarantine_map = kvcalloc(map_longs, sizeof(unsigned long), gfp);
-	if (!pool->vmem || !pool->in_use_map || !pool->quarantine_map)
+	/* Zeroed: every block starts MPOOL_BLOCK_IN_DEPOT, uncarved. */
+	pool->state = kvzalloc(pool->nr_blocks, gfp);
+	if (!pool->vmem || !pool->state)
 		return -ENOMEM;
 	pool->base = PTR_ALIGN(pool->vmem, pool->align);
-	return mpool_debug_init(pool);
+	return mpool_caches_init(pool) ?: mpool_debug_init(pool);
 }
 
 static void mpool_free_memory(struct mpool *pool)
 {
 	mpool_debug_exit(pool);
-	kvfree(pool->quarantine_map);
-	kvfree(pool->in_use_map);
+	mpool_caches_exit(pool);
+	kvfree(pool->state);
 	vfree(pool->vmem);
+}
+
+/* Blocks handed out now: exact only while no alloc or free runs. */
+static size_t mpool_in_use(struct mpool *pool)
+{
+	u64 allocs, frees;
+
+	mpool_counters_sum(pool, &allocs, &frees);
+	return allocs - frees;
 }
 
 /**
@@ -183,13 +288,15 @@ static void mpool_free_memory(struct mpool *pool)
  *	and smaller powers of two are raised to the size of a pointer
  * @nr_blocks: number of blocks, fixed for the life of the pool
  * @flags: debug flags, %MPOOL_POISON, %MPOOL_REDZONE, %MPOOL_TRACK_CALLER,
- *	or 0; the module parameter debug= adds its own
+ *	and %MPOOL_NO_PERCPU, or 0; the module parameter debug= adds its own
  *
  * Reserves nr_blocks * stride bytes with vmalloc, where stride is
  * @block_size raised to a pointer's size and rounded up to @align, plus a
- * link word and a red zone with the debug flags that need them.  Blocks
- * are carved on first use, so creating a large pool costs no more than the
- * vmalloc.
+ * link word and a red zone with the debug flags that need them, and one
+ * byte per block for its state.  Blocks are carved on first use, so
+ * creating a large pool costs no more than the vmalloc.  Unless
+ * %MPOOL_NO_PERCPU is given or the pool is too small to share, each CPU
+ * caches a few free blocks, up to %MPOOL_CACHE_MAX.
  *
  * Context: Process context. May sleep.
  * Return: the new pool, or an ERR_PTR(): -EINVAL for a zero @block_size or
@@ -236,6 +343,8 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 	pool->block_size = block_size;
 	pool->align = align;
 	pool->stride = layout.stride;
+	if (is_power_of_2(layout.stride))
+		pool->stride_shift = ilog2(layout.stride);
 	pool->link_offset = layout.link_offset;
 	pool->redzone_bytes = layout.redzone_bytes;
 	pool->flags = flags;
@@ -263,15 +372,18 @@ EXPORT_SYMBOL_NS_GPL(mpool_create, MPOOL_NS);
 /* Destroy @pool, whoever owns it. */
 static void mpool_release(struct mpool *pool)
 {
+	size_t in_use;
+
 	mutex_lock(&mpool_list_lock);
 	list_del(&pool->node);
 	mpool_debugfs_remove(pool);
 	mutex_unlock(&mpool_list_lock);
 
 	/* No alloc or free runs now, by contract. */
-	if (pool->in_use) {
+	in_use = mpool_in_use(pool);
+	if (in_use) {
 		pr_err("pool %s destroyed with %zu of %zu blocks still in use; leaving its region allocated\n",
-		       pool->name, pool->in_use, pool->nr_blocks);
+		       pool->name, in_use, pool->nr_blocks);
 		mpool_report_leak(pool);
 		/* Known and reported: not for kmemleak to report again. */
 		kmemleak_not_leak(pool->vmem);
@@ -335,29 +447,25 @@ void *mpool_alloc(struct mpool *pool, gfp_t gfp)
 {
 	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
 	bool can_block = gfpflags_allow_blocking(gfp);
-	bool inject_failure;
 	unsigned long flags;
-	void *block = NULL;
+	void *block;
 
 	might_sleep_if(can_block);
 
 	/* Outside the lock: a verbose fault attribute prints a stack. */
-	inject_failure = mpool_should_fail_alloc(pool);
-	raw_spin_lock_irqsave(&pool->lock, flags);
-	while (likely(!inject_failure)) {
-		block = mpool_take_block(pool, _RET_IP_, &corruption);
-		if (block || !can_block)
-			break;
-		mpool_wait_for_free(pool, &flags);
-	}
-	if (!block)
+	if (unlikely(mpool_should_fail_alloc(pool))) {
+		raw_spin_lock_irqsave(&pool->lock, flags);
 		pool->alloc_failures++;
-	raw_spin_unlock_irqrestore(&pool->lock, flags);
-
+		raw_spin_unlock_irqrestore(&pool->lock, flags);
+		return NULL;
+	}
+	block = mpool_take(pool, can_block, &corruption);
+	if (block) {
+		mpool_hand_out(pool, block, gfp, _RET_IP_);
+		this_cpu_inc(pool->caches->allocs);
+	}
 	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
 		mpool_report_corruption(pool, &corruption);
-	if (block && want_init_on_alloc(gfp))
-		memset(block, 0, pool->block_size);
 	return block;
 }
 EXPORT_SYMBOL_NS_GPL(mpool_alloc, MPOOL_NS);
@@ -381,46 +489,156 @@ void mpool_free(struct mpool *pool, void *block)
 {
 	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
 	enum mpool_free_verdict verdict;
-	unsigned long flags;
-	bool wake;
+	size_t index;
 
 	if (!block)
 		return;
 
-	raw_spin_lock_irqsave(&pool->lock, flags);
-	verdict = mpool_put_block(pool, block, _RET_IP_, &corruption);
-	/* Counted under the lock: no barrier on the common, waiterless path. */
-	wake = pool->nr_waiters;
-	raw_spin_unlock_irqrestore(&pool->lock, flags);
-
-	if (unlikely(verdict != MPOOL_FREE_OK))
-		mpool_report_refused_free(pool, block, verdict, _RET_IP_);
-	else if (unlikely(wake))
-		swake_up_one(&pool->wait);
+	verdict = mpool_claim(pool, block, &index);
+	if (unlikely(verdict != MPOOL_FREE_OK)) {
+		mpool_refuse_free(pool, block, verdict, _RET_IP_);
+		return;
+	}
+	mpool_take_back(pool, block, index, _RET_IP_, &corruption);
+	mpool_give_back(pool, &block, 1);
+	this_cpu_inc(pool->caches->frees);
 	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
 		mpool_report_corruption(pool, &corruption);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_free, MPOOL_NS);
 
-int mpool_alloc_bulk(struct mpool *pool, gfp_t gfp, size_t nr, void **blocks)
+/*
+ * Take @nr free blocks into @blocks, under one lock hold for what this
+ * CPU's cache lacks, or none: the blocks got so far go back to the depot.
+ * The caller checks them.
+ */
+static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
+			    struct mpool_corruption *c)
 {
-	size_t i;
+	unsigned long flags;
+	size_t got;
+
+	got = mpool_cache_pop(raw_cpu_ptr(pool->caches), pool->cache_size,
+			      blocks, min_t(size_t, nr, pool->cache_size));
+	if (got == nr)
+		return true;
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	got += mpool_depot_get(pool, blocks + got, nr - got, c);
+	if (got < nr)
+		got += mpool_caches_steal(pool, blocks + got, nr - got);
+	if (got < nr) {
+		while (got)
+			mpool_depot_put(pool, blocks[--got]);
+		pool->alloc_failures++;
+	}
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	return got == nr;
+}
+
+/* Keep the blocks of @blocks that pass their checks, in order; say how many. */
+static size_t mpool_keep_reusable(struct mpool *pool, void **blocks,
+				  size_t nr, struct mpool_corruption *c)
+{
+	size_t i, kept = 0;
 
 	for (i = 0; i < nr; i++) {
-		blocks[i] = mpool_alloc(pool, gfp);
-		if (!blocks[i]) {
-			mpool_free_bulk(pool, i, blocks);
-			return 0;
-		}
+		if (mpool_debug_reusable(pool, blocks[i],
+					 mpool_block_index(pool, blocks[i]), c))
+			blocks[kept++] = blocks[i];
 	}
-	return nr;
+	return kept;
+}
+
+/**
+ * mpool_alloc_bulk - allocate several blocks from a pool at once
+ * @pool: pool to allocate from
+ * @gfp: %__GFP_ZERO to zero the blocks; whether the caller may sleep
+ * @nr: number of blocks wanted
+ * @blocks: where to store the @nr pointers
+ *
+ * All or nothing, as kmem_cache_alloc_bulk(): either @nr blocks, or none
+ * and @blocks is left with no block in it.  Takes what it can from this
+ * CPU's cache and the rest under one hold of the pool's lock.  Unlike
+ * mpool_alloc(), never waits for frees, whatever @gfp allows: @nr blocks
+ * at once may never come free.  The blocks are checked and zeroed as
+ * mpool_alloc() does.
+ *
+ * Context: Any context but NMI.
+ * Return: @nr, or 0 when fewer than @nr blocks are free or fail_alloc
+ * fires.
+ */
+int mpool_alloc_bulk(struct mpool *pool, gfp_t gfp, size_t nr, void **blocks)
+{
+	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
+	unsigned long flags;
+	size_t got = 0, i;
+
+	if (unlikely(mpool_should_fail_alloc(pool))) {
+		raw_spin_lock_irqsave(&pool->lock, flags);
+		pool->alloc_failures++;
+		raw_spin_unlock_irqrestore(&pool->lock, flags);
+		return 0;
+	}
+	while (got < nr) {
+		if (!mpool_take_bulk(pool, blocks + got, nr - got,
+				     &corruption)) {
+			mpool_give_back(pool, blocks, got);
+			got = 0;
+			break;
+		}
+		got += unlikely(pool->flags & MPOOL_POISON) ?
+		       mpool_keep_reusable(pool, blocks + got, nr - got,
+					   &corruption) :
+		       nr - got;
+	}
+	for (i = 0; i < got; i++)
+		mpool_hand_out(pool, blocks[i], gfp, _RET_IP_);
+	this_cpu_add(pool->caches->allocs, got);
+	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
+		mpool_report_corruption(pool, &corruption);
+	return got;
 }
 EXPORT_SYMBOL_NS_GPL(mpool_alloc_bulk, MPOOL_NS);
 
+/**
+ * mpool_free_bulk - return several blocks to their pool at once
+ * @pool: pool the blocks came from
+ * @nr: number of blocks
+ * @blocks: blocks from mpool_alloc() or mpool_alloc_bulk() on @pool; NULL
+ *	entries are skipped
+ *
+ * Each block is checked as mpool_free() checks it, and a bad one is
+ * refused, counted and reported alone; the good ones go back together.
+ * @blocks is used as scratch space, as kmem_cache_free_bulk() does: its
+ * contents are undefined on return.
+ *
+ * Context: Any context but NMI.
+ * Return: nothing.
+ */
 void mpool_free_bulk(struct mpool *pool, size_t nr, void **blocks)
 {
-	while (nr--)
-		mpool_free(pool, blocks[nr]);
+	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
+	enum mpool_free_verdict verdict;
+	size_t i, index, claimed = 0;
+	void *block;
+
+	for (i = 0; i < nr; i++) {
+		block = blocks[i];
+		if (!block)
+			continue;
+		verdict = mpool_claim(pool, block, &index);
+		if (unlikely(verdict != MPOOL_FREE_OK)) {
+			mpool_refuse_free(pool, block, verdict, _RET_IP_);
+			continue;
+		}
+		mpool_take_back(pool, block, index, _RET_IP_, &corruption);
+		/* Compacted in place: the caller's array is ours to reuse. */
+		blocks[claimed++] = block;
+	}
+	mpool_give_back(pool, blocks, claimed);
+	this_cpu_add(pool->caches->frees, claimed);
+	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
+		mpool_report_corruption(pool, &corruption);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_free_bulk, MPOOL_NS);
 
@@ -444,7 +662,7 @@ bool mpool_owns(const struct mpool *pool, const void *ptr)
 EXPORT_SYMBOL_NS_GPL(mpool_owns, MPOOL_NS);
 
 /**
- * mpool_get_stats - take a consistent snapshot of a pool's statistics
+ * mpool_get_stats - take a snapshot of a pool's statistics
  * @pool: pool to read
  * @stats: where to store the snapshot
  *
@@ -462,12 +680,14 @@ void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats)
 	stats->region_bytes = pool->region_bytes;
 	stats->flags = pool->flags;
 	stats->redzone_bytes = pool->redzone_bytes;
+	stats->cache_size = pool->cache_size;
+
+	mpool_counters_sum(pool, &stats->allocs, &stats->frees);
+	stats->in_use = stats->allocs - stats->frees;
+	stats->cached = mpool_caches_count(pool);
 
 	raw_spin_lock_irqsave(&pool->lock, flags);
-	stats->in_use = pool->in_use;
-	stats->peak_in_use = pool->peak_in_use;
-	stats->allocs = pool->allocs;
-	stats->frees = pool->frees;
+	stats->peak_in_use = pool->peak_out;
 	stats->alloc_failures = pool->alloc_failures;
 	stats->invalid_frees = pool->invalid_frees;
 	stats->double_frees = pool->double_frees;

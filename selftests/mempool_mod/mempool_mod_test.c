@@ -94,6 +94,8 @@
 #define FL_Z			0x2ULL	/* red zone after each block */
 #define FL_U			0x4ULL	/* track callers */
 #define FL_NONE			0x0ULL
+/* Most blocks a CPU caches, from mempool_mod.h. */
+#define MPOOL_CACHE_MAX		64
 static const char flag_letters[] = "PZU";
 
 #define TEST_TIMEOUT		120
@@ -109,8 +111,10 @@ enum stat_idx {
 	ST_REGION_BYTES,
 	ST_FLAGS,		/* letters in the files, FL_* bits here */
 	ST_REDZONE_BYTES,
+	ST_CACHE_SIZE,		/* per CPU; the model checks bounds only */
 	ST_IN_USE,
 	ST_FREE,
+	ST_CACHED,		/* the model checks bounds only */
 	ST_PEAK_IN_USE,
 	ST_ALLOCS,
 	ST_FREES,
@@ -132,8 +136,10 @@ static const char *const stat_names[NR_STATS] = {
 	[ST_REGION_BYTES]	= "region_bytes",
 	[ST_FLAGS]		= "flags",
 	[ST_REDZONE_BYTES]	= "redzone_bytes",
+	[ST_CACHE_SIZE]		= "cache_size",
 	[ST_IN_USE]		= "in_use",
 	[ST_FREE]		= "free",
+	[ST_CACHED]		= "cached",
 	[ST_PEAK_IN_USE]	= "peak_in_use",
 	[ST_ALLOCS]		= "allocs",
 	[ST_FREES]		= "frees",
@@ -729,6 +735,55 @@ static int ctl_status(char *target, size_t size, __u64 *held)
 
 /* ---- checks ------------------------------------------------------------ */
 
+/* CPUs the kernel may ever bring up, from "0-3" or "0"; 0 if unknown. */
+static __u64 possible_cpus(void)
+{
+	char buf[64];
+	unsigned int first, last;
+	int n;
+
+	if (read_text("/sys/devices/system/cpu/possible", buf, sizeof(buf)) < 0)
+		return 0;
+	n = sscanf(buf, "%u-%u", &first, &last);
+	if (n == 1)
+		last = first;
+	return n >= 1 && last >= first ? last - first + 1 : 0;
+}
+
+/*
+ * The per-CPU caches, which the model does not follow: a cache size the
+ * pool can afford, no more cached than the caches hold, and a peak that
+ * counts the cached blocks too, so at most that much above the model's.
+ */
+static void check_caches(struct __test_metadata *_metadata, const char *pool,
+			 const struct pool_st *model, const struct pool_st *st,
+			 const char *step)
+{
+	__u64 size = st->v[ST_CACHE_SIZE];
+	__u64 slack = possible_cpus() * size;
+
+	EXPECT_TRUE(size <= MPOOL_CACHE_MAX && !(size & (size - 1)))
+		TH_LOG("%s: pool %s: cache_size %llu", step, pool, size);
+	EXPECT_LE(2 * slack, st->v[ST_NR_BLOCKS])
+		TH_LOG("%s: pool %s: caches of %llu for %llu blocks", step,
+		       pool, size, st->v[ST_NR_BLOCKS]);
+	EXPECT_LE(st->v[ST_CACHED], slack)
+		TH_LOG("%s: pool %s: cached", step, pool);
+	EXPECT_LE(st->v[ST_CACHED], st->v[ST_FREE])
+		TH_LOG("%s: pool %s: cached > free", step, pool);
+	EXPECT_LE(model->v[ST_PEAK_IN_USE], st->v[ST_PEAK_IN_USE])
+		TH_LOG("%s: pool %s: peak_in_use below the model's", step,
+		       pool);
+	EXPECT_LE(st->v[ST_PEAK_IN_USE], model->v[ST_PEAK_IN_USE] + slack)
+		TH_LOG("%s: pool %s: peak_in_use beyond the caches' slack",
+		       step, pool);
+}
+
+static bool stat_follows_caches(int i)
+{
+	return i == ST_CACHE_SIZE || i == ST_CACHED || i == ST_PEAK_IN_USE;
+}
+
 /* Compare <pool>/stats with the model, field by field. */
 static void check_stats(struct __test_metadata *_metadata, const char *pool,
 			const struct pool_st *model, const char *step)
@@ -738,9 +793,12 @@ static void check_stats(struct __test_metadata *_metadata, const char *pool,
 
 	ASSERT_EQ(0, read_stats(pool, &st)) TH_LOG("%s: %s", step, why);
 	for (i = 0; i < NR_STATS; i++) {
+		if (stat_follows_caches(i))
+			continue;
 		EXPECT_EQ(model->v[i], st.v[i])
 			TH_LOG("%s: pool %s: %s", step, pool, stat_name(i));
 	}
+	check_caches(_metadata, pool, model, &st, step);
 	/* The invariants the header promises, whatever the model says. */
 	EXPECT_EQ(st.v[ST_IN_USE], st.v[ST_ALLOCS] - st.v[ST_FREES])
 		TH_LOG("%s: pool %s: allocs - frees != in_use", step, pool);
@@ -1191,6 +1249,12 @@ FIXTURE_VARIANT_ADD(bad_param, debug_PX) {
 	.param = "debug",
 };
 
+/* A bool: the kernel's own line names it, as for debug=. */
+FIXTURE_VARIANT_ADD(bad_param, percpu_maybe) {
+	.params = "percpu=maybe",
+	.param = "percpu",
+};
+
 FIXTURE_SETUP(bad_param)
 {
 	clean_slate(_metadata);
@@ -1247,13 +1311,24 @@ FIXTURE_VARIANT(good_param) {
 	__u64 pool_size;
 	__u64 block_size;
 	__u64 align;
+	int cache_size;		/* per CPU, or -1: the rule's, not checked */
 };
 
+/* 16384 blocks: every CPU of a 4-CPU guest caches the most it can. */
 FIXTURE_VARIANT_ADD(good_param, defaults) {
 	.params = "",
 	.pool_size = DEF_POOL_SIZE,
 	.block_size = DEF_BLOCK_SIZE,
 	.align = DEF_ALIGN,
+	.cache_size = MPOOL_CACHE_MAX,
+};
+
+FIXTURE_VARIANT_ADD(good_param, no_percpu) {
+	.params = "percpu=0",
+	.pool_size = DEF_POOL_SIZE,
+	.block_size = DEF_BLOCK_SIZE,
+	.align = DEF_ALIGN,
+	.cache_size = 0,
 };
 
 FIXTURE_VARIANT_ADD(good_param, bs100_align64) {
@@ -1261,6 +1336,7 @@ FIXTURE_VARIANT_ADD(good_param, bs100_align64) {
 	.pool_size = 65536,
 	.block_size = 100,
 	.align = 64,
+	.cache_size = -1,
 };
 
 /* Blocks and alignment below a pointer are raised to one. */
@@ -1269,6 +1345,7 @@ FIXTURE_VARIANT_ADD(good_param, bs1_align1) {
 	.pool_size = 4096,
 	.block_size = 1,
 	.align = 1,
+	.cache_size = -1,
 };
 
 /* pool_size not a multiple of the stride: the block count rounds down. */
@@ -1277,6 +1354,7 @@ FIXTURE_VARIANT_ADD(good_param, rounds_down) {
 	.pool_size = 1000,
 	.block_size = 100,
 	.align = DEF_ALIGN,
+	.cache_size = -1,
 };
 
 /* Exactly one stride is enough for a pool. */
@@ -1285,6 +1363,7 @@ FIXTURE_VARIANT_ADD(good_param, one_block) {
 	.pool_size = 64,
 	.block_size = 64,
 	.align = DEF_ALIGN,
+	.cache_size = -1,
 };
 
 /* An alignment above the page size. */
@@ -1293,6 +1372,7 @@ FIXTURE_VARIANT_ADD(good_param, align8192) {
 	.pool_size = 65536,
 	.block_size = 24,
 	.align = 8192,
+	.cache_size = -1,
 };
 
 FIXTURE_SETUP(good_param)
@@ -1343,6 +1423,12 @@ TEST_F_TIMEOUT(good_param, geometry, TEST_TIMEOUT)
 	ASSERT_LT(0ULL, model.v[ST_NR_BLOCKS]);
 	check_stats_layout(_metadata, "default");
 	check_stats(_metadata, "default", &model, "after load");
+	if (variant->cache_size >= 0) {
+		struct pool_st got;
+
+		ASSERT_EQ(0, read_stats("default", &got)) TH_LOG("%s", why);
+		EXPECT_EQ((__u64)variant->cache_size, got.v[ST_CACHE_SIZE]);
+	}
 }
 
 /* ======================================================================= */
@@ -2309,9 +2395,15 @@ TEST_F_TIMEOUT(corruption, corrupt_link, TEST_TIMEOUT)
 	const __u64 nr_carved = 4;
 	const char *own = "selftest_link";
 	char *before, *log, head[64], block[64], rebuilt[64];
-	struct pool_st model;
+	struct pool_st model, st;
 
-	create_own(_metadata, own, 64, 16, FL_NONE | variant->track, &model);
+	/*
+	 * 7 blocks are too few to share among 4 CPUs: no per-CPU caches,
+	 * so every free reaches the depot's list, where the links are.
+	 */
+	create_own(_metadata, own, 64, 7, FL_NONE | variant->track, &model);
+	ASSERT_EQ(0, read_stats(own, &st)) TH_LOG("%s", why);
+	ASSERT_EQ(0ULL, st.v[ST_CACHE_SIZE]);
 	/* Carve blocks 0..3 and free 3, 2, 1, then block 0, broken, last. */
 	ASSERT_EQ(0, ctl("alloc %llu", nr_carved)) TH_LOG("%s", why);
 	model_alloc(&model, nr_carved);

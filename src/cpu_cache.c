@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-CPU caches in front of the depot.
+ *
+ * One irqsave spinlock costs about as much as a whole kmem_cache
+ * alloc+free pair, and every CPU contending for it collapses throughput,
+ * so each CPU keeps a small ring of free blocks.  A free adds to the local
+ * ring with IRQs off and no atomic; an alloc takes from it with one
+ * cmpxchg, the same one that lets another CPU steal from the ring when the
+ * depot runs dry.  The depot sees a CPU only once per batch.
+ *
+ * A pool too small to give every possible CPU a few blocks has no caches:
+ * blocks parked on idle CPUs would only make every alloc a steal.
+ */
+
+/* MPOOL_CACHE_MAX is a power of two, so that a ring index is a mask. */
+static_assert((MPOOL_CACHE_MAX & (MPOOL_CACHE_MAX - 1)) == 0);
+/* A CPU never caches more than this share of the pool: 1 / 2^shift each. */
+#define MPOOL_CACHE_SHARE_SHIFT	1
+
+static enum cpuhp_state mpool_cpuhp_state;
+
+static struct mpool_cpu_cache *mpool_cpu_cache(struct mpool *pool, int cpu)
+{
+	return per_cpu_ptr(pool->caches, cpu);
+}
+
+/* Half a ring moves at a time: the next few frees and allocs stay local. */
+static unsigned int mpool_cache_batch(const struct mpool *pool)
+{
+	return pool->cache_size / 2;
+}
+
+static unsigned int mpool_cache_size(size_t nr_blocks, unsigned int flags)
+{
+	size_t share = nr_blocks / num_possible_cpus() >> MPOOL_CACHE_SHARE_SHIFT;
+
+	if ((flags & MPOOL_NO_PERCPU) || share < 2)
+		return 0;
+	return rounddown_pow_of_two(min_t(size_t, share, MPOOL_CACHE_MAX));
+}
+
+static int mpool_caches_init(struct mpool *pool)
+{
+	size_t bytes;
+	int err;
+
+	pool->cache_size = mpool_cache_size(pool->nr_blocks, pool->flags);
+	bytes = struct_size_t(struct mpool_cpu_cache, blocks, pool->cache_size);
+	pool->caches = __alloc_percpu(bytes,
+				      __alignof__(struct mpool_cpu_cache));
+	if (!pool->caches)
+		return -ENOMEM;
+	if (!pool->cache_size)
+		return 0;
+	err = cpuhp_state_add_instance_nocalls(mpool_cpuhp_state,
+					       &pool->cpuhp_node);
+	if (err) {
+		free_percpu(pool->caches);
+		pool->caches = NULL;
+	}
+	return err;
+}
+
+/* The pool is idle and its blocks' fate decided: the rings just go. */
+static void mpool_caches_exit(struct mpool *pool)
+{
+	if (!pool->caches)
+		return;
+	if (pool->cache_size)
+		cpuhp_state_remove_instance_nocalls(mpool_cpuhp_state,
+						    &pool->cpuhp_node);
+	free_percpu(pool->caches);
+}
+
+/*
+ * Under the lock, IRQs off: make room in this CPU's full ring by giving
+ * its oldest half to the depot.
+ */
+static void mpool_cache_flush(struct mpool *pool,
+			      struct mpool_cpu_cache *cache)
+{
+	void *blocks[MPOOL_CACHE_MAX / 2];
+	unsigned int nr;
+
+	lockdep_assert_held(&pool->lock);
+
+	nr = mpool_cache_pop(cache, pool->cache_size, blocks,
+			     mpool_cache_batch(pool));
+	while (nr--)
+		mpool_depot_put(pool, blocks[nr]);
+}
+
+/*
+ * Take up to @nr blocks from @cache, oldest first, into @blocks.  Safe
+ * from any CPU and any context but NMI: the cmpxchg on @head decides who
+ * got them.  A taker that read a slot the owner has since refilled fails
+ * the cmpxchg, as @head has moved on by then.
+ */
+static unsigned int mpool_cache_pop(struct mpool_cpu_cache *cache,
+				    unsigned int size, void **blocks,
+				    unsigned int nr)
+{
+	unsigned int head = READ_ONCE(cache->head);
+	unsigned int tail, i;
+
+	do {
+		/* Pairs with the release in mpool_cache_push(). */
+		tail = smp_load_acquire(&cache->tail);
+		nr = min(nr, tail - head);
+		for (i = 0; i < nr; i++)
+			blocks[i] = READ_ONCE(cache->blocks[(head + i) & (size - 1)]);
+	} while (nr && !try_cmpxchg(&cache->head, &head, head + nr));
+	return nr;
+}
+
+/*
+ * Add @block to this CPU's @cache, unless it is full.  Only the owning
+ * CPU adds, with IRQs off, so @tail needs no atomic.
+ */
+static bool mpool_cache_push(struct mpool *pool, struct mpool_cpu_cache *cache,
+			     void *block)
+{
+	unsigned int tail = cache->tail;
+
+	lockdep_assert_irqs_disabled();
+
+	/* A stale @head only makes the ring look fuller than it is. */
+	if (tail - READ_ONCE(cache->head) >= pool->cache_size)
+		return false;
+	WRITE_ONCE(cache->blocks[tail & (pool->cache_size - 1)], block);
+	/* The slot, and the block's poison, before a taker can see the tail. */
+	smp_store_release(&cache->tail, tail + 1);
+	return true;
+}
+
+/*
+ * The depot is empty: take up to @nr blocks from the CPUs' caches, this
+ * one's first.  Under the depot's lock, so that no refill or flush moves
+ * blocks past the search unseen: a NULL alloc means no block was free.
+ */
+static size_t mpool_caches_steal(struct mpool *pool, void **blocks, size_t nr)
+{
+	unsigned int size = pool->cache_size;
+	int this_cpu = raw_smp_processor_id();
+	size_t got;
+	int cpu;
+
+	lockdep_assert_held(&pool->lock);
+
+	if (!size)
+		return 0;
+	got = mpool_cache_pop(mpool_cpu_cache(pool, this_cpu), size, blocks,
+			      min_t(size_t, nr, size));
+	for_each_possible_cpu(cpu) {
+		if (got == nr)
+			break;
+		if (cpu == this_cpu)
+			continue;
+		got += mpool_cache_pop(mpool_cpu_cache(pool, cpu), size,
+				       blocks + got,
+				       min_t(size_t, nr - got, size));
+	}
+	return got;
+}
+
+/* Free blocks in the caches now; exact only while the pool is idle. */
+static size_t mpool_caches_count(struct mpool *pool)
+{
+	struct mpool_cpu_cache *cache;
+	size_t nr = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		cache = mpool_cpu_cache(pool, cpu);
+		nr += (unsigned int)(READ_ONCE(cache->tail) -
+				     READ_ONCE(cache->head));
+	}
+	return nr;
+}
+
+/* The per-CPU counters, summed; each is exact, not a joint snapshot. */
+static void mpool_counters_sum(struct mpool *pool, u64 *allocs, u64 *frees)
+{
+	struct mpool_cpu_cache *cache;
+	int cpu;
+
+	*allocs = 0;
+	*frees = 0;
+	for_each_possible_cpu(cpu) {
+		cache = mpool_cpu_cache(pool, cpu);
+		*allocs += READ_ONCE(cache->allocs);
+		*frees += READ_ONCE(cache->frees);
+	}
+}
+
+/*
+ * A CPU is gone: give its cached blocks back to the depot, where every
+ * CPU finds them without stealing.  Runs on another CPU, once the dead
+ * one can no longer add to its ring.
+ */
+static int mpool_cpu_dead(unsigned int cpu, struct hlist_node *node)
+{
+	struct mpool *pool = hlist_entry(node, struct mpool, cpuhp_node);
+	struct mpool_cpu_cache *cache = mpool_cpu_cache(pool, cpu);
+	void *blocks[MPOOL_CACHE_MAX];
+	unsigned long flags;
+	unsigned int nr, i;
+
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	nr = mpool_cache_pop(cache, pool->cache_size, blocks, pool->cache_size);
+	for (i = 0; i < nr; i++)
+		mpool_depot_put(pool, blocks[i]);
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	return 0;
+}
+
+static int mpool_cpuhp_init(void)
+{
+	int state;
+
+	state = cpuhp_setup_state_multi(CPUHP_BP_PREPARE_DYN, "mempool_mod:dead",
+					NULL, mpool_cpu_dead);
+	if (state < 0)
+		return state;
+	mpool_cpuhp_state = state;
+	return 0;
+}
+
+static void mpool_cpuhp_exit(void)
+{
+	cpuhp_remove_multi_state(mpool_cpuhp_state);
+}
