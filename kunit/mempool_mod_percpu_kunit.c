@@ -513,40 +513,6 @@ static void bulk_zeroes_blocks(struct kunit *test)
 	mpool_free_bulk(pool, ARRAY_SIZE(blocks), blocks);
 }
 
-/*
- * A block written after a bulk free is caught when a bulk alloc reaches
- * it, with the caches on: it is quarantined and replaced.
- */
-static void bulk_alloc_skips_poisoned_block(struct kunit *test)
-{
-	size_t nr_blocks = pcp_nr_blocks(), i;
-	struct mpool_stats st;
-	struct mpool *pool;
-	void **blocks;
-	u8 *victim;
-
-	blocks = kunit_kcalloc(test, nr_blocks, sizeof(*blocks), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blocks);
-	pool = pcp_create(test, "kunit_pcp_bulk_poison", nr_blocks,
-			  MPOOL_POISON);
-	KUNIT_ASSERT_GT(test, pcp_stats(pool).cache_size, 0UL);
-	KUNIT_ASSERT_EQ(test, mpool_alloc_bulk(pool, GFP_KERNEL, 4, blocks), 4);
-	victim = blocks[2];
-	mpool_free_bulk(pool, 4, blocks);
-	victim[PCP_BLOCK_SIZE - 1] ^= 0xff;	/* write after free */
-
-	/* Every block but the victim, wherever each one sits. */
-	KUNIT_EXPECT_EQ(test, mpool_alloc_bulk(pool, GFP_KERNEL, nr_blocks - 1,
-					       blocks), (int)(nr_blocks - 1));
-	for (i = 0; i < nr_blocks - 1; i++)
-		KUNIT_EXPECT_PTR_NE(test, blocks[i], (void *)victim);
-	st = pcp_stats(pool);
-	KUNIT_EXPECT_EQ(test, st.poison_errors, 1ULL);
-	KUNIT_EXPECT_EQ(test, st.quarantined, 1UL);
-	KUNIT_EXPECT_EQ(test, st.in_use, nr_blocks - 1);
-	mpool_free_bulk(pool, nr_blocks - 1, blocks);
-}
-
 /* ---- the checks, with blocks passing through the caches ---------------- */
 
 /* Take every block there is, one at a time; say how many. */
@@ -568,9 +534,31 @@ static bool pcp_holds(void **blocks, size_t nr, const void *block)
 	return false;
 }
 
-/* A write after free is caught wherever the block waits: cache or depot. */
+static const char *const pcp_how[] = { "one at a time", "in bulk" };
+
+static void pcp_how_desc(const char *const *how, char *desc)
+{
+	strscpy(desc, *how, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(pcp_how, pcp_how, pcp_how_desc);
+
+/* Take @nr blocks one at a time or in bulk; say how many. */
+static size_t pcp_take(struct mpool *pool, void **blocks, size_t nr,
+		       bool bulk)
+{
+	if (bulk)
+		return mpool_alloc_bulk(pool, GFP_ATOMIC, nr, blocks);
+	return pcp_drain(pool, blocks, nr);
+}
+
+/*
+ * A write after free is caught wherever the block waits, cache or depot,
+ * by single and bulk allocs alike: quarantined, and replaced.
+ */
 static void poison_caught_through_caches(struct kunit *test)
 {
+	bool bulk = *(const char *const *)test->param_value == pcp_how[1];
 	size_t nr_blocks = pcp_nr_blocks(), got;
 	struct mpool_stats st;
 	struct mpool *pool;
@@ -581,15 +569,16 @@ static void poison_caught_through_caches(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blocks);
 	pool = pcp_create(test, "kunit_pcp_poison", nr_blocks, MPOOL_POISON);
 	KUNIT_ASSERT_GT(test, pcp_stats(pool).cache_size, 0UL);
-	got = pcp_drain(pool, blocks, 4);
+	got = pcp_take(pool, blocks, 4, bulk);
 	KUNIT_ASSERT_EQ(test, got, 4UL);
 	victim = blocks[1];
 	mpool_free_bulk(pool, got, blocks);
-	victim[0] ^= 0xff;
+	victim[PCP_BLOCK_SIZE - 1] ^= 0xff;
 
-	got = pcp_drain(pool, blocks, nr_blocks);
+	got = pcp_take(pool, blocks, nr_blocks - 1, bulk);
 	KUNIT_EXPECT_EQ(test, got, nr_blocks - 1);
 	KUNIT_EXPECT_FALSE(test, pcp_holds(blocks, got, victim));
+	KUNIT_EXPECT_NULL(test, mpool_alloc(pool, GFP_ATOMIC));
 	st = pcp_stats(pool);
 	KUNIT_EXPECT_EQ(test, st.poison_errors, 1ULL);
 	KUNIT_EXPECT_EQ(test, st.quarantined, 1UL);
@@ -687,7 +676,7 @@ static struct kunit_case mpool_percpu_cases[] = {
 	KUNIT_CASE(sleeper_gets_block_freed_elsewhere),
 	KUNIT_CASE(offline_cpu_gives_cache_back),
 	KUNIT_CASE(counters_sum_across_cpus),
-	KUNIT_CASE(poison_caught_through_caches),
+	KUNIT_CASE_PARAM(poison_caught_through_caches, pcp_how_gen_params),
 	KUNIT_CASE(redzone_caught_through_caches),
 	KUNIT_CASE(double_free_of_cached_block),
 	KUNIT_CASE(corrupt_links_through_caches),
@@ -703,7 +692,6 @@ static struct kunit_case mpool_bulk_cases[] = {
 	KUNIT_CASE_PARAM(bulk_all_or_nothing, pcp_bulk_gen_params),
 	KUNIT_CASE_PARAM(bulk_free_refuses_bad_entries, pcp_bulk_gen_params),
 	KUNIT_CASE_PARAM(bulk_zeroes_blocks, pcp_bulk_gen_params),
-	KUNIT_CASE(bulk_alloc_skips_poisoned_block),
 	{}
 };
 

@@ -470,6 +470,38 @@ void *mpool_alloc(struct mpool *pool, gfp_t gfp)
 }
 EXPORT_SYMBOL_NS_GPL(mpool_alloc, MPOOL_NS);
 
+/*
+ * Free @nr blocks for @caller: each is checked, a bad one refused alone,
+ * and the good ones, compacted to the front of @blocks, go back together.
+ */
+static __always_inline void mpool_free_many(struct mpool *pool, size_t nr,
+					    void **blocks, unsigned long caller)
+{
+	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
+	enum mpool_free_verdict verdict;
+	size_t i, index, claimed = 0;
+	void *block;
+
+	for (i = 0; i < nr; i++) {
+		block = blocks[i];
+		if (!block)
+			continue;
+		verdict = mpool_claim(pool, block, &index);
+		if (unlikely(verdict != MPOOL_FREE_OK)) {
+			mpool_refuse_free(pool, block, verdict, caller);
+			continue;
+		}
+		mpool_take_back(pool, block, index, caller, &corruption);
+		blocks[claimed++] = block;
+	}
+	if (!claimed)
+		return;
+	mpool_give_back(pool, blocks, claimed);
+	this_cpu_add(pool->caches->frees, claimed);
+	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
+		mpool_report_corruption(pool, &corruption);
+}
+
 /**
  * mpool_free - return a block to its pool
  * @pool: pool the block came from
@@ -487,23 +519,7 @@ EXPORT_SYMBOL_NS_GPL(mpool_alloc, MPOOL_NS);
  */
 void mpool_free(struct mpool *pool, void *block)
 {
-	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
-	enum mpool_free_verdict verdict;
-	size_t index;
-
-	if (!block)
-		return;
-
-	verdict = mpool_claim(pool, block, &index);
-	if (unlikely(verdict != MPOOL_FREE_OK)) {
-		mpool_refuse_free(pool, block, verdict, _RET_IP_);
-		return;
-	}
-	mpool_take_back(pool, block, index, _RET_IP_, &corruption);
-	mpool_give_back(pool, &block, 1);
-	this_cpu_inc(pool->caches->frees);
-	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
-		mpool_report_corruption(pool, &corruption);
+	mpool_free_many(pool, 1, &block, _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_free, MPOOL_NS);
 
@@ -617,28 +633,7 @@ EXPORT_SYMBOL_NS_GPL(mpool_alloc_bulk, MPOOL_NS);
  */
 void mpool_free_bulk(struct mpool *pool, size_t nr, void **blocks)
 {
-	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
-	enum mpool_free_verdict verdict;
-	size_t i, index, claimed = 0;
-	void *block;
-
-	for (i = 0; i < nr; i++) {
-		block = blocks[i];
-		if (!block)
-			continue;
-		verdict = mpool_claim(pool, block, &index);
-		if (unlikely(verdict != MPOOL_FREE_OK)) {
-			mpool_refuse_free(pool, block, verdict, _RET_IP_);
-			continue;
-		}
-		mpool_take_back(pool, block, index, _RET_IP_, &corruption);
-		/* Compacted in place: the caller's array is ours to reuse. */
-		blocks[claimed++] = block;
-	}
-	mpool_give_back(pool, blocks, claimed);
-	this_cpu_add(pool->caches->frees, claimed);
-	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
-		mpool_report_corruption(pool, &corruption);
+	mpool_free_many(pool, nr, blocks, _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_free_bulk, MPOOL_NS);
 
