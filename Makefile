@@ -5,6 +5,7 @@
 # make demo             build, boot Debian's stock kernel in QEMU, use the pool
 # make check            every test, in debug 6.1 and 6.12 kernels under QEMU
 #                       (KVER=6.1 or KVER=6.12: in that one only)
+# make bench            time the pool against the kernel's allocators in QEMU
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
@@ -28,5 +29,9 @@ demo:
 
 check:
 	scripts/check.sh
+
+bench:
+	scripts/bench.sh
+.PHONY: bench
 
 .PHONY: all modules modules_install have-kdir clean demo check
