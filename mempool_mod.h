@@ -74,6 +74,9 @@ struct mpool;
  *			the depot, which may exceed it by what the CPUs cache
  * @cached:		free blocks in the CPUs' caches
  * @cache_size:		most free blocks each CPU caches, 0 for none
+ * @meta_bytes:		what the pool costs beyond @region_bytes: the
+ *			vmalloc's slack, one state byte per block, the
+ *			CPUs' caches, caller tracking and the pool itself
  * @allocs:		successful allocations
  * @frees:		accepted frees
  * @alloc_failures:	allocations that returned NULL
@@ -112,6 +115,7 @@ struct mpool_stats {
 	size_t redzone_bytes;
 	size_t cached;
 	size_t cache_size;
+	size_t meta_bytes;
 };
 
 struct mpool *mpool_create(const char *name, size_t block_size, size_t align,

@@ -112,8 +112,9 @@ function notes() {
 	print "  ilog2(size); **objpool** (6.7 and later) is lib/objpool.c." > md
 	print "  Every pool holds 4096 blocks." > md
 	print "- **B/block**: bytes one block costs beyond its size.  mpool: stride" > md
-	print "  minus size, its state byte, and its share of the per-CPU caches" > md
-	print "  (a ring of cache_size pointers on each possible CPU).  kmem_cache" > md
+	print "  minus size, plus its share of the stats' meta_bytes (a state byte" > md
+	print "  per block, the rings of the per-CPU caches on each possible CPU," > md
+	print "  the vmalloc's slack and the pool itself).  kmem_cache" > md
 	print "  and mempool_t: the slab's stride (ksize()) minus size; slab page" > md
 	print "  leftovers and partly used slabs are not counted, nor mempool_t's 16" > md
 	print "  reserved blocks.  gen_pool: its chunk and bitmap.  objpool: a ring" > md

@@ -88,15 +88,6 @@ MODULE_PARM_DESC(big_mib, "Size of the large pool of the creation test, in MiB (
 #define BENCH_CREATE_BLOCK	64
 #define BENCH_BUF_SIZE		SZ_512K
 
-/*
- * TODO(mempool_mod): have struct mpool_stats say how many bytes of
- * bookkeeping a pool keeps outside its region.  Until it does, this
- * mirrors src/: one state byte per block, and on every possible CPU a
- * ring of cache_size pointers behind two indices and two counters.
- */
-#define BENCH_MPOOL_STATE_BYTES		1
-#define BENCH_MPOOL_CACHE_HEAD_BYTES	(2 * sizeof(unsigned int) + 2 * sizeof(u64))
-
 static const size_t bench_sizes[] = { 64, 256, 1024 };
 
 enum bench_kind {
@@ -573,9 +564,7 @@ static long bench_overhead(struct bench_target *t)
 	case BENCH_MPOOL_NOPCPU:
 		mpool_get_stats(t->mpool, &st);
 		bytes = st.region_bytes - st.block_size * st.nr_blocks +
-			BENCH_MPOOL_STATE_BYTES * st.nr_blocks +
-			num_possible_cpus() * (BENCH_MPOOL_CACHE_HEAD_BYTES +
-					       st.cache_size * sizeof(void *));
+			st.meta_bytes;
 		return bytes * 1000 / st.nr_blocks;
 	case BENCH_KMEM_CACHE:
 	case BENCH_MEMPOOL:

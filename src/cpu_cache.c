@@ -80,7 +80,8 @@ static void mpool_caches_exit(struct mpool *pool)
 static void mpool_cache_flush(struct mpool *pool,
 			      struct mpool_cpu_cache *cache)
 {
-	void *blocks[MPOOL_CACHE_MAX / 2];
+	/* Scratch: not zeroed (CONFIG_INIT_STACK_ALL_ZERO) on every flush. */
+	void *blocks[MPOOL_CACHE_MAX / 2] __uninitialized;
 	unsigned int nr;
 
 	lockdep_assert_held(&pool->lock);
@@ -97,9 +98,9 @@ static void mpool_cache_flush(struct mpool *pool,
  * got them.  A taker that read a slot the owner has since refilled fails
  * the cmpxchg, as @head has moved on by then.
  */
-static unsigned int mpool_cache_pop(struct mpool_cpu_cache *cache,
-				    unsigned int size, void **blocks,
-				    unsigned int nr)
+static __always_inline unsigned int
+mpool_cache_pop(struct mpool_cpu_cache *cache, unsigned int size,
+		void **blocks, unsigned int nr)
 {
 	unsigned int head = READ_ONCE(cache->head);
 	unsigned int tail, i;
@@ -118,8 +119,9 @@ static unsigned int mpool_cache_pop(struct mpool_cpu_cache *cache,
  * Add @block to this CPU's @cache, unless it is full.  Only the owning
  * CPU adds, with IRQs off, so @tail needs no atomic.
  */
-static bool mpool_cache_push(struct mpool *pool, struct mpool_cpu_cache *cache,
-			     void *block)
+static __always_inline bool mpool_cache_push(struct mpool *pool,
+					     struct mpool_cpu_cache *cache,
+					     void *block)
 {
 	unsigned int tail = cache->tail;
 

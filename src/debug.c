@@ -50,11 +50,7 @@ static void mpool_debug_exit(struct mpool *pool)
 	kvfree(pool->track);
 }
 
-/*
- * Keep what a report about block @index needs, unless one is kept already.
- * Nobody else writes the block now: the caller holds it, or it is in the
- * depot and the caller holds the lock.
- */
+/* Keep what a report about block @index needs, unless one is kept already. */
 static void mpool_record_corruption(struct mpool *pool,
 				    struct mpool_corruption *c,
 				    enum mpool_corruption_kind kind,
@@ -65,13 +61,6 @@ static void mpool_record_corruption(struct mpool *pool,
 	c->kind = kind;
 	c->index = index;
 	c->offset = offset;
-	c->dump_offset = ALIGN_DOWN(offset, 16);
-	c->dump_len = min_t(size_t, MPOOL_DUMP_BYTES,
-			    pool->stride - c->dump_offset);
-	memcpy(c->dump, mpool_block(pool, index) + c->dump_offset, c->dump_len);
-	c->tracked = !!pool->track;
-	if (c->tracked)
-		c->track = pool->track[index];
 }
 
 /* A write after free shows as a byte that no longer holds the poison. */
@@ -104,9 +93,14 @@ static bool mpool_debug_reusable(struct mpool *pool, void *block,
 	       mpool_poison_intact(pool, block, index, c);
 }
 
+/*
+ * An overrun is reported at once, no lock held, while the block is still
+ * the caller's and holds what the consumer left in it.
+ */
 static void mpool_redzone_check(struct mpool *pool, void *block,
-				size_t index, struct mpool_corruption *c)
+				size_t index)
 {
+	struct mpool_corruption c = { .kind = MPOOL_CORRUPT_NONE };
 	u8 *redzone = block + pool->block_size;
 	u8 *bad = memchr_inv(redzone, MPOOL_REDZONE_ACTIVE,
 			     pool->redzone_bytes);
@@ -114,11 +108,12 @@ static void mpool_redzone_check(struct mpool *pool, void *block,
 
 	if (likely(!bad))
 		return;
-	mpool_record_corruption(pool, c, MPOOL_CORRUPT_REDZONE, index,
-				bad - (u8 *)block);
 	raw_spin_lock_irqsave(&pool->lock, flags);
 	pool->redzone_errors++;
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	mpool_record_corruption(pool, &c, MPOOL_CORRUPT_REDZONE, index,
+				bad - (u8 *)block);
+	mpool_report_corruption(pool, &c);
 }
 
 /* Arm the red zone of @block on its way out and say who took it. */
@@ -140,12 +135,12 @@ static void mpool_debug_alloc(struct mpool *pool, void *block, size_t index,
 
 /* Check and poison @block on its way back; it is accepted whatever it holds. */
 static void mpool_debug_free(struct mpool *pool, void *block, size_t index,
-			     unsigned long caller, struct mpool_corruption *c)
+			     unsigned long caller)
 {
 	struct mpool_track *track;
 
 	if (pool->flags & MPOOL_REDZONE)
-		mpool_redzone_check(pool, block, index, c);
+		mpool_redzone_check(pool, block, index);
 	if (pool->track) {
 		track = &pool->track[index];
 		track->free_ip = caller;
@@ -161,7 +156,7 @@ static void mpool_debug_free(struct mpool *pool, void *block, size_t index,
 static void mpool_report_track(struct mpool *pool,
 			       const struct mpool_corruption *c)
 {
-	const struct mpool_track *t = &c->track;
+	const struct mpool_track *t = &pool->track[c->index];
 
 	if (t->alloc_ip)
 		pr_err("pool %s: block %zu allocated by %pS (pid %d, %u ms ago)\n",
@@ -173,10 +168,17 @@ static void mpool_report_track(struct mpool *pool,
 		       jiffies_to_msecs(jiffies - t->free_jiffies));
 }
 
-/* Say what was found, where, and who touched the block last. */
+/*
+ * Say what was found, where, and who touched the block last.  The block
+ * is quarantined or still the caller's: the pool changes none of it.
+ */
 static void mpool_report_corruption(struct mpool *pool,
 				    const struct mpool_corruption *c)
 {
+	size_t dump_offset = ALIGN_DOWN(c->offset, 16);
+	size_t dump_len = min_t(size_t, MPOOL_DUMP_BYTES,
+				pool->stride - dump_offset);
+	const u8 *dump = mpool_block(pool, c->index) + dump_offset;
 	size_t row;
 
 	if (!__ratelimit(&pool->misuse_ratelimit))
@@ -197,11 +199,11 @@ static void mpool_report_corruption(struct mpool *pool,
 	default:
 		return;
 	}
-	for (row = 0; row < c->dump_len; row += 16)
+	for (row = 0; row < dump_len; row += 16)
 		pr_err("pool %s: block %zu +%04zx: %*ph\n", pool->name,
-		       c->index, c->dump_offset + row,
-		       (int)min_t(size_t, 16, c->dump_len - row), c->dump + row);
-	if (c->tracked)
+		       c->index, dump_offset + row,
+		       (int)min_t(size_t, 16, dump_len - row), dump + row);
+	if (pool->track)
 		mpool_report_track(pool, c);
 }
 

@@ -20,6 +20,7 @@ static int mpool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "stride: %zu\n", st.stride);
 	seq_printf(m, "nr_blocks: %zu\n", st.nr_blocks);
 	seq_printf(m, "region_bytes: %zu\n", st.region_bytes);
+	seq_printf(m, "meta_bytes: %zu\n", st.meta_bytes);
 	seq_printf(m, "flags: %s\n", letters);
 	seq_printf(m, "redzone_bytes: %zu\n", st.redzone_bytes);
 	seq_printf(m, "cache_size: %zu\n", st.cache_size);

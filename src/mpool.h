@@ -49,20 +49,17 @@ enum mpool_corruption_kind {
 #define MPOOL_DUMP_BYTES	32
 
 /*
- * A corruption found under the pool's lock, kept to be reported once the
- * lock is dropped: printk may take the console's sleeping locks on RT.
- * Only the first one an alloc or free finds is kept; all are counted.
+ * A corruption found by an alloc, kept to be reported once the lock is
+ * dropped: printk may take the console's sleeping locks on RT.  Small, as
+ * it sits on every alloc's stack: the report reads the block's bytes and
+ * owners then, which stay put, as the block is quarantined.  Only the
+ * first one an alloc finds is kept; all are counted.
  */
 struct mpool_corruption {
 	enum mpool_corruption_kind kind;
 	size_t index;		/* the block */
 	size_t offset;		/* first bad byte, from the block's start */
-	size_t dump_offset;	/* where @dump starts, from the block's start */
-	size_t dump_len;
-	u8 dump[MPOOL_DUMP_BYTES];
 	size_t nr_free;		/* free blocks after a free-list rebuild */
-	bool tracked;		/* @track is valid */
-	struct mpool_track track;
 };
 
 /*
@@ -100,6 +97,7 @@ struct mpool {
 	size_t stride;		/* distance between blocks */
 	unsigned int stride_shift; /* log2(@stride), 0 if not a power of 2 */
 	size_t region_bytes;	/* @nr_blocks * @stride, from @base */
+	size_t meta_bytes;	/* what the pool costs beyond its region */
 	size_t nr_blocks;
 	size_t block_size;	/* usable bytes, as asked */
 	size_t link_offset;	/* where a free block keeps its link */
@@ -109,7 +107,14 @@ struct mpool {
 	unsigned long link_key;	/* random: hides the free-list links */
 	u8 *state;		/* enum mpool_block_state, one per block */
 	struct mpool_track *track; /* one per block, with MPOOL_TRACK_CALLER */
-	struct mpool_cpu_cache __percpu *caches; /* NULL without caches */
+	struct mpool_cpu_cache __percpu *caches;
+
+	/*
+	 * Read by every free without the lock, written under it only when a
+	 * task must wait: kept with the fixed fields, off @lock's line, which
+	 * the CPUs keep taking from each other.
+	 */
+	unsigned int nr_waiters; /* tasks sleeping in mpool_alloc() */
 
 	/*
 	 * The depot: blocks no CPU caches, and every count that is not
@@ -121,7 +126,6 @@ struct mpool {
 	size_t nr_out;		/* blocks out of the depot */
 	size_t peak_out;	/* highest @nr_out */
 	size_t quarantined;
-	unsigned int nr_waiters; /* also read locklessly by frees */
 	u64 alloc_failures;
 	u64 invalid_frees;
 	u64 double_frees;
@@ -201,7 +205,7 @@ static bool mpool_debug_reusable(struct mpool *pool, void *block,
 static void mpool_debug_alloc(struct mpool *pool, void *block, size_t index,
 			      unsigned long caller);
 static void mpool_debug_free(struct mpool *pool, void *block, size_t index,
-			     unsigned long caller, struct mpool_corruption *c);
+			     unsigned long caller);
 static void mpool_record_corruption(struct mpool *pool,
 				    struct mpool_corruption *c,
 				    enum mpool_corruption_kind kind,

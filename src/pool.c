@@ -35,6 +35,13 @@ static struct mpool *mpool_find(const char *name)
 
 /* ---- taking and giving back blocks ------------------------------------ */
 
+/*
+ * The fast path's helpers are __always_inline: with the return thunks of
+ * the retbleed and SRSO mitigations, as distribution kernels have them,
+ * each call and return costs as much as the work it does.  An alloc and
+ * a free make no call beyond their own until a ring is empty or full.
+ */
+
 /* A blocking allocator's wake-up condition; the lock is retaken after. */
 static bool mpool_depot_may_have_free(struct mpool *pool)
 {
@@ -79,7 +86,8 @@ static void mpool_wait_for_free(struct mpool *pool, unsigned long *flags,
 static void *mpool_refill(struct mpool *pool, bool can_block,
 			  struct mpool_corruption *c)
 {
-	void *blocks[MPOOL_CACHE_MAX / 2 + 1];
+	/* Scratch: not zeroed (CONFIG_INIT_STACK_ALL_ZERO) on every refill. */
+	void *blocks[MPOOL_CACHE_MAX / 2 + 1] __uninitialized;
 	struct mpool_cpu_cache *cache;
 	bool waiting = false;
 	unsigned long flags;
@@ -113,8 +121,8 @@ static void *mpool_refill(struct mpool *pool, bool can_block,
  * Take a free block for an alloc: from this CPU's cache, else through the
  * depot.  A block that fails its checks is quarantined and another taken.
  */
-static void *mpool_take(struct mpool *pool, bool can_block,
-			struct mpool_corruption *c)
+static __always_inline void *mpool_take(struct mpool *pool, bool can_block,
+					struct mpool_corruption *c)
 {
 	void *block;
 
@@ -132,8 +140,8 @@ static void *mpool_take(struct mpool *pool, bool can_block,
 }
 
 /* Make a block the caller holds the consumer's. */
-static void mpool_hand_out(struct mpool *pool, void *block, gfp_t gfp,
-			   unsigned long caller)
+static __always_inline void mpool_hand_out(struct mpool *pool, void *block,
+					   gfp_t gfp, unsigned long caller)
 {
 	size_t index = mpool_block_index(pool, block);
 
@@ -148,8 +156,8 @@ static void mpool_hand_out(struct mpool *pool, void *block, gfp_t gfp,
  * Make @block the freeing caller's, or say why it is not a block this pool
  * handed out.  Of two racing frees of one block, one wins the cmpxchg.
  */
-static enum mpool_free_verdict mpool_claim(struct mpool *pool, void *block,
-					   size_t *index)
+static __always_inline enum mpool_free_verdict
+mpool_claim(struct mpool *pool, void *block, size_t *index)
 {
 	unsigned long offset = mpool_offset(pool, block);
 	u8 state = MPOOL_BLOCK_IN_USE;
@@ -167,39 +175,25 @@ static enum mpool_free_verdict mpool_claim(struct mpool *pool, void *block,
 }
 
 /* Check and poison a claimed block, as the pool's flags ask. */
-static void mpool_take_back(struct mpool *pool, void *block, size_t index,
-			    unsigned long caller, struct mpool_corruption *c)
+static __always_inline void mpool_take_back(struct mpool *pool, void *block,
+					    size_t index, unsigned long caller)
 {
 	if (unlikely(pool->flags & MPOOL_DEBUG_FLAGS))
-		mpool_debug_free(pool, block, index, caller, c);
+		mpool_debug_free(pool, block, index, caller);
 	else if (want_init_on_free())
 		memset(block, 0, pool->block_size);
 }
 
 /*
- * Put @nr claimed blocks where the next allocs find them: this CPU's
- * cache, and when it is full, its oldest half to the depot.  With a task
- * waiting, straight to the depot, which wakes it.
+ * With IRQs off, the blocks this CPU's ring did not take: flush its oldest
+ * half to the depot and retry, or, with a task waiting, put them straight
+ * in the depot.  Returns how many waiters to wake.
  */
-static void mpool_give_back(struct mpool *pool, void **blocks, size_t nr)
+static unsigned int mpool_give_back_slow(struct mpool *pool,
+					 struct mpool_cpu_cache *cache,
+					 void **blocks, size_t nr)
 {
-	struct mpool_cpu_cache *cache;
-	unsigned long flags;
 	unsigned int wake;
-
-	/* Also the read side of mpool_wait_for_free()'s grace period. */
-	local_irq_save(flags);
-	cache = this_cpu_ptr(pool->caches);
-	if (likely(!READ_ONCE(pool->nr_waiters))) {
-		while (nr && mpool_cache_push(pool, cache, *blocks)) {
-			blocks++;
-			nr--;
-		}
-	}
-	if (likely(!nr)) {
-		local_irq_restore(flags);
-		return;
-	}
 
 	raw_spin_lock(&pool->lock);
 	while (nr && pool->cache_size && !pool->nr_waiters) {
@@ -213,10 +207,38 @@ static void mpool_give_back(struct mpool *pool, void **blocks, size_t nr)
 	while (nr)
 		mpool_depot_put(pool, blocks[--nr]);
 	raw_spin_unlock(&pool->lock);
+	return wake;
+}
+
+/*
+ * Put @nr claimed blocks where the next allocs find them: this CPU's
+ * cache, and when it is full, its oldest half to the depot.  With a task
+ * waiting, straight to the depot, which wakes it.
+ */
+static __always_inline void mpool_give_back(struct mpool *pool, void **blocks,
+					    size_t nr)
+{
+	struct mpool_cpu_cache *cache;
+	unsigned int wake = 0;
+	unsigned long flags;
+
+	/* Also the read side of mpool_wait_for_free()'s grace period. */
+	local_irq_save(flags);
+	cache = this_cpu_ptr(pool->caches);
+	if (likely(!READ_ONCE(pool->nr_waiters))) {
+		while (nr && mpool_cache_push(pool, cache, *blocks)) {
+			blocks++;
+			nr--;
+		}
+	}
+	if (unlikely(nr))
+		wake = mpool_give_back_slow(pool, cache, blocks, nr);
 	local_irq_restore(flags);
 
-	while (wake--)
+	while (unlikely(wake)) {
 		swake_up_one(&pool->wait);
+		wake--;
+	}
 }
 
 /* Count a refused free and say precisely enough what was wrong to find it. */
@@ -268,6 +290,22 @@ static void mpool_free_memory(struct mpool *pool)
 	mpool_caches_exit(pool);
 	kvfree(pool->state);
 	vfree(pool->vmem);
+}
+
+/*
+ * What the pool costs beyond its region: the vmalloc's slack, the state
+ * map, every possible CPU's cache, caller tracking and the pool itself.
+ */
+static size_t mpool_meta_bytes(const struct mpool *pool, size_t vmem_bytes)
+{
+	size_t bytes = sizeof(*pool) + PAGE_ALIGN(vmem_bytes) -
+		       pool->region_bytes + pool->nr_blocks;
+
+	bytes += num_possible_cpus() *
+		 struct_size_t(struct mpool_cpu_cache, blocks, pool->cache_size);
+	if (pool->track)
+		bytes += pool->nr_blocks * sizeof(*pool->track);
+	return bytes;
 }
 
 /* Blocks handed out now: exact only while no alloc or free runs. */
@@ -362,6 +400,7 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 		kfree(pool);
 		return ERR_PTR(err);
 	}
+	pool->meta_bytes = mpool_meta_bytes(pool, vmem_bytes);
 	list_add_tail(&pool->node, &mpool_list);
 	mpool_debugfs_add(pool);
 	mutex_unlock(&mpool_list_lock);
@@ -477,7 +516,6 @@ EXPORT_SYMBOL_NS_GPL(mpool_alloc, MPOOL_NS);
 static __always_inline void mpool_free_many(struct mpool *pool, size_t nr,
 					    void **blocks, unsigned long caller)
 {
-	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
 	enum mpool_free_verdict verdict;
 	size_t i, index, claimed = 0;
 	void *block;
@@ -491,15 +529,13 @@ static __always_inline void mpool_free_many(struct mpool *pool, size_t nr,
 			mpool_refuse_free(pool, block, verdict, caller);
 			continue;
 		}
-		mpool_take_back(pool, block, index, caller, &corruption);
+		mpool_take_back(pool, block, index, caller);
 		blocks[claimed++] = block;
 	}
 	if (!claimed)
 		return;
 	mpool_give_back(pool, blocks, claimed);
 	this_cpu_add(pool->caches->frees, claimed);
-	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
-		mpool_report_corruption(pool, &corruption);
 }
 
 /**
@@ -673,6 +709,7 @@ void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats)
 	stats->stride = pool->stride;
 	stats->nr_blocks = pool->nr_blocks;
 	stats->region_bytes = pool->region_bytes;
+	stats->meta_bytes = pool->meta_bytes;
 	stats->flags = pool->flags;
 	stats->redzone_bytes = pool->redzone_bytes;
 	stats->cache_size = pool->cache_size;

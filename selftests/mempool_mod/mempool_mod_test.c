@@ -109,6 +109,7 @@ enum stat_idx {
 	ST_STRIDE,
 	ST_NR_BLOCKS,
 	ST_REGION_BYTES,
+	ST_META_BYTES,		/* the model checks bounds only */
 	ST_FLAGS,		/* letters in the files, FL_* bits here */
 	ST_REDZONE_BYTES,
 	ST_CACHE_SIZE,		/* per CPU; the model checks bounds only */
@@ -134,6 +135,7 @@ static const char *const stat_names[NR_STATS] = {
 	[ST_STRIDE]		= "stride",
 	[ST_NR_BLOCKS]		= "nr_blocks",
 	[ST_REGION_BYTES]	= "region_bytes",
+	[ST_META_BYTES]		= "meta_bytes",
 	[ST_FLAGS]		= "flags",
 	[ST_REDZONE_BYTES]	= "redzone_bytes",
 	[ST_CACHE_SIZE]		= "cache_size",
@@ -769,6 +771,10 @@ static void check_caches(struct __test_metadata *_metadata, const char *pool,
 		       pool, size, st->v[ST_NR_BLOCKS]);
 	EXPECT_LE(st->v[ST_CACHED], slack)
 		TH_LOG("%s: pool %s: cached", step, pool);
+	EXPECT_LE(st->v[ST_NR_BLOCKS] + slack * sizeof(void *),
+		  st->v[ST_META_BYTES])
+		TH_LOG("%s: pool %s: meta_bytes below a state byte a block and the caches",
+		       step, pool);
 	EXPECT_LE(st->v[ST_CACHED], st->v[ST_FREE])
 		TH_LOG("%s: pool %s: cached > free", step, pool);
 	EXPECT_LE(model->v[ST_PEAK_IN_USE], st->v[ST_PEAK_IN_USE])
@@ -781,7 +787,8 @@ static void check_caches(struct __test_metadata *_metadata, const char *pool,
 
 static bool stat_follows_caches(int i)
 {
-	return i == ST_CACHE_SIZE || i == ST_CACHED || i == ST_PEAK_IN_USE;
+	return i == ST_CACHE_SIZE || i == ST_CACHED || i == ST_PEAK_IN_USE ||
+	       i == ST_META_BYTES;
 }
 
 /* Compare <pool>/stats with the model, field by field. */
@@ -1963,6 +1970,25 @@ static void create_own(struct __test_metadata *_metadata, const char *name,
 	check_stats(_metadata, name, model, "create");
 }
 
+/*
+ * A pool of 7 blocks: too few to share among 4 CPUs, so it has no per-CPU
+ * caches, and the block freed last is the next one handed out, on
+ * whichever CPU the next command runs.
+ */
+#define UNCACHED_NR_BLOCKS	7
+
+static void create_own_uncached(struct __test_metadata *_metadata,
+				const char *name, __u64 block_size,
+				__u64 flags, struct pool_st *model)
+{
+	struct pool_st st;
+
+	create_own(_metadata, name, block_size, UNCACHED_NR_BLOCKS, flags,
+		   model);
+	ASSERT_EQ(0, read_stats(name, &st)) TH_LOG("%s", why);
+	ASSERT_EQ(0ULL, st.v[ST_CACHE_SIZE]) TH_LOG("%s has caches", name);
+}
+
 /* The two call sites of the driver that allocate, and one that frees. */
 #define TMM_ALLOC_FN		"tmm_cmd_alloc"
 #define TMM_ALLOC_WAIT_FN	"tmm_cmd_alloc_wait"
@@ -2290,8 +2316,8 @@ TEST_F_TIMEOUT(corruption, write_after_free, TEST_TIMEOUT)
 	char *before, *log, head[64], block[64], where[32];
 	struct pool_st model;
 
-	create_own(_metadata, own, block_size, 16, FL_P | variant->track,
-		   &model);
+	create_own_uncached(_metadata, own, block_size, FL_P | variant->track,
+			    &model);
 	/* Blocks 0 and 1; the write hits the one freed last, block 1. */
 	ASSERT_EQ(0, ctl("alloc %llu", nr_held)) TH_LOG("%s", why);
 	model_alloc(&model, nr_held);
@@ -2357,8 +2383,8 @@ TEST_F_TIMEOUT(corruption, overrun, TEST_TIMEOUT)
 	char *before, *log, head[64], block[64], where[32];
 	struct pool_st model;
 
-	create_own(_metadata, own, block_size, 16, FL_Z | variant->track,
-		   &model);
+	create_own_uncached(_metadata, own, block_size, FL_Z | variant->track,
+			    &model);
 	ASSERT_LE(nr_bytes, model.v[ST_REDZONE_BYTES]);
 	ASSERT_EQ(0, ctl("alloc %llu", nr_held)) TH_LOG("%s", why);
 	model_alloc(&model, nr_held);
@@ -2395,15 +2421,11 @@ TEST_F_TIMEOUT(corruption, corrupt_link, TEST_TIMEOUT)
 	const __u64 nr_carved = 4;
 	const char *own = "selftest_link";
 	char *before, *log, head[64], block[64], rebuilt[64];
-	struct pool_st model, st;
+	struct pool_st model;
 
-	/*
-	 * 7 blocks are too few to share among 4 CPUs: no per-CPU caches,
-	 * so every free reaches the depot's list, where the links are.
-	 */
-	create_own(_metadata, own, 64, 7, FL_NONE | variant->track, &model);
-	ASSERT_EQ(0, read_stats(own, &st)) TH_LOG("%s", why);
-	ASSERT_EQ(0ULL, st.v[ST_CACHE_SIZE]);
+	/* Every free reaches the depot's list, where the links are. */
+	create_own_uncached(_metadata, own, 64, FL_NONE | variant->track,
+			    &model);
 	/* Carve blocks 0..3 and free 3, 2, 1, then block 0, broken, last. */
 	ASSERT_EQ(0, ctl("alloc %llu", nr_carved)) TH_LOG("%s", why);
 	model_alloc(&model, nr_carved);
