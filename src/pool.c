@@ -36,10 +36,10 @@ static struct mpool *mpool_find(const char *name)
 /* ---- taking and giving back blocks ------------------------------------ */
 
 /*
- * The fast path's helpers are __always_inline: with the return thunks of
- * the retbleed and SRSO mitigations, as distribution kernels have them,
- * each call and return costs as much as the work it does.  An alloc and
- * a free make no call beyond their own until a ring is empty or full.
+ * The fast path's helpers are __always_inline: an alloc and a free make
+ * no call beyond their own until a ring is empty or full.  Each call and
+ * return is as much work as the fast path itself, and more on kernels
+ * whose returns go through a thunk (the retbleed and SRSO mitigations).
  */
 
 /* A blocking allocator's wake-up condition; the lock is retaken after. */
