@@ -32,21 +32,6 @@ need_packages $pkgs
 rm -rf "$out"
 mkdir -p "$out"
 
-# The image is only booted, never installed: unpack it into the cache.
-stock_image() {
-	local abi=$1 image=$MPOOL_CACHE/stock/$1/boot/vmlinuz-$1
-
-	if [ ! -f "$image" ]; then
-		mkdir -p "$MPOOL_CACHE/stock/$abi"
-		run_logged "download linux-image-$abi" "$out/download-$abi.log" bash -c \
-			"cd '$MPOOL_CACHE/stock' && apt-get download linux-image-$abi &&
-			 dpkg-deb --fsys-tarfile linux-image-${abi}_*.deb |
-				tar -C '$MPOOL_CACHE/stock/$abi' -x ./boot &&
-			 rm -f linux-image-${abi}_*.deb"
-	fi
-	echo "$image"
-}
-
 # Build both modules against ABI's headers and pack them with the job.
 build() {
 	local abi=$1 dir=$2 kdir=/usr/src/linux-headers-$1
@@ -75,7 +60,7 @@ failed=0
 TIMEFORMAT='%R %U %S'
 for abi in "${abis[@]}"; do
 	dir=$out/$abi
-	image=$(stock_image "$abi")
+	image=$(stock_image "$abi" "$out/download-$abi.log")
 	build "$abi" "$dir"
 	for boot in "${boots[@]}"; do
 		run=$dir/$boot

@@ -16,16 +16,7 @@ abi=$(stock_abi 6.1)
 need_packages "linux-headers-$abi"
 kdir=/usr/src/linux-headers-$abi
 
-# The image is only booted, never installed: unpack it into the cache.
-image=$MPOOL_CACHE/stock/$abi/boot/vmlinuz-$abi
-if [ ! -f "$image" ]; then
-	mkdir -p "$MPOOL_CACHE/stock/$abi"
-	run_logged "download linux-image-$abi" "$out/download.log" bash -c \
-		"cd '$MPOOL_CACHE/stock' && apt-get download linux-image-$abi &&
-		 dpkg-deb --fsys-tarfile linux-image-${abi}_*.deb |
-			tar -C '$MPOOL_CACHE/stock/$abi' -x ./boot &&
-		 rm -f linux-image-${abi}_*.deb"
-fi
+image=$(stock_image "$abi" "$out/download.log")
 
 src=$out/src
 copy_tree "$src"

@@ -62,6 +62,23 @@ stock_abi() {
 	echo "$abi"
 }
 
+# Print the path of the boot image of Debian's stock kernel ABI, unpacked
+# into the cache the first time from its package, downloaded and never
+# installed: it is only booted.  LOG gets the download's output.
+stock_image() {
+	local abi=$1 log=$2 image=$MPOOL_CACHE/stock/$1/boot/vmlinuz-$1
+
+	if [ ! -f "$image" ]; then
+		mkdir -p "$MPOOL_CACHE/stock/$abi"
+		run_logged "download linux-image-$abi" "$log" bash -c \
+			"cd '$MPOOL_CACHE/stock' && apt-get download linux-image-$abi &&
+			 dpkg-deb --fsys-tarfile linux-image-${abi}_*.deb |
+				tar -C '$MPOOL_CACHE/stock/$abi' -x ./boot &&
+			 rm -f linux-image-${abi}_*.deb"
+	fi
+	echo "$image"
+}
+
 # Copy the project's files to DEST, to build there: the clone stays clean
 # and builds for different kernels don't mix.  In a git checkout, only the
 # files git knows or would add: stale build products never stand in for a
