@@ -7,7 +7,7 @@
  * and make the pool hand out memory twice, or memory that is not the
  * pool's.  As with CONFIG_SLAB_FREELIST_HARDENED, a link is stored mixed
  * with a random per-pool key and its own address, and a link is checked
- * before it is followed: it must lead to a free block the pool has carved.
+ * before it is followed: it must lead to a carved block in the depot.
  * A link that does not is never followed: its block is quarantined and
  * the list is rebuilt from the blocks' states, which live outside the
  * region and so out of a consumer's reach.

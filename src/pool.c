@@ -609,11 +609,11 @@ static size_t mpool_keep_reusable(struct mpool *pool, void **blocks,
  * @blocks: where to store the @nr pointers
  *
  * All or nothing, as kmem_cache_alloc_bulk(): either @nr blocks, or none
- * and @blocks is left with no block in it.  Takes what it can from this
- * CPU's cache and the rest under one hold of the pool's lock.  Unlike
- * mpool_alloc(), never waits for frees, whatever @gfp allows: @nr blocks
- * at once may never come free.  The blocks are checked and zeroed as
- * mpool_alloc() does.
+ * is the caller's and @blocks holds nothing to use.  Takes what it can
+ * from this CPU's cache and the rest under one hold of the pool's lock.
+ * Unlike mpool_alloc(), never waits for frees, whatever @gfp allows: @nr
+ * blocks at once may never come free.  The blocks are checked and zeroed
+ * as mpool_alloc() does.
  *
  * Context: Any context but NMI.
  * Return: @nr, or 0 when fewer than @nr blocks are free or fail_alloc
