@@ -262,8 +262,8 @@ static int pcp_sleeper_fn(void *arg)
 static void sleeper_gets_block_freed_elsewhere(struct kunit *test)
 {
 	size_t nr_blocks = pcp_nr_blocks(), i;
-	struct pcp_sleeper s = {};
 	struct pcp_job job = {};
+	struct pcp_sleeper *s;
 	unsigned long woken;
 	struct task_struct *task;
 	unsigned int cpu_a, cpu_b;
@@ -277,33 +277,41 @@ static void sleeper_gets_block_freed_elsewhere(struct kunit *test)
 
 	blocks = kunit_kcalloc(test, nr_blocks, sizeof(*blocks), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blocks);
+	/* Not the case's: a sleeper that never wakes must not outlive it. */
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s);
 	pool = pcp_create(test, "kunit_pcp_sleeper", nr_blocks, 0);
 	for (i = 0; i < nr_blocks; i++) {
 		blocks[i] = mpool_alloc(pool, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, blocks[i]);
 	}
 
-	s.pool = pool;
-	init_completion(&s.started);
-	init_completion(&s.done);
-	task = kthread_create(pcp_sleeper_fn, &s, "kunit_pcp_sleeper");
+	s->pool = pool;
+	init_completion(&s->started);
+	init_completion(&s->done);
+	task = kthread_create(pcp_sleeper_fn, s, "kunit_pcp_sleeper");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 	kthread_bind(task, cpu_a);
 	wake_up_process(task);
-	wait_for_completion(&s.started);
+	wait_for_completion(&s->started);
 	/* Not a timing test: only proof that the sleeper has not finished. */
-	KUNIT_EXPECT_FALSE(test, wait_for_completion_timeout(&s.done, HZ / 10));
+	KUNIT_EXPECT_FALSE(test, wait_for_completion_timeout(&s->done, HZ / 10));
 
 	job.pool = pool;
 	job.blocks = &blocks[nr_blocks - 1];
 	pcp_on_cpu(test, cpu_b, pcp_free_here, &job);
 	/* A hang guard, generous for TCG: the wake-up must come. */
-	woken = wait_for_completion_timeout(&s.done, 30 * HZ);
-	KUNIT_ASSERT_TRUE_MSG(test, woken,
-			      "the sleeping alloc never got the freed block");
-	KUNIT_EXPECT_PTR_EQ(test, s.block, blocks[nr_blocks - 1]);
+	woken = wait_for_completion_timeout(&s->done, 30 * HZ);
+	if (!woken) {
+		/* Every other block, for a chance to end it before failing. */
+		mpool_free_bulk(pool, nr_blocks - 1, blocks);
+		wait_for_completion_timeout(&s->done, 30 * HZ);
+		KUNIT_FAIL_AND_ABORT(test, "the sleeping alloc never got the freed block");
+	}
+	KUNIT_EXPECT_PTR_EQ(test, s->block, blocks[nr_blocks - 1]);
 	KUNIT_EXPECT_EQ(test, pcp_stats(pool).in_use, nr_blocks);
-	blocks[nr_blocks - 1] = s.block;
+	blocks[nr_blocks - 1] = s->block;
+	kfree(s);
 	mpool_free_bulk(pool, nr_blocks, blocks);
 	KUNIT_EXPECT_EQ(test, pcp_stats(pool).in_use, 0UL);
 }
