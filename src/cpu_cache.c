@@ -74,22 +74,22 @@ static void mpool_caches_exit(struct mpool *pool)
 }
 
 /*
- * Under the lock, IRQs off: make room in this CPU's full ring by giving
- * its oldest half to the depot.
+ * Under the lock: give up to @nr of @cache's oldest blocks, at most half a
+ * ring at a time, to the depot.  Returns how many it gave.
  */
-static void mpool_cache_flush(struct mpool *pool,
-			      struct mpool_cpu_cache *cache)
+static unsigned int mpool_cache_flush(struct mpool *pool,
+				      struct mpool_cpu_cache *cache,
+				      unsigned int nr)
 {
 	/* Scratch: not zeroed (CONFIG_INIT_STACK_ALL_ZERO) on every flush. */
 	void *blocks[MPOOL_CACHE_MAX / 2] __uninitialized;
-	unsigned int nr;
 
 	lockdep_assert_held(&pool->lock);
 
 	nr = mpool_cache_pop(cache, pool->cache_size, blocks,
-			     mpool_cache_batch(pool));
-	while (nr--)
-		mpool_depot_put(pool, blocks[nr]);
+			     min_t(unsigned int, nr, ARRAY_SIZE(blocks)));
+	mpool_depot_put_many(pool, blocks, nr);
+	return nr;
 }
 
 /*
@@ -205,14 +205,11 @@ static int mpool_cpu_dead(unsigned int cpu, struct hlist_node *node)
 {
 	struct mpool *pool = hlist_entry(node, struct mpool, cpuhp_node);
 	struct mpool_cpu_cache *cache = mpool_cpu_cache(pool, cpu);
-	void *blocks[MPOOL_CACHE_MAX];
 	unsigned long flags;
-	unsigned int nr, i;
 
 	raw_spin_lock_irqsave(&pool->lock, flags);
-	nr = mpool_cache_pop(cache, pool->cache_size, blocks, pool->cache_size);
-	for (i = 0; i < nr; i++)
-		mpool_depot_put(pool, blocks[i]);
+	while (mpool_cache_flush(pool, cache, pool->cache_size))
+		;
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	return 0;
 }

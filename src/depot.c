@@ -47,6 +47,13 @@ static void mpool_depot_put(struct mpool *pool, void *block)
 	pool->nr_out--;
 }
 
+/* Take back @nr free blocks the caller holds, the last one first. */
+static void mpool_depot_put_many(struct mpool *pool, void **blocks, size_t nr)
+{
+	while (nr--)
+		mpool_depot_put(pool, blocks[nr]);
+}
+
 /* Take a block the caller holds out of service: it was found corrupted. */
 static void mpool_depot_quarantine(struct mpool *pool, size_t index)
 {

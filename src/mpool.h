@@ -178,6 +178,7 @@ static void mpool_quarantine(struct mpool *pool, size_t index);
 static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 			      struct mpool_corruption *c);
 static void mpool_depot_put(struct mpool *pool, void *block);
+static void mpool_depot_put_many(struct mpool *pool, void **blocks, size_t nr);
 static void mpool_depot_quarantine(struct mpool *pool, size_t index);
 
 /* cpu_cache.c */
@@ -188,8 +189,9 @@ static unsigned int mpool_cache_pop(struct mpool_cpu_cache *cache,
 				    unsigned int nr);
 static bool mpool_cache_push(struct mpool *pool, struct mpool_cpu_cache *cache,
 			     void *block);
-static void mpool_cache_flush(struct mpool *pool,
-			      struct mpool_cpu_cache *cache);
+static unsigned int mpool_cache_flush(struct mpool *pool,
+				      struct mpool_cpu_cache *cache,
+				      unsigned int nr);
 static size_t mpool_caches_steal(struct mpool *pool, void **blocks,
 				 size_t nr);
 static size_t mpool_caches_count(struct mpool *pool);

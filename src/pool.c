@@ -139,6 +139,23 @@ static __always_inline void *mpool_take(struct mpool *pool, bool can_block,
 	return block;
 }
 
+/*
+ * Whether the pool's fail_alloc fault injection fails this alloc; counted
+ * as a failure if so.  Asked outside the lock: a verbose fault attribute
+ * prints a stack.
+ */
+static bool mpool_injected_failure(struct mpool *pool)
+{
+	unsigned long flags;
+
+	if (likely(!mpool_should_fail_alloc(pool)))
+		return false;
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	pool->alloc_failures++;
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	return true;
+}
+
 /* Make a block the caller holds the consumer's. */
 static __always_inline void mpool_hand_out(struct mpool *pool, void *block,
 					   gfp_t gfp, unsigned long caller)
@@ -197,15 +214,14 @@ static unsigned int mpool_give_back_slow(struct mpool *pool,
 
 	raw_spin_lock(&pool->lock);
 	while (nr && pool->cache_size && !pool->nr_waiters) {
-		mpool_cache_flush(pool, cache);
+		mpool_cache_flush(pool, cache, mpool_cache_batch(pool));
 		while (nr && mpool_cache_push(pool, cache, *blocks)) {
 			blocks++;
 			nr--;
 		}
 	}
 	wake = min_t(size_t, nr, pool->nr_waiters);
-	while (nr)
-		mpool_depot_put(pool, blocks[--nr]);
+	mpool_depot_put_many(pool, blocks, nr);
 	raw_spin_unlock(&pool->lock);
 	return wake;
 }
@@ -486,18 +502,12 @@ void *mpool_alloc(struct mpool *pool, gfp_t gfp)
 {
 	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
 	bool can_block = gfpflags_allow_blocking(gfp);
-	unsigned long flags;
 	void *block;
 
 	might_sleep_if(can_block);
 
-	/* Outside the lock: a verbose fault attribute prints a stack. */
-	if (unlikely(mpool_should_fail_alloc(pool))) {
-		raw_spin_lock_irqsave(&pool->lock, flags);
-		pool->alloc_failures++;
-		raw_spin_unlock_irqrestore(&pool->lock, flags);
+	if (unlikely(mpool_injected_failure(pool)))
 		return NULL;
-	}
 	block = mpool_take(pool, can_block, &corruption);
 	if (block) {
 		mpool_hand_out(pool, block, gfp, _RET_IP_);
@@ -579,8 +589,7 @@ static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
 	if (got < nr)
 		got += mpool_caches_steal(pool, blocks + got, nr - got);
 	if (got < nr) {
-		while (got)
-			mpool_depot_put(pool, blocks[--got]);
+		mpool_depot_put_many(pool, blocks, got);
 		pool->alloc_failures++;
 	}
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
@@ -622,15 +631,10 @@ static size_t mpool_keep_reusable(struct mpool *pool, void **blocks,
 int mpool_alloc_bulk(struct mpool *pool, gfp_t gfp, size_t nr, void **blocks)
 {
 	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
-	unsigned long flags;
 	size_t got = 0, i;
 
-	if (unlikely(mpool_should_fail_alloc(pool))) {
-		raw_spin_lock_irqsave(&pool->lock, flags);
-		pool->alloc_failures++;
-		raw_spin_unlock_irqrestore(&pool->lock, flags);
+	if (unlikely(mpool_injected_failure(pool)))
 		return 0;
-	}
 	while (got < nr) {
 		if (!mpool_take_bulk(pool, blocks + got, nr - got,
 				     &corruption)) {
