@@ -61,6 +61,15 @@ static size_t pcp_nr_blocks(void)
 	return PCP_BLOCKS_PER_CPU * num_possible_cpus();
 }
 
+/* Room for @nr block pointers, freed when the case ends. */
+static void **pcp_block_array(struct kunit *test, size_t nr)
+{
+	void **blocks = kunit_kcalloc(test, nr, sizeof(*blocks), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blocks);
+	return blocks;
+}
+
 static struct mpool_stats pcp_stats(struct mpool *pool)
 {
 	struct mpool_stats st;
@@ -212,8 +221,7 @@ static void exhaust_steals_every_cache(struct kunit *test)
 	struct mpool *pool;
 	void **blocks;
 
-	blocks = kunit_kcalloc(test, nr_blocks, sizeof(*blocks), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blocks);
+	blocks = pcp_block_array(test, nr_blocks);
 	pool = pcp_create(test, "kunit_pcp_exhaust", nr_blocks, 0);
 	pcp_fill_caches(test, pool, nr_cpus, blocks);
 	st = pcp_stats(pool);
@@ -275,8 +283,7 @@ static void sleeper_gets_block_freed_elsewhere(struct kunit *test)
 	cpu_a = cpumask_first(cpu_online_mask);
 	cpu_b = cpumask_next(cpu_a, cpu_online_mask);
 
-	blocks = kunit_kcalloc(test, nr_blocks, sizeof(*blocks), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blocks);
+	blocks = pcp_block_array(test, nr_blocks);
 	/* Not the case's: a sleeper that never wakes must not outlive it. */
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s);
@@ -332,8 +339,7 @@ static void offline_cpu_gives_cache_back(struct kunit *test)
 	/* Not the first CPU: x86 cannot take CPU 0 down by default. */
 	cpu = cpumask_last(cpu_online_mask);
 
-	blocks = kunit_kcalloc(test, nr_blocks, sizeof(*blocks), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blocks);
+	blocks = pcp_block_array(test, nr_blocks);
 	pool = pcp_create(test, "kunit_pcp_hotplug", nr_blocks, 0);
 	{
 		struct pcp_job job = {
@@ -424,9 +430,7 @@ static void bulk_all_or_nothing(struct kunit *test)
 	void **blocks;
 	void *one;
 
-	blocks = kunit_kcalloc(test, nr_blocks + 1, sizeof(*blocks),
-			       GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blocks);
+	blocks = pcp_block_array(test, nr_blocks + 1);
 	pool = pcp_create(test, "kunit_pcp_bulk", nr_blocks, flags);
 
 	/* One held, and some cached, so that all three sources are used. */
@@ -573,8 +577,7 @@ static void poison_caught_through_caches(struct kunit *test)
 	void **blocks;
 	u8 *victim;
 
-	blocks = kunit_kcalloc(test, nr_blocks, sizeof(*blocks), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blocks);
+	blocks = pcp_block_array(test, nr_blocks);
 	pool = pcp_create(test, "kunit_pcp_poison", nr_blocks, MPOOL_POISON);
 	KUNIT_ASSERT_GT(test, pcp_stats(pool).cache_size, 0UL);
 	got = pcp_take(pool, blocks, 4, bulk);
@@ -621,8 +624,7 @@ static void double_free_of_cached_block(struct kunit *test)
 	void **blocks;
 	void *block;
 
-	blocks = kunit_kcalloc(test, nr_blocks, sizeof(*blocks), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blocks);
+	blocks = pcp_block_array(test, nr_blocks);
 	pool = pcp_create(test, "kunit_pcp_double", nr_blocks, 0);
 	block = mpool_alloc(pool, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, block);
@@ -654,8 +656,7 @@ static void corrupt_links_through_caches(struct kunit *test)
 	struct mpool *pool;
 	void **blocks;
 
-	blocks = kunit_kcalloc(test, nr_blocks, sizeof(*blocks), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blocks);
+	blocks = pcp_block_array(test, nr_blocks);
 	pool = pcp_create(test, "kunit_pcp_links", nr_blocks, 0);
 	job.pool = pool;
 	job.blocks = blocks;
