@@ -76,6 +76,7 @@
 #include "mempool_mod.h"
 #include "src/mpool.h"
 
+#include "src/test_hooks.c"
 #include "src/layout.c"
 #include "src/freelist.c"
 #include "src/depot.c"

@@ -86,7 +86,7 @@ static unsigned int mpool_cache_flush(struct mpool *pool,
 
 	lockdep_assert_held(&pool->lock);
 
-	nr = mpool_cache_pop(cache, pool->cache_size, blocks,
+	nr = mpool_cache_pop(pool, cache, blocks,
 			     min_t(unsigned int, nr, ARRAY_SIZE(blocks)));
 	mpool_depot_put_many(pool, blocks, nr);
 	return nr;
@@ -99,9 +99,10 @@ static unsigned int mpool_cache_flush(struct mpool *pool,
  * the cmpxchg, as @head has moved on by then.
  */
 static __always_inline unsigned int
-mpool_cache_pop(struct mpool_cpu_cache *cache, unsigned int size,
+mpool_cache_pop(struct mpool *pool, struct mpool_cpu_cache *cache,
 		void **blocks, unsigned int nr)
 {
+	unsigned int size = pool->cache_size;
 	unsigned int head = READ_ONCE(cache->head);
 	unsigned int tail, i;
 
@@ -111,6 +112,8 @@ mpool_cache_pop(struct mpool_cpu_cache *cache, unsigned int size,
 		nr = min(nr, tail - head);
 		for (i = 0; i < nr; i++)
 			blocks[i] = READ_ONCE(cache->blocks[(head + i) & (size - 1)]);
+		if (nr && preemptible())
+			mpool_test_point(pool, MPOOL_TEST_RING_POPPING);
 	} while (nr && !try_cmpxchg(&cache->head, &head, head + nr));
 	return nr;
 }
@@ -152,17 +155,18 @@ static size_t mpool_caches_steal(struct mpool *pool, void **blocks, size_t nr)
 
 	if (!size)
 		return 0;
-	got = mpool_cache_pop(mpool_cpu_cache(pool, this_cpu), size, blocks,
+	got = mpool_cache_pop(pool, mpool_cpu_cache(pool, this_cpu), blocks,
 			      min_t(size_t, nr, size));
 	for_each_possible_cpu(cpu) {
 		if (got == nr)
 			break;
 		if (cpu == this_cpu)
 			continue;
-		got += mpool_cache_pop(mpool_cpu_cache(pool, cpu), size,
+		got += mpool_cache_pop(pool, mpool_cpu_cache(pool, cpu),
 				       blocks + got,
 				       min_t(size_t, nr - got, size));
 	}
+	mpool_hold_work(pool, got);
 	return got;
 }
 
@@ -173,10 +177,14 @@ static size_t mpool_caches_count(struct mpool *pool)
 	size_t nr = 0;
 	int cpu;
 
+	unsigned int tail;
+
 	for_each_possible_cpu(cpu) {
 		cache = mpool_cpu_cache(pool, cpu);
-		nr += (unsigned int)(READ_ONCE(cache->tail) -
-				     READ_ONCE(cache->head));
+		tail = READ_ONCE(cache->tail);
+		if (cpu == cpumask_first(cpu_possible_mask) && preemptible())
+			mpool_test_point(pool, MPOOL_TEST_STATS_READING);
+		nr += (unsigned int)(tail - READ_ONCE(cache->head));
 	}
 	return nr;
 }
@@ -192,6 +200,8 @@ static void mpool_counters_sum(struct mpool *pool, u64 *allocs, u64 *frees)
 	for_each_possible_cpu(cpu) {
 		cache = mpool_cpu_cache(pool, cpu);
 		*allocs += READ_ONCE(cache->allocs);
+		if (cpu == cpumask_first(cpu_possible_mask) && preemptible())
+			mpool_test_point(pool, MPOOL_TEST_STATS_READING);
 		*frees += READ_ONCE(cache->frees);
 	}
 }
@@ -207,10 +217,10 @@ static int mpool_cpu_dead(unsigned int cpu, struct hlist_node *node)
 	struct mpool_cpu_cache *cache = mpool_cpu_cache(pool, cpu);
 	unsigned long flags;
 
-	raw_spin_lock_irqsave(&pool->lock, flags);
+	mpool_lock(pool, &flags);
 	while (mpool_cache_flush(pool, cache, pool->cache_size))
 		;
-	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	mpool_unlock(pool, flags);
 	return 0;
 }
 

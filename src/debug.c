@@ -74,10 +74,10 @@ static bool mpool_poison_intact(struct mpool *pool, void *block,
 		return true;
 	mpool_record_corruption(pool, c, MPOOL_CORRUPT_POISON, index,
 				bad - (u8 *)block);
-	raw_spin_lock_irqsave(&pool->lock, flags);
+	mpool_lock(pool, &flags);
 	pool->poison_errors++;
 	mpool_depot_quarantine(pool, index);
-	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	mpool_unlock(pool, flags);
 	return false;
 }
 
@@ -108,9 +108,9 @@ static void mpool_redzone_check(struct mpool *pool, void *block,
 
 	if (likely(!bad))
 		return;
-	raw_spin_lock_irqsave(&pool->lock, flags);
+	mpool_lock(pool, &flags);
 	pool->redzone_errors++;
-	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	mpool_unlock(pool, flags);
 	mpool_record_corruption(pool, &c, MPOOL_CORRUPT_REDZONE, index,
 				bad - (u8 *)block);
 	mpool_report_corruption(pool, &c);

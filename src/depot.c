@@ -24,12 +24,15 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 				break;
 			block = mpool_block(pool, pool->nr_carved++);
 			/* Every free block holds the poison, fresh ones too. */
-			if (pool->flags & MPOOL_POISON)
+			if (pool->flags & MPOOL_POISON) {
 				memset(block, MPOOL_POISON_FREE, pool->block_size);
+				mpool_hold_work(pool, 1);
+			}
 		}
 		WRITE_ONCE(pool->state[mpool_block_index(pool, block)],
 			   MPOOL_BLOCK_CACHED);
 		blocks[got++] = block;
+		mpool_hold_work(pool, 1);
 	}
 	pool->nr_out += got;
 	pool->peak_out = max(pool->peak_out, pool->nr_out);
@@ -45,6 +48,7 @@ static void mpool_depot_put(struct mpool *pool, void *block)
 		   MPOOL_BLOCK_IN_DEPOT);
 	mpool_push_free(pool, block);
 	pool->nr_out--;
+	mpool_hold_work(pool, 1);
 }
 
 /* Take back @nr free blocks the caller holds, the last one first. */

@@ -85,6 +85,7 @@ static size_t mpool_rebuild_free_list(struct mpool *pool)
 	lockdep_assert_held(&pool->lock);
 
 	pool->free_list = NULL;
+	mpool_hold_work(pool, index);
 	while (index--) {
 		if (READ_ONCE(pool->state[index]) != MPOOL_BLOCK_IN_DEPOT)
 			continue;

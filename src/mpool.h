@@ -17,6 +17,7 @@
 #include <linux/types.h>
 
 #include "../mempool_mod.h"
+#include "test_hooks.h"
 
 /* Flags that move the free-list link out of the usable bytes. */
 #define MPOOL_OWN_LINK_WORD	(MPOOL_POISON | MPOOL_REDZONE)
@@ -132,6 +133,10 @@ struct mpool {
 	u64 poison_errors;
 	u64 redzone_errors;
 	u64 freelist_errors;
+#ifdef MPOOL_TEST_HOOKS
+	unsigned int hold_work;	/* work done in this hold of @lock */
+	unsigned int max_hold;	/* most work done in one hold */
+#endif
 
 	/* Rarely used; not under @lock. */
 	struct swait_queue_head wait; /* blocking allocators sleep here */
@@ -147,6 +152,40 @@ struct mpool {
 	struct dentry *debugfs_dir;
 	char name[MPOOL_NAME_MAX + 1];
 };
+
+/* test_hooks.c: in make check's build only. */
+#ifdef MPOOL_TEST_HOOKS
+static void mpool_test_point(struct mpool *pool, enum mpool_test_point point);
+static void mpool_hold_work(struct mpool *pool, size_t work);
+static void mpool_hold_end(struct mpool *pool);
+#else
+static inline void mpool_test_point(struct mpool *pool,
+				    enum mpool_test_point point)
+{
+}
+
+static inline void mpool_hold_work(struct mpool *pool, size_t work)
+{
+}
+
+static inline void mpool_hold_end(struct mpool *pool)
+{
+}
+#endif
+
+/* Take the depot's lock, IRQs off. */
+static inline void mpool_lock(struct mpool *pool, unsigned long *flags)
+	__acquires(&pool->lock)
+{
+	raw_spin_lock_irqsave(&pool->lock, *flags);
+}
+
+static inline void mpool_unlock(struct mpool *pool, unsigned long flags)
+	__releases(&pool->lock)
+{
+	mpool_hold_end(pool);
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+}
 
 /* pool.c: the pools, by name. */
 static LIST_HEAD(mpool_list);
@@ -184,9 +223,9 @@ static void mpool_depot_quarantine(struct mpool *pool, size_t index);
 /* cpu_cache.c */
 static int mpool_caches_init(struct mpool *pool);
 static void mpool_caches_exit(struct mpool *pool);
-static unsigned int mpool_cache_pop(struct mpool_cpu_cache *cache,
-				    unsigned int size, void **blocks,
-				    unsigned int nr);
+static unsigned int mpool_cache_pop(struct mpool *pool,
+				    struct mpool_cpu_cache *cache,
+				    void **blocks, unsigned int nr);
 static bool mpool_cache_push(struct mpool *pool, struct mpool_cpu_cache *cache,
 			     void *block);
 static unsigned int mpool_cache_flush(struct mpool *pool,

@@ -62,19 +62,20 @@ static void mpool_wait_for_free(struct mpool *pool, unsigned long *flags,
 {
 	lockdep_assert_held(&pool->lock);
 
-	raw_spin_unlock_irqrestore(&pool->lock, *flags);
+	mpool_unlock(pool, *flags);
 	if (!*waiting) {
-		raw_spin_lock_irqsave(&pool->lock, *flags);
+		mpool_lock(pool, flags);
 		pool->nr_waiters++;
-		raw_spin_unlock_irqrestore(&pool->lock, *flags);
+		mpool_unlock(pool, *flags);
 		*waiting = true;
 		synchronize_rcu();
 	} else {
 		/* Not a hung task: the pool is bounded by design, as mempool_t is. */
 		swait_event_idle_exclusive(pool->wait,
 					   mpool_depot_may_have_free(pool));
+		mpool_test_point(pool, MPOOL_TEST_WAITER_WOKEN);
 	}
-	raw_spin_lock_irqsave(&pool->lock, *flags);
+	mpool_lock(pool, flags);
 }
 
 /*
@@ -93,7 +94,7 @@ static void *mpool_refill(struct mpool *pool, bool can_block,
 	unsigned long flags;
 	size_t want, got, i;
 
-	raw_spin_lock_irqsave(&pool->lock, flags);
+	mpool_lock(pool, &flags);
 	for (;;) {
 		/* Cache nothing while a task waits: it must find every block. */
 		want = 1 + (pool->nr_waiters ? 0 : mpool_cache_batch(pool));
@@ -113,7 +114,7 @@ static void *mpool_refill(struct mpool *pool, bool can_block,
 		if (!mpool_cache_push(pool, cache, blocks[i]))
 			mpool_depot_put(pool, blocks[i]);
 	}
-	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	mpool_unlock(pool, flags);
 	return got ? blocks[0] : NULL;
 }
 
@@ -128,8 +129,8 @@ static __always_inline void *mpool_take(struct mpool *pool, bool can_block,
 
 	do {
 		/* From another CPU's ring if preempted here: just as good. */
-		if (!mpool_cache_pop(raw_cpu_ptr(pool->caches),
-				     pool->cache_size, &block, 1))
+		if (!mpool_cache_pop(pool, raw_cpu_ptr(pool->caches),
+				     &block, 1))
 			block = mpool_refill(pool, can_block, c);
 		if (!block)
 			return NULL;
@@ -150,9 +151,9 @@ static bool mpool_injected_failure(struct mpool *pool)
 
 	if (likely(!mpool_should_fail_alloc(pool)))
 		return false;
-	raw_spin_lock_irqsave(&pool->lock, flags);
+	mpool_lock(pool, &flags);
 	pool->alloc_failures++;
-	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	mpool_unlock(pool, flags);
 	return true;
 }
 
@@ -210,19 +211,21 @@ static unsigned int mpool_give_back_slow(struct mpool *pool,
 					 struct mpool_cpu_cache *cache,
 					 void **blocks, size_t nr)
 {
+	unsigned long flags;
 	unsigned int wake;
 
-	raw_spin_lock(&pool->lock);
+	mpool_lock(pool, &flags);
 	while (nr && pool->cache_size && !pool->nr_waiters) {
 		mpool_cache_flush(pool, cache, mpool_cache_batch(pool));
 		while (nr && mpool_cache_push(pool, cache, *blocks)) {
+			mpool_hold_work(pool, 1);
 			blocks++;
 			nr--;
 		}
 	}
 	wake = min_t(size_t, nr, pool->nr_waiters);
 	mpool_depot_put_many(pool, blocks, nr);
-	raw_spin_unlock(&pool->lock);
+	mpool_unlock(pool, flags);
 	return wake;
 }
 
@@ -265,12 +268,12 @@ static void mpool_refuse_free(struct mpool *pool, const void *block,
 	unsigned long offset, flags;
 	char where[48] = "";
 
-	raw_spin_lock_irqsave(&pool->lock, flags);
+	mpool_lock(pool, &flags);
 	if (verdict == MPOOL_FREE_OUTSIDE || verdict == MPOOL_FREE_INTERIOR)
 		pool->invalid_frees++;
 	else
 		pool->double_frees++;
-	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	mpool_unlock(pool, flags);
 
 	if (!__ratelimit(&pool->misuse_ratelimit))
 		return;
@@ -580,11 +583,13 @@ static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
 	unsigned long flags;
 	size_t got;
 
-	got = mpool_cache_pop(raw_cpu_ptr(pool->caches), pool->cache_size,
+	got = mpool_cache_pop(pool, raw_cpu_ptr(pool->caches),
 			      blocks, min_t(size_t, nr, pool->cache_size));
 	if (got == nr)
 		return true;
-	raw_spin_lock_irqsave(&pool->lock, flags);
+	if (got)
+		mpool_test_point(pool, MPOOL_TEST_BULK_HOLDING);
+	mpool_lock(pool, &flags);
 	got += mpool_depot_get(pool, blocks + got, nr - got, c);
 	if (got < nr)
 		got += mpool_caches_steal(pool, blocks + got, nr - got);
@@ -592,7 +597,7 @@ static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
 		mpool_depot_put_many(pool, blocks, got);
 		pool->alloc_failures++;
 	}
-	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	mpool_unlock(pool, flags);
 	return got == nr;
 }
 
@@ -722,7 +727,7 @@ void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats)
 	stats->in_use = stats->allocs - stats->frees;
 	stats->cached = mpool_caches_count(pool);
 
-	raw_spin_lock_irqsave(&pool->lock, flags);
+	mpool_lock(pool, &flags);
 	stats->peak_in_use = pool->peak_out;
 	stats->alloc_failures = pool->alloc_failures;
 	stats->invalid_frees = pool->invalid_frees;
@@ -731,7 +736,7 @@ void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats)
 	stats->redzone_errors = pool->redzone_errors;
 	stats->freelist_errors = pool->freelist_errors;
 	stats->quarantined = pool->quarantined;
-	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	mpool_unlock(pool, flags);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_get_stats, MPOOL_NS);
 

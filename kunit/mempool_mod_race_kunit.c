@@ -1,0 +1,801 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for mempool_mod's races, each made certain rather than
+ * likely: a test-only hook (src/test_hooks.h, in make check's build)
+ * parks one thread at the racy point until the test has done the other
+ * side, with completions the test controls.  Also the bound on the work
+ * done under one hold of a pool's lock, counted, not timed.
+ */
+
+#include <kunit/test.h>
+
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/err.h>
+#include <linux/jiffies.h>
+#include <linux/kernel.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/string.h>
+
+#include "mempool_mod.h"
+#include "src/test_hooks.h"
+
+#define RACE_BLOCK_SIZE		64
+/* Every possible CPU gets the largest cache: MPOOL_CACHE_MAX blocks. */
+#define RACE_BLOCKS_PER_CPU	(4 * MPOOL_CACHE_MAX)
+/* A hang guard, generous for TCG; no test waits this long when it passes. */
+#define RACE_TIMEOUT		(20 * HZ)
+
+/* ---- parking a thread at a racy point ----------------------------------- */
+
+/* One thread to park, once, at one point of one pool. */
+static struct race_park {
+	struct mpool *pool;
+	enum mpool_test_point point;
+	struct task_struct *task;	/* NULL: any thread */
+	unsigned int skip;		/* visits to let pass first */
+	bool parked_once;
+	struct completion parked;	/* the thread waits at the point */
+	struct completion resume;	/* the test lets it go on */
+} race_park;
+
+static void race_hook(struct mpool *pool, enum mpool_test_point point)
+{
+	struct race_park *p = &race_park;
+
+	if (pool != READ_ONCE(p->pool) || point != p->point ||
+	    (p->task && current != p->task) || p->parked_once)
+		return;
+	if (p->skip) {
+		p->skip--;
+		return;
+	}
+	p->parked_once = true;
+	complete(&p->parked);
+	wait_for_completion(&p->resume);
+}
+
+static void race_park_arm(struct mpool *pool, enum mpool_test_point point,
+			  struct task_struct *task)
+{
+	struct race_park *p = &race_park;
+
+	p->point = point;
+	p->task = task;
+	p->skip = 0;
+	p->parked_once = false;
+	reinit_completion(&p->parked);
+	reinit_completion(&p->resume);
+	WRITE_ONCE(p->pool, pool);
+}
+
+static bool race_parked(void)
+{
+	return completion_done(&race_park.parked);
+}
+
+static void race_resume(void)
+{
+	WRITE_ONCE(race_park.pool, NULL);
+	complete_all(&race_park.resume);
+}
+
+static int race_case_init(struct kunit *test)
+{
+	init_completion(&race_park.parked);
+	init_completion(&race_park.resume);
+	WRITE_ONCE(race_park.pool, NULL);
+	mpool_test_set_hook(race_hook);
+	return 0;
+}
+
+/* Whatever the case did, nobody stays parked. */
+static void race_case_exit(struct kunit *test)
+{
+	race_resume();
+	mpool_test_set_hook(NULL);
+}
+
+/* ---- pools and threads ------------------------------------------------ */
+
+static int race_pool_init(struct kunit_resource *res, void *pool)
+{
+	res->data = pool;
+	return 0;
+}
+
+static void race_pool_release(struct kunit_resource *res)
+{
+	mpool_destroy(res->data);
+}
+
+static struct mpool *race_create(struct kunit *test, const char *name,
+				 size_t block_size, size_t nr_blocks,
+				 unsigned int flags)
+{
+	struct mpool *pool;
+
+	pool = mpool_create(name, block_size, 0, nr_blocks, flags);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, pool, "mpool_create(%s): %pe",
+					 name, pool);
+	if (!kunit_alloc_resource(test, race_pool_init, race_pool_release,
+				  GFP_KERNEL, pool)) {
+		mpool_destroy(pool);
+		KUNIT_FAIL_AND_ABORT(test, "cannot track pool %s", name);
+	}
+	return pool;
+}
+
+static struct mpool_stats race_stats(struct mpool *pool)
+{
+	struct mpool_stats st;
+
+	mpool_get_stats(pool, &st);
+	return st;
+}
+
+static void **race_array(struct kunit *test, size_t nr)
+{
+	void **blocks = kunit_kcalloc(test, nr, sizeof(*blocks), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blocks);
+	return blocks;
+}
+
+/* Take every block of @pool into @blocks; returns how many. */
+static size_t race_drain(struct mpool *pool, void **blocks, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && (blocks[n] = mpool_alloc(pool, GFP_ATOMIC)))
+		n++;
+	return n;
+}
+
+/*
+ * One operation run by a thread of its own, on a chosen CPU.  Not the
+ * case's memory: a thread a failing case cannot stop must not outlive it
+ * in a freed case, so it is freed by whoever finishes last.
+ */
+struct race_op {
+	struct mpool *pool;
+	int (*fn)(struct race_op *op);
+	gfp_t gfp;
+	size_t nr;
+	void **blocks;
+	void *block;		/* mpool_alloc()'s result */
+	int ret;		/* mpool_alloc_bulk()'s result */
+	struct task_struct *task;
+	struct completion done;
+};
+
+static int race_op_thread(void *data)
+{
+	struct race_op *op = data;
+
+	op->fn(op);
+	complete(&op->done);
+	return 0;
+}
+
+static struct race_op *race_op_start(struct kunit *test, struct mpool *pool,
+				     int (*fn)(struct race_op *op), gfp_t gfp,
+				     size_t nr, unsigned int cpu, bool start)
+{
+	struct race_op *op = kzalloc(sizeof(*op), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, op);
+	op->pool = pool;
+	op->fn = fn;
+	op->gfp = gfp;
+	op->nr = nr;
+	if (nr) {
+		op->blocks = kcalloc(nr, sizeof(*op->blocks), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, op->blocks);
+	}
+	init_completion(&op->done);
+	op->task = kthread_create(race_op_thread, op, "kunit_race");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(op->task));
+	/* Its state is read until it is freed, even after it exits. */
+	get_task_struct(op->task);
+	kthread_bind(op->task, cpu);
+	if (start)
+		wake_up_process(op->task);
+	return op;
+}
+
+static void race_op_go(struct race_op *op)
+{
+	wake_up_process(op->task);
+}
+
+static bool race_op_wait(struct race_op *op, unsigned long timeout)
+{
+	return wait_for_completion_timeout(&op->done, timeout);
+}
+
+/* Only for an op that finished: a stuck one is left, and its memory. */
+static void race_op_free(struct race_op *op)
+{
+	put_task_struct(op->task);
+	kfree(op->blocks);
+	kfree(op);
+}
+
+static int race_alloc_fn(struct race_op *op)
+{
+	op->block = mpool_alloc(op->pool, op->gfp);
+	return 0;
+}
+
+static int race_bulk_fn(struct race_op *op)
+{
+	op->ret = mpool_alloc_bulk(op->pool, op->gfp, op->nr, op->blocks);
+	return 0;
+}
+
+/* Wait until @op sleeps, or finishes; true if it sleeps. */
+static bool race_op_sleeps(struct race_op *op, unsigned int state)
+{
+	unsigned long deadline = jiffies + RACE_TIMEOUT;
+
+	while (!completion_done(&op->done) && time_before(jiffies, deadline)) {
+		if (READ_ONCE(op->task->__state) == state)
+			return !completion_done(&op->done);
+		schedule_timeout_uninterruptible(1);
+	}
+	return false;
+}
+
+struct race_cpu_job {
+	struct mpool *pool;
+	void **blocks;
+	size_t nr;
+};
+
+static int race_free_here(void *arg)
+{
+	struct race_cpu_job *job = arg;
+
+	mpool_free_bulk(job->pool, job->nr, job->blocks);
+	return 0;
+}
+
+/* Alloc and free one block @nr times on this CPU: its ring turns over. */
+static int race_cycle_here(void *arg)
+{
+	struct race_cpu_job *job = arg;
+	size_t i;
+	void *p;
+
+	for (i = 0; i < job->nr; i++) {
+		p = mpool_alloc(job->pool, GFP_ATOMIC);
+		if (!p)
+			return -ENOMEM;
+		mpool_free(job->pool, p);
+	}
+	return 0;
+}
+
+static int race_alloc_here(void *arg)
+{
+	struct race_cpu_job *job = arg;
+	size_t i;
+
+	for (i = 0; i < job->nr; i++) {
+		job->blocks[i] = mpool_alloc(job->pool, GFP_ATOMIC);
+		if (!job->blocks[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void race_on_cpu(struct kunit *test, unsigned int cpu,
+			int (*fn)(void *), struct race_cpu_job *job)
+{
+	int err = smp_call_on_cpu(cpu, fn, job, false);
+
+	KUNIT_ASSERT_EQ_MSG(test, err, 0, "on CPU %u: %d", cpu, err);
+}
+
+static unsigned int race_second_cpu(struct kunit *test)
+{
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs online");
+	return cpumask_next(cpumask_first(cpu_online_mask), cpu_online_mask);
+}
+
+static size_t race_nr_blocks(void)
+{
+	return RACE_BLOCKS_PER_CPU * num_possible_cpus();
+}
+
+/* ---- a bulk alloc that holds blocks and then fails ---------------------- */
+
+/*
+ * How many blocks are free, all in the bulk caller's CPU's cache, when it
+ * asks for one more: fewer than one hold's batch, and more.
+ */
+static const size_t race_bulk_free_counts[] = { 1, MPOOL_HOLD_MAX + 7 };
+
+static void race_bulk_desc(const size_t *nr, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%zu free, bulk of %zu", *nr,
+		 *nr + 1);
+}
+
+KUNIT_ARRAY_PARAM(race_bulk, race_bulk_free_counts, race_bulk_desc);
+
+/*
+ * Every block is out but @nr_free, in @cpu's cache.  A bulk alloc of one
+ * more on @cpu is started and, if it holds blocks outside the lock at any
+ * time, parked there.  Returns the bulk caller.
+ */
+static struct race_op *race_bulk_parked(struct kunit *test, struct mpool *pool,
+					void **held, size_t nr_blocks,
+					size_t nr_free, unsigned int cpu)
+{
+	struct race_cpu_job job = { .pool = pool };
+	struct race_op *bulk;
+
+	KUNIT_ASSERT_EQ(test, race_drain(pool, held, nr_blocks), nr_blocks);
+	job.blocks = held + nr_blocks - nr_free;
+	job.nr = nr_free;
+	race_on_cpu(test, cpu, race_free_here, &job);
+	KUNIT_ASSERT_EQ(test, race_stats(pool).cached, nr_free);
+
+	bulk = race_op_start(test, pool, race_bulk_fn, GFP_ATOMIC, nr_free + 1,
+			     cpu, false);
+	race_park_arm(pool, MPOOL_TEST_BULK_HOLDING, bulk->task);
+	race_op_go(bulk);
+	/* Parked, or finished without ever holding blocks outside the lock. */
+	while (!race_parked() && !completion_done(&bulk->done))
+		schedule_timeout_uninterruptible(1);
+	return bulk;
+}
+
+/* Let the bulk caller go on; it must fail: one block too few is free. */
+static void race_bulk_finish(struct kunit *test, struct race_op *bulk)
+{
+	race_resume();
+	KUNIT_ASSERT_TRUE(test, race_op_wait(bulk, RACE_TIMEOUT));
+	KUNIT_EXPECT_EQ(test, bulk->ret, 0);
+	race_op_free(bulk);
+}
+
+/*
+ * A sleeping GFP_KERNEL alloc gets the block a failed bulk alloc held:
+ * that bulk alloc must make it findable, or wake the sleeper when it puts
+ * it back.
+ */
+static void bulk_failure_leaves_no_sleeper(struct kunit *test)
+{
+	const size_t *nr_free = test->param_value;
+	size_t nr_blocks = race_nr_blocks();
+	unsigned int cpu = race_second_cpu(test);
+	struct race_op *bulk, *sleeper;
+	struct mpool *pool;
+	void **held;
+
+	held = race_array(test, nr_blocks);
+	pool = race_create(test, "kunit_race_bulk_sleeper", RACE_BLOCK_SIZE,
+			   nr_blocks, 0);
+	bulk = race_bulk_parked(test, pool, held, nr_blocks, *nr_free, cpu);
+
+	sleeper = race_op_start(test, pool, race_alloc_fn, GFP_KERNEL, 0,
+				cpumask_first(cpu_online_mask), true);
+	/* It finds a block at once, or sleeps: either way, now let go. */
+	race_op_sleeps(sleeper, TASK_IDLE);
+	race_bulk_finish(test, bulk);
+
+	if (!race_op_wait(sleeper, RACE_TIMEOUT)) {
+		/* A block of the case's own, to end the sleep before failing. */
+		mpool_free(pool, held[0]);
+		race_op_wait(sleeper, RACE_TIMEOUT);
+		KUNIT_FAIL_AND_ABORT(test, "lost wakeup: a sleeping alloc was left asleep with %zu blocks free",
+				     *nr_free);
+	}
+	KUNIT_EXPECT_NOT_NULL(test, sleeper->block);
+	mpool_free(pool, sleeper->block);
+	race_op_free(sleeper);
+	mpool_free_bulk(pool, nr_blocks - *nr_free, held);
+	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
+}
+
+/*
+ * While a bulk alloc holds blocks it will give back, a GFP_ATOMIC alloc on
+ * another CPU must not return NULL: the blocks are free.
+ */
+static void bulk_holding_leaves_atomic_a_block(struct kunit *test)
+{
+	const size_t *nr_free = test->param_value;
+	size_t nr_blocks = race_nr_blocks();
+	unsigned int cpu = race_second_cpu(test);
+	struct race_op *bulk, *atomic;
+	struct mpool_stats st;
+	struct mpool *pool;
+	void **held;
+
+	held = race_array(test, nr_blocks);
+	pool = race_create(test, "kunit_race_bulk_atomic", RACE_BLOCK_SIZE,
+			   nr_blocks, 0);
+	bulk = race_bulk_parked(test, pool, held, nr_blocks, *nr_free, cpu);
+
+	atomic = race_op_start(test, pool, race_alloc_fn, GFP_ATOMIC, 0,
+			       cpumask_first(cpu_online_mask), true);
+	KUNIT_ASSERT_TRUE(test, race_op_wait(atomic, RACE_TIMEOUT));
+	race_bulk_finish(test, bulk);
+
+	KUNIT_EXPECT_NOT_NULL_MSG(test, atomic->block,
+				  "GFP_ATOMIC got NULL with %zu blocks free",
+				  *nr_free);
+	mpool_free(pool, atomic->block);
+	race_op_free(atomic);
+	st = race_stats(pool);
+	/* The bulk alloc's failure, and no other. */
+	KUNIT_EXPECT_EQ(test, st.alloc_failures, 1ULL);
+	mpool_free_bulk(pool, nr_blocks - *nr_free, held);
+	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
+}
+
+/* ---- the ring's indices wrap while a pop is preempted ------------------- */
+
+/*
+ * A lock-free pop reads its slot, is preempted, and meanwhile the ring
+ * turns over 2^32 times (simulated: as many alloc+free pairs leave the
+ * ring as it was, only further on).  The pop must not then claim the
+ * stale slot: the block it read is in use by now.
+ */
+static void ring_pop_survives_index_wrap(struct kunit *test)
+{
+	size_t nr_blocks = race_nr_blocks();
+	unsigned int cpu = cpumask_first(cpu_online_mask);
+	struct race_cpu_job job = {};
+	struct race_op *popper;
+	void *stale, *first[1];
+	unsigned int size;
+	struct mpool *pool;
+
+	pool = race_create(test, "kunit_race_ring_wrap", RACE_BLOCK_SIZE,
+			   nr_blocks, 0);
+	size = race_stats(pool).cache_size;
+	KUNIT_ASSERT_EQ(test, size, MPOOL_CACHE_MAX);
+
+	/* A refill: one block for us, a batch in @cpu's ring. */
+	job.pool = pool;
+	job.blocks = first;
+	job.nr = 1;
+	race_on_cpu(test, cpu, race_alloc_here, &job);
+
+	popper = race_op_start(test, pool, race_alloc_fn, GFP_ATOMIC, 0, cpu,
+			       false);
+	race_park_arm(pool, MPOOL_TEST_RING_POPPING, popper->task);
+	race_op_go(popper);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&race_park.parked,
+							    RACE_TIMEOUT));
+
+	/* The block the popper read: ours now. */
+	job.blocks = &stale;
+	race_on_cpu(test, cpu, race_alloc_here, &job);
+	/*
+	 * Round the ring to where its head read before, then 2^32 - size
+	 * more turns: its head is back at what the popper read, modulo 2^32.
+	 */
+	job.nr = size - 1;
+	race_on_cpu(test, cpu, race_cycle_here, &job);
+	mpool_test_ring_advance(pool, cpu, (1UL << 32) - size);
+
+	race_resume();
+	KUNIT_ASSERT_TRUE(test, race_op_wait(popper, RACE_TIMEOUT));
+	KUNIT_EXPECT_NOT_NULL(test, popper->block);
+	KUNIT_EXPECT_PTR_NE_MSG(test, popper->block, stale,
+				"a block handed out twice after the ring's indices wrapped");
+	KUNIT_EXPECT_PTR_NE(test, popper->block, first[0]);
+	if (popper->block != stale)
+		mpool_free(pool, popper->block);
+	race_op_free(popper);
+	mpool_free(pool, stale);
+	mpool_free(pool, first[0]);
+	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
+}
+
+/* ---- statistics read while the pool works ------------------------------- */
+
+/*
+ * A snapshot taken while another CPU allocates and frees must hold only
+ * possible values: in_use and cached at most nr_blocks, free not wrapped.
+ */
+static void race_expect_possible(struct kunit *test,
+				 const struct mpool_stats *st)
+{
+	KUNIT_EXPECT_LE(test, st->in_use, st->nr_blocks);
+	KUNIT_EXPECT_LE(test, st->cached, st->nr_blocks);
+	KUNIT_EXPECT_LE(test, st->cached, st->cache_size * num_possible_cpus());
+	KUNIT_EXPECT_LE(test, st->in_use + st->quarantined, st->nr_blocks);
+	KUNIT_EXPECT_GE(test, st->allocs, st->frees);
+}
+
+/* The reader parks after its first read of the counters, or of a ring. */
+static const unsigned int race_stats_skips[] = { 0, 1 };
+
+static void race_stats_desc(const unsigned int *skip, char *desc)
+{
+	strscpy(desc, *skip ? "cached" : "in_use", KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(race_stats, race_stats_skips, race_stats_desc);
+
+static int race_stats_fn(struct race_op *op)
+{
+	mpool_get_stats(op->pool, op->block);
+	return 0;
+}
+
+/*
+ * The reader is parked inside mpool_get_stats() (after the first of two
+ * reads that must agree); on the first CPU it read, blocks are allocated
+ * and freed, and the ring's head overtakes the tail the reader saw.
+ */
+static void stats_snapshot_never_impossible(struct kunit *test)
+{
+	const unsigned int *skip = test->param_value;
+	size_t nr_blocks = race_nr_blocks();
+	unsigned int cpu = cpumask_first(cpu_possible_mask);
+	struct race_cpu_job job = {};
+	struct mpool_stats *st;
+	struct race_op *reader;
+	struct mpool *pool;
+	void **blocks;
+
+	if (!cpu_online(cpu))
+		kunit_skip(test, "CPU %u is offline", cpu);
+	pool = race_create(test, "kunit_race_stats", RACE_BLOCK_SIZE,
+			   nr_blocks, 0);
+	blocks = race_array(test, 2 * MPOOL_CACHE_MAX);
+	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, st);
+	/* A few blocks in the ring of the first CPU the reader reads. */
+	job.pool = pool;
+	job.blocks = blocks;
+	job.nr = 1;
+	race_on_cpu(test, cpu, race_alloc_here, &job);
+	race_on_cpu(test, cpu, race_free_here, &job);
+
+	reader = race_op_start(test, pool, race_stats_fn, 0, 0,
+			       race_second_cpu(test), false);
+	reader->block = st;
+	race_park_arm(pool, MPOOL_TEST_STATS_READING, reader->task);
+	race_park.skip = *skip;
+	race_op_go(reader);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&race_park.parked,
+							    RACE_TIMEOUT));
+
+	/* Empty the ring, refill it, take some: its head passes its old tail. */
+	job.nr = 2 * MPOOL_CACHE_MAX;
+	race_on_cpu(test, cpu, race_alloc_here, &job);
+	race_on_cpu(test, cpu, race_free_here, &job);
+
+	race_resume();
+	KUNIT_ASSERT_TRUE(test, race_op_wait(reader, RACE_TIMEOUT));
+	race_op_free(reader);
+	race_expect_possible(test, st);
+	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
+}
+
+/* ---- destroying a pool a task sleeps on --------------------------------- */
+
+#define RACE_SMALL_POOL		4
+
+/*
+ * A task sleeps in mpool_alloc() on an empty pool, which is destroyed: the
+ * caller's bug, made survivable.  The sleeper wakes and gets NULL, and the
+ * destroy frees the pool only after the sleeper has left it.
+ */
+static void destroy_wakes_sleeper(struct kunit *test)
+{
+	void *held[RACE_SMALL_POOL];
+	struct race_op *sleeper;
+	struct mpool *pool;
+
+	/* Not the case's: destroyed here, with blocks in use on purpose. */
+	pool = mpool_create("kunit_race_destroy_sleeper", RACE_BLOCK_SIZE, 0,
+			    RACE_SMALL_POOL, MPOOL_NO_PERCPU);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, race_drain(pool, held, RACE_SMALL_POOL),
+			(size_t)RACE_SMALL_POOL);
+	sleeper = race_op_start(test, pool, race_alloc_fn, GFP_KERNEL, 0,
+				cpumask_first(cpu_online_mask), true);
+	KUNIT_ASSERT_TRUE(test, race_op_sleeps(sleeper, TASK_IDLE));
+
+	mpool_destroy(pool);
+	/* A sleeper left on a freed pool never wakes: it cannot be ended. */
+	KUNIT_ASSERT_TRUE_MSG(test, race_op_wait(sleeper, RACE_TIMEOUT),
+			      "the sleeper was left asleep on a destroyed pool");
+	KUNIT_EXPECT_NULL(test, sleeper->block);
+	race_op_free(sleeper);
+}
+
+static int race_destroy_fn(struct race_op *op)
+{
+	mpool_destroy(op->pool);
+	return 0;
+}
+
+/*
+ * A sleeper is woken by a free and, before it retakes the pool's lock, the
+ * pool is destroyed (every block was freed).  The destroy must wait for
+ * it: freeing the pool now is a use-after-free once it goes on.
+ */
+static void destroy_waits_for_woken_sleeper(struct kunit *test)
+{
+	void *held[RACE_SMALL_POOL];
+	struct race_op *sleeper, *destroyer;
+	unsigned int cpu = cpumask_first(cpu_online_mask);
+	struct mpool *pool;
+
+	pool = mpool_create("kunit_race_destroy_woken", RACE_BLOCK_SIZE, 0,
+			    RACE_SMALL_POOL, MPOOL_NO_PERCPU);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, race_drain(pool, held, RACE_SMALL_POOL),
+			(size_t)RACE_SMALL_POOL);
+	sleeper = race_op_start(test, pool, race_alloc_fn, GFP_KERNEL, 0, cpu,
+				false);
+	race_park_arm(pool, MPOOL_TEST_WAITER_WOKEN, sleeper->task);
+	race_op_go(sleeper);
+	KUNIT_ASSERT_TRUE(test, race_op_sleeps(sleeper, TASK_IDLE));
+
+	mpool_free_bulk(pool, RACE_SMALL_POOL, held);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&race_park.parked,
+							    RACE_TIMEOUT));
+	destroyer = race_op_start(test, pool, race_destroy_fn, 0, 0, cpu, true);
+	/* Not a timing test: the destroy may not finish while it waits. */
+	race_op_wait(destroyer, HZ / 2);
+
+	race_resume();
+	KUNIT_ASSERT_TRUE(test, race_op_wait(sleeper, RACE_TIMEOUT));
+	KUNIT_ASSERT_TRUE(test, race_op_wait(destroyer, RACE_TIMEOUT));
+	KUNIT_EXPECT_NULL(test, sleeper->block);
+	race_op_free(sleeper);
+	race_op_free(destroyer);
+}
+
+static struct kunit_case mpool_race_cases[] = {
+	KUNIT_CASE_PARAM(bulk_failure_leaves_no_sleeper, race_bulk_gen_params),
+	KUNIT_CASE_PARAM(bulk_holding_leaves_atomic_a_block,
+			 race_bulk_gen_params),
+	KUNIT_CASE(ring_pop_survives_index_wrap),
+	KUNIT_CASE_PARAM(stats_snapshot_never_impossible,
+			 race_stats_gen_params),
+	KUNIT_CASE(destroy_waits_for_woken_sleeper),
+	KUNIT_CASE(destroy_wakes_sleeper),
+	{}
+};
+
+static struct kunit_suite mpool_race_suite = {
+	.name = "mpool_race",
+	.init = race_case_init,
+	.exit = race_case_exit,
+	.test_cases = mpool_race_cases,
+};
+
+/* ---- the work done under one hold of the lock --------------------------- */
+
+static void hold_expect_bounded(struct kunit *test, struct mpool *pool,
+				const char *what)
+{
+	unsigned int max = mpool_test_max_hold(pool);
+
+	KUNIT_EXPECT_LE_MSG(test, max, MPOOL_HOLD_MAX,
+			    "%s: %u units of work under one hold", what, max);
+}
+
+static const unsigned int hold_flags[] = { 0, MPOOL_NO_PERCPU };
+
+static void hold_flags_desc(const unsigned int *flags, char *desc)
+{
+	strscpy(desc, *flags ? "no caches" : "caches", KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(hold, hold_flags, hold_flags_desc);
+
+/* A bulk alloc and a bulk free of the whole pool, in pieces. */
+static void hold_bounded_for_bulk_of_whole_pool(struct kunit *test)
+{
+	const unsigned int *flags = test->param_value;
+	size_t nr_blocks = race_nr_blocks();
+	struct mpool *pool;
+	void **blocks;
+
+	blocks = race_array(test, nr_blocks + 1);
+	pool = race_create(test, "kunit_hold_bulk", RACE_BLOCK_SIZE, nr_blocks,
+			   *flags);
+	mpool_test_max_hold(pool);
+	KUNIT_ASSERT_EQ(test, mpool_alloc_bulk(pool, GFP_KERNEL, nr_blocks,
+					       blocks), (int)nr_blocks);
+	hold_expect_bounded(test, pool, "bulk alloc of the whole pool");
+	mpool_free_bulk(pool, nr_blocks, blocks);
+	hold_expect_bounded(test, pool, "bulk free of the whole pool");
+	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
+	/* And a bulk alloc of one too many, which fails. */
+	mpool_test_max_hold(pool);
+	KUNIT_EXPECT_EQ(test, mpool_alloc_bulk(pool, GFP_ATOMIC, nr_blocks + 1,
+					       blocks), 0);
+	hold_expect_bounded(test, pool, "failed bulk alloc of the whole pool");
+}
+
+/* With P, a refill of large blocks: no block's bytes under the lock. */
+static void hold_bounded_for_poisoned_refill(struct kunit *test)
+{
+	const size_t block_size = SZ_64K, nr_blocks = 4 * num_possible_cpus();
+	struct mpool *pool;
+	void **blocks;
+	size_t i;
+
+	blocks = race_array(test, nr_blocks);
+	pool = race_create(test, "kunit_hold_poison", block_size, nr_blocks,
+			   MPOOL_POISON);
+	mpool_test_max_hold(pool);
+	for (i = 0; i < nr_blocks; i++) {
+		blocks[i] = mpool_alloc(pool, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, blocks[i]);
+	}
+	mpool_free_bulk(pool, nr_blocks, blocks);
+	/* A refill's batch, and the first block's poison, at most. */
+	KUNIT_EXPECT_LE(test, mpool_test_max_hold(pool),
+			race_stats(pool).cache_size / 2 + 1);
+}
+
+/* A corrupt link in a large pool's depot: the rebuild goes in pieces. */
+static void hold_bounded_for_free_list_rebuild(struct kunit *test)
+{
+	const size_t nr_blocks = 16 * MPOOL_HOLD_MAX;
+	struct mpool_stats st;
+	struct mpool *pool;
+	void **blocks;
+	size_t i;
+
+	blocks = race_array(test, nr_blocks);
+	pool = race_create(test, "kunit_hold_rebuild", RACE_BLOCK_SIZE,
+			   nr_blocks, MPOOL_NO_PERCPU);
+	KUNIT_ASSERT_EQ(test, race_drain(pool, blocks, nr_blocks), nr_blocks);
+	mpool_free_bulk(pool, nr_blocks, blocks);
+	/* The last freed is the list's head: scribble over its link. */
+	KUNIT_ASSERT_EQ(test, race_drain(pool, blocks, nr_blocks), nr_blocks);
+	for (i = 0; i < nr_blocks; i++)
+		mpool_free(pool, blocks[i]);
+	memset(blocks[nr_blocks - 1], 0x5a, sizeof(void *));
+	mpool_test_max_hold(pool);
+
+	KUNIT_EXPECT_EQ(test, race_drain(pool, blocks, nr_blocks),
+			nr_blocks - 1);
+	hold_expect_bounded(test, pool, "free-list rebuild");
+	st = race_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.freelist_errors, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.quarantined, 1UL);
+	mpool_free_bulk(pool, nr_blocks - 1, blocks);
+}
+
+static struct kunit_case mpool_hold_cases[] = {
+	KUNIT_CASE_PARAM(hold_bounded_for_bulk_of_whole_pool, hold_gen_params),
+	KUNIT_CASE(hold_bounded_for_poisoned_refill),
+	KUNIT_CASE(hold_bounded_for_free_list_rebuild),
+	{}
+};
+
+static struct kunit_suite mpool_hold_suite = {
+	.name = "mpool_lock_hold",
+	.test_cases = mpool_hold_cases,
+};
+
+kunit_test_suites(&mpool_race_suite, &mpool_hold_suite);
+
+MODULE_DESCRIPTION("KUnit tests for mempool_mod's races and lock holds");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(MPOOL_NS);

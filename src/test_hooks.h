@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Test-only hooks into mempool_mod, in the build `make check` makes
+ * (MPOOL_TEST_HOOKS=y), never in the product: they let a test park a
+ * thread at a racy point until the test lets it go, so that an
+ * interleaving happens every time rather than by luck, and count the
+ * work done under one hold of a pool's lock.
+ */
+#ifndef _MPOOL_TEST_HOOKS_H
+#define _MPOOL_TEST_HOOKS_H
+
+#include "../mempool_mod.h"
+
+/* Where mempool_mod calls the test's hook; each point may sleep. */
+enum mpool_test_point {
+	/* mpool_alloc_bulk() holds blocks it took and does not hold the lock */
+	MPOOL_TEST_BULK_HOLDING,
+	/* a sleeping mpool_alloc() was woken and has not retaken the lock */
+	MPOOL_TEST_WAITER_WOKEN,
+	/* a lock-free ring pop read its slots and has not yet claimed them */
+	MPOOL_TEST_RING_POPPING,
+	/* mpool_get_stats() read the first of two values that must agree */
+	MPOOL_TEST_STATS_READING,
+};
+
+/*
+ * The most work one hold of a pool's lock may do: one batch, half a
+ * ring, and the block a refill keeps for its caller.  Moving a block in
+ * or out of the depot or a ring, and writing or checking its bytes, each
+ * count one; so does looking at one block's state.
+ */
+#define MPOOL_HOLD_MAX		(MPOOL_CACHE_MAX / 2 + 1)
+
+void mpool_test_set_hook(void (*hook)(struct mpool *pool,
+				      enum mpool_test_point point));
+unsigned int mpool_test_max_hold(struct mpool *pool);
+void mpool_test_ring_advance(struct mpool *pool, unsigned int cpu,
+			     unsigned long delta);
+
+#endif /* _MPOOL_TEST_HOOKS_H */
