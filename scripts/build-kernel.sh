@@ -8,20 +8,25 @@
 # version and the hash of the config fragment, so a changed fragment or a
 # new Debian point release rebuilds and an unchanged one is reused.
 #
-# Usage: build-kernel.sh [series]     (series: 6.1, the default)
+# Usage: build-kernel.sh [series]
+#   series: 6.1 (the default), 6.12, or 6.12-rt: 6.12 with PREEMPT_RT,
+#   configs/debug-rt.config merged on top of configs/debug.config.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 series=${1:-6.1}
-fragment=$MPOOL_ROOT/configs/debug.config
-pkg=linux-source-$series
+fragments=("$MPOOL_ROOT/configs/debug.config")
+case $series in
+*-rt) fragments+=("$MPOOL_ROOT/configs/debug-rt.config") ;;
+esac
+pkg=linux-source-${series%-rt}
 
 need_packages $BASE_PACKAGES "$pkg"
 
 srcver=$(dpkg-query -W -f='${Version}' "$pkg")
-tarball=$(ls /usr/src/linux-source-"$series".tar.xz)
+tarball=$(ls /usr/src/"$pkg".tar.xz)
 # Modules must be built with the kernel's compiler: a new gcc rebuilds.
-key=$( (cat "$fragment" "$0"; gcc --version | head -n 1) | sha256sum | cut -c1-12)
+key=$( (cat "${fragments[@]}" "$0"; gcc --version | head -n 1) | sha256sum | cut -c1-12)
 srcdir=$MPOOL_CACHE/src/$pkg-$srcver
 builddir=$MPOOL_CACHE/kernel/$series-$srcver-$key
 mkdir -p "$MPOOL_CACHE/src" "$MPOOL_CACHE/kernel"
@@ -42,16 +47,16 @@ if [ ! -f "$builddir/.built" ]; then
 	configure() {
 		kmake tinyconfig &&
 		"$srcdir/scripts/kconfig/merge_config.sh" -m -O "$builddir" \
-			"$builddir/.config" "$fragment" &&
+			"$builddir/.config" "${fragments[@]}" &&
 		kmake olddefconfig
 	}
 	run_logged "configure $series debug kernel" "$builddir/config.log" configure
 	# olddefconfig silently drops what a dependency forbids: insist.
-	missing=$(grep '^CONFIG_.*=y' "$fragment" | while read -r opt; do
+	missing=$(cat "${fragments[@]}" | grep '^CONFIG_.*=y' | while read -r opt; do
 		grep -qx "$opt" "$builddir/.config" || echo "$opt"
 	done)
 	if [ -n "$missing" ]; then
-		echo "kernel config lost options from $fragment:" $missing >&2
+		echo "kernel config lost options from ${fragments[*]##*/}:" $missing >&2
 		exit 1
 	fi
 	echo "==> build $series debug kernel, about 10 minutes" >&2
@@ -59,7 +64,7 @@ if [ ! -f "$builddir/.built" ]; then
 		kmake -j"$(($(nproc) + 1))" bzImage modules
 	touch "$builddir/.built"
 	# Builds under an older key will not be used again.
-	for old in "$MPOOL_CACHE/kernel/$series"-*; do
+	for old in "$MPOOL_CACHE/kernel/$series"-[0-9]*; do
 		[ "$old" = "$builddir" ] || rm -rf "$old"
 	done
 fi
