@@ -7,7 +7,8 @@
  * linked free list stored inside the free blocks themselves, so a block
  * costs no memory of its own while it is handed out.  The region is carved
  * lazily: blocks at and above @nr_carved have never been handed out and are
- * not on the list, so creating a pool costs the vmalloc and nothing more.
+ * not on the list, so creating a pool costs the vmalloc and nothing more
+ * (with MPOOL_POISON, also poisoning the region).
  *
  * That list is the depot.  In front of it, each CPU caches a few free
  * blocks in a ring, so that an alloc+free pair takes no lock and one
@@ -44,6 +45,16 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+/*
+ * Tested on x86_64 only.  A block's state is a byte that frees claim
+ * with cmpxchg, which some architectures lack (riscv before 6.4), and a
+ * ring's indices and counters are 64-bit, read from other CPUs without a
+ * lock: a 32-bit kernel would tear them.
+ */
+#ifndef CONFIG_X86_64
+#error "mempool_mod is built and tested for x86_64 kernels only"
+#endif
+
 #include <linux/align.h>
 #include <linux/cpuhotplug.h>
 #include <linux/ctype.h>
@@ -59,12 +70,14 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/printk.h>
 #include <linux/percpu.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/ratelimit.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/spinlock.h>
@@ -72,6 +85,7 @@
 #include <linux/swab.h>
 #include <linux/swait.h>
 #include <linux/vmalloc.h>
+#include <linux/wait_bit.h>
 
 #include "mempool_mod.h"
 #include "src/mpool.h"

@@ -18,6 +18,7 @@
 #include <linux/bits.h>
 #include <linux/compiler.h>
 #include <linux/gfp.h>
+#include <linux/limits.h>
 #include <linux/types.h>
 
 /* MPOOL_NS, and what else differs between kernels. */
@@ -57,6 +58,9 @@ struct mpool;
 #define MPOOL_POISON_FREE	0x6b
 /* What the red zone holds while a block is handed out. */
 #define MPOOL_REDZONE_ACTIVE	0xcc
+
+/* Most blocks in one pool: its state map, a byte each, is one kvmalloc. */
+#define MPOOL_MAX_BLOCKS	INT_MAX
 
 /* Most free blocks one CPU caches for a pool. */
 #define MPOOL_CACHE_MAX		64

@@ -11,6 +11,9 @@
  * so that the case cannot pass by doing nothing, and the pool's counters
  * must match what the users did, with no debug check having fired.
  *
+ * And a consumer that misuses a pool in its hard IRQ handler gets its
+ * reports, not a lockdep splat: make check fails on any splat.
+ *
  * Timers and kthreads: hrtimer_init(), add_timer_on(), del_timer_sync()
  * and hrtimer_cancel() are the same in 6.1 and 6.12.
  */
@@ -582,8 +585,81 @@ static void ctx_every_context_every_cpu(struct kunit *test)
 	ctx_check(test, run, &before, &sum);
 }
 
+/* ---- misuse in hard IRQ context ---------------------------------------- */
+
+#define MISUSE_BLOCKS		4
+
+/* What a consumer's hard IRQ handler does wrong, and what it saw. */
+struct misuse_irq {
+	struct hrtimer timer;
+	struct mpool *pool;
+	char *held, *interior;	/* handed out: freed twice; freed inside */
+	void *got;		/* the alloc that meets a block written after free */
+	bool in_hardirq;
+	struct completion done;
+};
+
+static enum hrtimer_restart misuse_irq_fire(struct hrtimer *timer)
+{
+	struct misuse_irq *m = container_of(timer, struct misuse_irq, timer);
+
+	m->in_hardirq = in_hardirq();
+	mpool_free(m->pool, m->held);
+	mpool_free(m->pool, m->held);
+	mpool_free(m->pool, m->interior + 1);
+	m->got = mpool_alloc(m->pool, GFP_ATOMIC);
+	complete(&m->done);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * A double free, an interior free, and a write after free found by an
+ * alloc, all in a hard IRQ (HRTIMER_MODE_HARD: on PREEMPT_RT too), each
+ * reported from there: counted, and the pool goes on.
+ */
+static void misuse_reported_from_hard_irq(struct kunit *test)
+{
+	struct mpool_stats st;
+	struct misuse_irq *m;
+	char *written;
+
+	m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, m);
+	/* No caches: the block freed last is the next one handed out. */
+	m->pool = ctx_create_pool(test, MISUSE_BLOCKS, MPOOL_POISON |
+				  MPOOL_TRACK_CALLER | MPOOL_NO_PERCPU);
+	m->held = mpool_alloc(m->pool, GFP_KERNEL);
+	m->interior = mpool_alloc(m->pool, GFP_KERNEL);
+	written = mpool_alloc(m->pool, GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, m->held && m->interior && written);
+	mpool_free(m->pool, written);
+	written[1] = 0;
+
+	init_completion(&m->done);
+	hrtimer_init(&m->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	m->timer.function = misuse_irq_fire;
+	hrtimer_start(&m->timer, ns_to_ktime(NSEC_PER_MSEC),
+		      HRTIMER_MODE_REL_HARD);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&m->done, 10 * HZ));
+	hrtimer_cancel(&m->timer);
+
+	KUNIT_EXPECT_TRUE(test, m->in_hardirq);
+	KUNIT_EXPECT_NOT_NULL(test, m->got);
+	KUNIT_EXPECT_PTR_NE(test, m->got, (void *)written);
+	mpool_get_stats(m->pool, &st);
+	KUNIT_EXPECT_EQ(test, st.double_frees, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.invalid_frees, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.poison_errors, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.quarantined, 1UL);
+	mpool_free(m->pool, m->got);
+	mpool_free(m->pool, m->interior);
+	mpool_get_stats(m->pool, &st);
+	KUNIT_EXPECT_EQ(test, st.in_use, 0UL);
+}
+
 static struct kunit_case mpool_context_cases[] = {
 	KUNIT_CASE_PARAM(ctx_every_context_every_cpu, ctx_gen_params),
+	KUNIT_CASE(misuse_reported_from_hard_irq),
 	{}
 };
 

@@ -339,6 +339,9 @@ static const struct create_param create_overflow_params[] = {
 	  64, 0, SIZE_MAX / 64 + 1, 0, -EOVERFLOW },
 	{ "align 2^63", "kunit_create_big", 64, 1UL << 63, 2, 0,
 	  -EOVERFLOW },
+	/* 16 GiB would fit in a size_t, but not its state map in a kvmalloc. */
+	{ "one block more than MPOOL_MAX_BLOCKS", "kunit_create_big",
+	  1, 0, (size_t)MPOOL_MAX_BLOCKS + 1, 0, -E2BIG },
 };
 
 static void create_param_desc(const struct create_param *p, char *desc)

@@ -399,7 +399,7 @@ static void bulk_failure_leaves_no_sleeper(struct kunit *test)
 		/* A block of the case's own, to end the sleep before failing. */
 		mpool_free(pool, held[0]);
 		race_op_wait(sleeper, RACE_TIMEOUT);
-		KUNIT_FAIL_AND_ABORT(test, "lost wakeup: a sleeping alloc was left asleep with %zu blocks free",
+		KUNIT_FAIL_AND_ABORT(test, "lost wakeup: %zu blocks free",
 				     *nr_free);
 	}
 	KUNIT_EXPECT_NOT_NULL(test, sleeper->block);

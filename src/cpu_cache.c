@@ -31,6 +31,19 @@ static unsigned int mpool_cache_batch(const struct mpool *pool)
 	return pool->cache_size / 2;
 }
 
+/* With IRQs off: a batch, or less if this CPU's ring has less room. */
+static unsigned int mpool_cache_room(const struct mpool *pool,
+				     struct mpool_cpu_cache *cache)
+{
+	unsigned long used = cache->tail - READ_ONCE(cache->head);
+
+	lockdep_assert_irqs_disabled();
+
+	return min_t(unsigned long, mpool_cache_batch(pool),
+		     pool->cache_size - min_t(unsigned long, used,
+					      pool->cache_size));
+}
+
 static unsigned int mpool_cache_size(size_t nr_blocks, unsigned int flags)
 {
 	size_t share = nr_blocks / num_possible_cpus() >> MPOOL_CACHE_SHARE_SHIFT;
@@ -87,29 +100,36 @@ static unsigned int mpool_cache_flush(struct mpool *pool,
 	lockdep_assert_held(&pool->lock);
 
 	nr = mpool_cache_pop(pool, cache, blocks,
-			     min_t(unsigned int, nr, ARRAY_SIZE(blocks)));
+			     min_t(unsigned int, nr, ARRAY_SIZE(blocks)), false);
 	mpool_depot_put_many(pool, blocks, nr);
 	return nr;
 }
 
 /*
- * Take up to @nr blocks from @cache, oldest first, into @blocks.  Safe
- * from any CPU and any context but NMI: the cmpxchg on @head decides who
- * got them.  A taker that read a slot the owner has since refilled fails
- * the cmpxchg, as @head has moved on by then.
+ * Take up to @nr blocks from @cache, oldest first, into @blocks; with
+ * @all, @nr or none.  Safe from any CPU and any context but NMI: the
+ * cmpxchg on @head decides who got them.  A taker that read a slot the
+ * owner has since refilled fails the cmpxchg, as @head has moved on by
+ * then; it could only succeed if @head came back to the same value while
+ * the taker was preempted, and @head is an unsigned long: on the 64-bit
+ * kernels mempool_mod builds for, that takes 2^64 pops, not the minute
+ * 2^32 would.
  */
 static __always_inline unsigned int
 mpool_cache_pop(struct mpool *pool, struct mpool_cpu_cache *cache,
-		void **blocks, unsigned int nr)
+		void **blocks, unsigned int nr, bool all)
 {
 	unsigned int size = pool->cache_size;
-	unsigned int head = READ_ONCE(cache->head);
-	unsigned int tail, i;
+	unsigned long head = READ_ONCE(cache->head);
+	unsigned long tail;
+	unsigned int i;
 
 	do {
 		/* Pairs with the release in mpool_cache_push(). */
 		tail = smp_load_acquire(&cache->tail);
-		nr = min(nr, tail - head);
+		if (all && tail - head < nr)
+			return 0;
+		nr = min_t(unsigned long, nr, tail - head);
 		for (i = 0; i < nr; i++)
 			blocks[i] = READ_ONCE(cache->blocks[(head + i) & (size - 1)]);
 		if (nr && preemptible())
@@ -126,7 +146,7 @@ static __always_inline bool mpool_cache_push(struct mpool *pool,
 					     struct mpool_cpu_cache *cache,
 					     void *block)
 {
-	unsigned int tail = cache->tail;
+	unsigned long tail = cache->tail;
 
 	lockdep_assert_irqs_disabled();
 
@@ -156,7 +176,7 @@ static size_t mpool_caches_steal(struct mpool *pool, void **blocks, size_t nr)
 	if (!size)
 		return 0;
 	got = mpool_cache_pop(pool, mpool_cpu_cache(pool, this_cpu), blocks,
-			      min_t(size_t, nr, size));
+			      min_t(size_t, nr, size), false);
 	for_each_possible_cpu(cpu) {
 		if (got == nr)
 			break;
@@ -164,46 +184,59 @@ static size_t mpool_caches_steal(struct mpool *pool, void **blocks, size_t nr)
 			continue;
 		got += mpool_cache_pop(pool, mpool_cpu_cache(pool, cpu),
 				       blocks + got,
-				       min_t(size_t, nr - got, size));
+				       min_t(size_t, nr - got, size), false);
 	}
 	mpool_hold_work(pool, got);
 	return got;
 }
 
-/* Free blocks in the caches now; exact only while the pool is idle. */
+/*
+ * Free blocks in the caches now; exact only while the pool is idle.  Each
+ * ring's @head is read before its @tail, and both only grow: the tail
+ * read cannot be behind the head read, so the difference never wraps.
+ * It may exceed the ring's size when the ring turned over in between.
+ */
 static size_t mpool_caches_count(struct mpool *pool)
 {
 	struct mpool_cpu_cache *cache;
+	unsigned long head, tail;
 	size_t nr = 0;
 	int cpu;
 
-	unsigned int tail;
-
 	for_each_possible_cpu(cpu) {
 		cache = mpool_cpu_cache(pool, cpu);
-		tail = READ_ONCE(cache->tail);
+		head = READ_ONCE(cache->head);
 		if (cpu == cpumask_first(cpu_possible_mask) && preemptible())
 			mpool_test_point(pool, MPOOL_TEST_STATS_READING);
-		nr += (unsigned int)(tail - READ_ONCE(cache->head));
+		/* The head before the tail: see above. */
+		smp_rmb();
+		tail = READ_ONCE(cache->tail);
+		nr += min_t(unsigned long, tail - head, pool->cache_size);
 	}
 	return nr;
 }
 
-/* The per-CPU counters, summed; each is exact, not a joint snapshot. */
+/*
+ * The per-CPU counters, summed; each is exact, not a joint snapshot.
+ * Every free counted follows the alloc of its block, which was counted
+ * first: reading every frees count before any allocs count keeps the
+ * frees summed no larger than the allocs, and in_use from wrapping.
+ */
 static void mpool_counters_sum(struct mpool *pool, u64 *allocs, u64 *frees)
 {
-	struct mpool_cpu_cache *cache;
+	u64 nr_allocs = 0, nr_frees = 0;
 	int cpu;
 
-	*allocs = 0;
-	*frees = 0;
-	for_each_possible_cpu(cpu) {
-		cache = mpool_cpu_cache(pool, cpu);
-		*allocs += READ_ONCE(cache->allocs);
-		if (cpu == cpumask_first(cpu_possible_mask) && preemptible())
-			mpool_test_point(pool, MPOOL_TEST_STATS_READING);
-		*frees += READ_ONCE(cache->frees);
-	}
+	for_each_possible_cpu(cpu)
+		nr_frees += READ_ONCE(mpool_cpu_cache(pool, cpu)->frees);
+	if (preemptible())
+		mpool_test_point(pool, MPOOL_TEST_STATS_READING);
+	/* Every frees count read before any allocs count: see above. */
+	smp_rmb();
+	for_each_possible_cpu(cpu)
+		nr_allocs += READ_ONCE(mpool_cpu_cache(pool, cpu)->allocs);
+	*allocs = nr_allocs;
+	*frees = nr_frees;
 }
 
 /*
@@ -216,11 +249,14 @@ static int mpool_cpu_dead(unsigned int cpu, struct hlist_node *node)
 	struct mpool *pool = hlist_entry(node, struct mpool, cpuhp_node);
 	struct mpool_cpu_cache *cache = mpool_cpu_cache(pool, cpu);
 	unsigned long flags;
+	unsigned int flushed;
 
-	mpool_lock(pool, &flags);
-	while (mpool_cache_flush(pool, cache, pool->cache_size))
-		;
-	mpool_unlock(pool, flags);
+	/* A batch per hold, as everywhere. */
+	do {
+		mpool_lock(pool, &flags);
+		flushed = mpool_cache_flush(pool, cache, pool->cache_size);
+		mpool_unlock(pool, flags);
+	} while (flushed);
 	return 0;
 }
 

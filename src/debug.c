@@ -36,13 +36,62 @@ static int mpool_flags_letters(unsigned int flags, char *buf, size_t size)
 	return len;
 }
 
+/*
+ * printk(), but wherever the caller may not sleep (a hard IRQ, a raw
+ * spinlock held) deferred, as printk_deferred() does,
+ * which is not exported to modules: the message is stored now and
+ * printed from an irq_work.  In a hard IRQ, 6.1's printk takes the
+ * console's spinlock_t, which lockdep refuses in a context that may not
+ * sleep on PREEMPT_RT; a consumer that misuses a pool in its IRQ handler
+ * is owed its report, not a lockdep splat.
+ */
+static void mpool_printk(const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	/* Hard IRQ, or under a consumer's raw spinlock: both may not sleep. */
+	if (!preemptible())
+		vprintk_emit(0, LOGLEVEL_SCHED, NULL, fmt, args);
+	else
+		vprintk(fmt, args);
+	va_end(args);
+}
+
 static int mpool_debug_init(struct mpool *pool)
 {
+	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL |
+			  __GFP_ZERO;
+	size_t bytes = array_size(pool->nr_blocks, sizeof(*pool->track));
+
 	if (!(pool->flags & MPOOL_TRACK_CALLER))
 		return 0;
-	pool->track = kvcalloc(pool->nr_blocks, sizeof(*pool->track),
-			       GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+	/* kvmalloc stops at INT_MAX bytes, vmalloc does not; kvfree frees both. */
+	pool->track = bytes > INT_MAX ? __vmalloc(bytes, gfp) :
+					kvmalloc(bytes, gfp);
 	return pool->track ? 0 : -ENOMEM;
+}
+
+/*
+ * With MPOOL_POISON every free block holds the poison, fresh ones too:
+ * written here, at create, where the caller may sleep, rather than a
+ * batch of blocks at a time under the lock with IRQs off.
+ */
+static void mpool_debug_poison_region(struct mpool *pool)
+{
+	size_t index, written = 0;
+
+	if (!(pool->flags & MPOOL_POISON))
+		return;
+	for (index = 0; index < pool->nr_blocks; index++) {
+		memset(mpool_block(pool, index), MPOOL_POISON_FREE,
+		       pool->block_size);
+		written += pool->block_size;
+		if (written >= SZ_1M) {
+			cond_resched();
+			written = 0;
+		}
+	}
 }
 
 static void mpool_debug_exit(struct mpool *pool)
@@ -63,21 +112,52 @@ static void mpool_record_corruption(struct mpool *pool,
 	c->offset = offset;
 }
 
-/* A write after free shows as a byte that no longer holds the poison. */
+/*
+ * A write after free shows as a byte that no longer holds the poison:
+ * where the first one is, or NULL.
+ */
+static u8 *mpool_poison_damage(struct mpool *pool, void *block)
+{
+	return memchr_inv(block, MPOOL_POISON_FREE, pool->block_size);
+}
+
+/* Under the lock: count and quarantine a block found written after free. */
+static void mpool_poison_quarantine(struct mpool *pool, void *block,
+				    size_t index, const u8 *bad,
+				    struct mpool_corruption *c)
+{
+	lockdep_assert_held(&pool->lock);
+
+	mpool_record_corruption(pool, c, MPOOL_CORRUPT_POISON, index,
+				bad - (u8 *)block);
+	pool->poison_errors++;
+	mpool_depot_quarantine(pool, index);
+}
+
 static bool mpool_poison_intact(struct mpool *pool, void *block,
 				size_t index, struct mpool_corruption *c)
 {
-	u8 *bad = memchr_inv(block, MPOOL_POISON_FREE, pool->block_size);
+	u8 *bad = mpool_poison_damage(pool, block);
 	unsigned long flags;
 
 	if (likely(!bad))
 		return true;
-	mpool_record_corruption(pool, c, MPOOL_CORRUPT_POISON, index,
-				bad - (u8 *)block);
 	mpool_lock(pool, &flags);
-	pool->poison_errors++;
-	mpool_depot_quarantine(pool, index);
+	mpool_poison_quarantine(pool, block, index, bad, c);
 	mpool_unlock(pool, flags);
+	return false;
+}
+
+/* As mpool_poison_intact(), for a caller that holds the lock. */
+static bool mpool_poison_intact_locked(struct mpool *pool, void *block,
+				       struct mpool_corruption *c)
+{
+	u8 *bad = mpool_poison_damage(pool, block);
+
+	if (likely(!bad))
+		return true;
+	mpool_poison_quarantine(pool, block, mpool_block_index(pool, block),
+				bad, c);
 	return false;
 }
 
@@ -159,13 +239,13 @@ static void mpool_report_track(struct mpool *pool,
 	const struct mpool_track *t = &pool->track[c->index];
 
 	if (t->alloc_ip)
-		pr_err("pool %s: block %zu allocated by %pS (pid %d, %u ms ago)\n",
-		       pool->name, c->index, (void *)t->alloc_ip, t->alloc_pid,
-		       jiffies_to_msecs(jiffies - t->alloc_jiffies));
+		mpool_err("pool %s: block %zu allocated by %pS (pid %d, %u ms ago)\n",
+			  pool->name, c->index, (void *)t->alloc_ip, t->alloc_pid,
+			  jiffies_to_msecs(jiffies - t->alloc_jiffies));
 	if (t->free_ip)
-		pr_err("pool %s: block %zu last freed by %pS (pid %d, %u ms ago)\n",
-		       pool->name, c->index, (void *)t->free_ip, t->free_pid,
-		       jiffies_to_msecs(jiffies - t->free_jiffies));
+		mpool_err("pool %s: block %zu last freed by %pS (pid %d, %u ms ago)\n",
+			  pool->name, c->index, (void *)t->free_ip, t->free_pid,
+			  jiffies_to_msecs(jiffies - t->free_jiffies));
 }
 
 /*
@@ -185,24 +265,24 @@ static void mpool_report_corruption(struct mpool *pool,
 		return;
 	switch (c->kind) {
 	case MPOOL_CORRUPT_POISON:
-		pr_err("pool %s: write after free in block %zu at offset %zu of %zu; block quarantined\n",
-		       pool->name, c->index, c->offset, pool->block_size);
+		mpool_err("pool %s: write after free in block %zu at offset %zu of %zu; block quarantined\n",
+			  pool->name, c->index, c->offset, pool->block_size);
 		break;
 	case MPOOL_CORRUPT_REDZONE:
-		pr_err("pool %s: overrun of block %zu: red zone changed at offset %zu (block_size %zu)\n",
-		       pool->name, c->index, c->offset, pool->block_size);
+		mpool_err("pool %s: overrun of block %zu: red zone changed at offset %zu (block_size %zu)\n",
+			  pool->name, c->index, c->offset, pool->block_size);
 		break;
 	case MPOOL_CORRUPT_LINK:
-		pr_err("pool %s: corrupt free-list link in block %zu at offset %zu: not followed; block quarantined, free list rebuilt with %zu blocks\n",
-		       pool->name, c->index, c->offset, c->nr_free);
+		mpool_err("pool %s: corrupt free-list link in block %zu at offset %zu: not followed; block quarantined, free list rebuilt with %zu blocks\n",
+			  pool->name, c->index, c->offset, c->nr_free);
 		break;
 	default:
 		return;
 	}
 	for (row = 0; row < dump_len; row += 16)
-		pr_err("pool %s: block %zu +%04zx: %*ph\n", pool->name,
-		       c->index, dump_offset + row,
-		       (int)min_t(size_t, 16, dump_len - row), dump + row);
+		mpool_err("pool %s: block %zu +%04zx: %*ph\n", pool->name,
+			  c->index, dump_offset + row,
+			  (int)min_t(size_t, 16, dump_len - row), dump + row);
 	if (pool->track)
 		mpool_report_track(pool, c);
 }

@@ -3,11 +3,19 @@
  * The depot: the blocks no CPU caches, behind the pool's lock.  It hands
  * them out in batches, carving fresh blocks only when no freed one is
  * left, and counts the blocks out of it for the peak.
+ *
+ * Every hold of the lock does at most one batch of work, whatever the
+ * caller asked for: a bulk call or a rebuild of the free list goes a
+ * batch at a time, dropping the lock in between.  A block is never out
+ * of sight in between: a bulk alloc keeps what it has gathered in a stash
+ * on the pool, where any alloc that finds nothing else takes from it.
  */
 
 /*
  * Take up to @nr blocks into @blocks: freed ones first, then fresh ones.
  * Each is the caller's from here on, marked CACHED until it is handed out.
+ * A fresh block of a MPOOL_POISON pool holds its poison since the pool
+ * was created: no block's bytes are written under the lock.
  */
 static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 			      struct mpool_corruption *c)
@@ -22,19 +30,15 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 		if (!block) {
 			if (pool->nr_carved == pool->nr_blocks)
 				break;
-			block = mpool_block(pool, pool->nr_carved++);
-			/* Every free block holds the poison, fresh ones too. */
-			if (pool->flags & MPOOL_POISON) {
-				memset(block, MPOOL_POISON_FREE, pool->block_size);
-				mpool_hold_work(pool, 1);
-			}
+			block = mpool_block(pool, pool->nr_carved);
+			WRITE_ONCE(pool->nr_carved, pool->nr_carved + 1);
 		}
 		WRITE_ONCE(pool->state[mpool_block_index(pool, block)],
 			   MPOOL_BLOCK_CACHED);
 		blocks[got++] = block;
-		mpool_hold_work(pool, 1);
+		pool->nr_out++;
 	}
-	pool->nr_out += got;
+	mpool_hold_work(pool, got);
 	pool->peak_out = max(pool->peak_out, pool->nr_out);
 	return got;
 }
@@ -44,18 +48,23 @@ static void mpool_depot_put(struct mpool *pool, void *block)
 {
 	lockdep_assert_held(&pool->lock);
 
-	WRITE_ONCE(pool->state[mpool_block_index(pool, block)],
-		   MPOOL_BLOCK_IN_DEPOT);
 	mpool_push_free(pool, block);
 	pool->nr_out--;
 	mpool_hold_work(pool, 1);
 }
 
-/* Take back @nr free blocks the caller holds, the last one first. */
-static void mpool_depot_put_many(struct mpool *pool, void **blocks, size_t nr)
+/*
+ * Take back @nr free blocks the caller holds, the last one first.
+ * Returns how many tasks waiting for a block to wake for them.
+ */
+static unsigned int mpool_depot_put_many(struct mpool *pool, void **blocks,
+					 size_t nr)
 {
+	unsigned int wake = min_t(size_t, nr, pool->nr_waiters);
+
 	while (nr--)
 		mpool_depot_put(pool, blocks[nr]);
+	return wake;
 }
 
 /* Take a block the caller holds out of service: it was found corrupted. */
@@ -65,4 +74,71 @@ static void mpool_depot_quarantine(struct mpool *pool, size_t index)
 
 	mpool_quarantine(pool, index);
 	pool->nr_out--;
+}
+
+/* Free blocks in the depot: listed, awaiting the rescan, or never carved. */
+static size_t mpool_depot_nr_free(const struct mpool *pool)
+{
+	return pool->nr_blocks - pool->nr_out - pool->quarantined;
+}
+
+/* A bulk alloc's blocks, gathered a batch per hold, on pool->stashes. */
+struct mpool_stash {
+	struct list_head node;
+	void **blocks;
+	size_t nr;
+};
+
+/*
+ * For a single alloc that found no other block: one block from a bulk
+ * alloc's stash, which gathers again, or fails.  One: a refill that cached
+ * a batch of them would only have it stolen back.  Bulk allocs do not
+ * take from each other's stashes: two could take turns for ever.
+ */
+static size_t mpool_stashes_steal(struct mpool *pool, void **blocks)
+{
+	struct mpool_stash *stash;
+
+	lockdep_assert_held(&pool->lock);
+
+	list_for_each_entry(stash, &pool->stashes, node) {
+		if (stash->nr) {
+			blocks[0] = stash->blocks[--stash->nr];
+			mpool_hold_work(pool, 1);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Under the lock, one batch at most: take up to @nr free blocks from the
+ * depot, then the CPUs' caches, then, for a single alloc (no @self of its
+ * own), one block from a bulk alloc's stash.  Returns
+ * 0 with *@again when this hold went to the free list's rebuild: the
+ * caller must look again, in a new hold, before it concludes that no
+ * block is free.
+ */
+static size_t mpool_gather(struct mpool *pool, void **blocks, size_t nr,
+			   struct mpool_stash *self, struct mpool_corruption *c,
+			   bool *again)
+{
+	size_t got;
+
+	lockdep_assert_held(&pool->lock);
+
+	*again = mpool_rescan_pending(pool) && !pool->free_list;
+	if (*again) {
+		mpool_rescan_step(pool);
+		return 0;
+	}
+	/* Steal only when the depot is empty: the next hold goes on. */
+	got = mpool_depot_get(pool, blocks, nr, c);
+	if (!got)
+		got = mpool_caches_steal(pool, blocks, nr);
+	if (!got && !self)
+		got = mpool_stashes_steal(pool, blocks);
+	/* A corrupt link found just now started a rebuild. */
+	*again = !got && mpool_rescan_pending(pool);
+	return got;
 }

@@ -11,6 +11,12 @@
 static void mpool_fail_alloc_init(struct mpool *pool)
 {
 	pool->fail_alloc = (struct fault_attr)FAULT_ATTR_INITIALIZER;
+	/*
+	 * The initializer gives the ratelimit's lock a static lockdep key,
+	 * which a kzalloc'ed pool is not: lockdep would switch itself off
+	 * the first time a verbose fault is rate-limited.
+	 */
+	raw_spin_lock_init(&pool->fail_alloc.ratelimit_state.lock);
 }
 
 static void mpool_fail_alloc_debugfs(struct mpool *pool)

@@ -12,6 +12,11 @@
  * the list is rebuilt from the blocks' states, which live outside the
  * region and so out of a consumer's reach.
  *
+ * The rebuild goes a batch of states per hold of the lock, from the top
+ * of the carved blocks down: the blocks at and above @rescan are on the
+ * list if they are in the depot, the ones below it are not yet, and a
+ * block put back below it only has its state set, for the rescan to find.
+ *
  * Every block popped is either handed out or quarantined before the next
  * pop, so a link that loops back to one of them fails the check as well.
  */
@@ -53,19 +58,31 @@ static bool mpool_link_valid(const struct mpool *pool, const void *next)
 	if (!next)
 		return true;
 	offset = mpool_offset(pool, next);
-	if (offset >= pool->nr_carved * pool->stride)
+	/* Below @rescan, a block in the depot is not on the list. */
+	if (offset >= pool->nr_carved * pool->stride ||
+	    offset < pool->rescan * pool->stride)
 		return false;
 	index = mpool_offset_index(pool, offset);
 	return offset == index * pool->stride &&
 	       READ_ONCE(pool->state[index]) == MPOOL_BLOCK_IN_DEPOT;
 }
 
+static void mpool_link_in(struct mpool *pool, void *block)
+{
+	mpool_link_store(pool, block, pool->free_list);
+	WRITE_ONCE(pool->free_list, block);
+}
+
+/* Put a block the caller holds in the depot: on the list, or for the rescan. */
 static void mpool_push_free(struct mpool *pool, void *block)
 {
+	size_t index = mpool_block_index(pool, block);
+
 	lockdep_assert_held(&pool->lock);
 
-	mpool_link_store(pool, block, pool->free_list);
-	pool->free_list = block;
+	WRITE_ONCE(pool->state[index], MPOOL_BLOCK_IN_DEPOT);
+	if (index >= pool->rescan)
+		mpool_link_in(pool, block);
 }
 
 static void mpool_quarantine(struct mpool *pool, size_t index)
@@ -76,40 +93,46 @@ static void mpool_quarantine(struct mpool *pool, size_t index)
 	pool->quarantined++;
 }
 
-/* Chain every carved block that is in the depot. */
-static size_t mpool_rebuild_free_list(struct mpool *pool)
+static bool mpool_rescan_pending(const struct mpool *pool)
 {
-	size_t index = pool->nr_carved, nr_free = 0;
-	void *block;
+	return pool->rescan;
+}
+
+/* One batch of the rebuild: list the depot's blocks among the next states. */
+static void mpool_rescan_step(struct mpool *pool)
+{
+	size_t stop = pool->rescan - min_t(size_t, pool->rescan,
+					   MPOOL_HOLD_BLOCKS);
 
 	lockdep_assert_held(&pool->lock);
 
-	pool->free_list = NULL;
-	mpool_hold_work(pool, index);
-	while (index--) {
-		if (READ_ONCE(pool->state[index]) != MPOOL_BLOCK_IN_DEPOT)
-			continue;
-		block = mpool_block(pool, index);
-		mpool_push_free(pool, block);
-		nr_free++;
+	mpool_hold_work(pool, pool->rescan - stop);
+	while (pool->rescan > stop) {
+		WRITE_ONCE(pool->rescan, pool->rescan - 1);
+		if (READ_ONCE(pool->state[pool->rescan]) == MPOOL_BLOCK_IN_DEPOT)
+			mpool_link_in(pool, mpool_block(pool, pool->rescan));
 	}
-	return nr_free;
 }
 
-/* @block's link is corrupt: drop the block and rebuild the list without it. */
+/*
+ * @block's link is corrupt: drop the block, and the list, which the
+ * rescan rebuilds from the state map.  Whoever finds the list empty
+ * while the rescan is pending takes the next step.
+ */
 static void mpool_link_corrupt(struct mpool *pool, void *block,
 			       struct mpool_corruption *c)
 {
 	size_t index = mpool_block_index(pool, block);
-	size_t nr_free;
 
 	pool->freelist_errors++;
 	mpool_quarantine(pool, index);
 	mpool_record_corruption(pool, c, MPOOL_CORRUPT_LINK, index,
 				pool->link_offset);
-	nr_free = mpool_rebuild_free_list(pool);
+	WRITE_ONCE(pool->free_list, NULL);
+	WRITE_ONCE(pool->rescan, pool->nr_carved);
 	if (c->kind == MPOOL_CORRUPT_LINK && c->index == index)
-		c->nr_free = nr_free;
+		c->nr_free = mpool_depot_nr_free(pool) -
+			     (pool->nr_blocks - pool->nr_carved);
 }
 
 /* Take the first free block off the list, or return NULL when it is empty. */
@@ -122,7 +145,7 @@ static void *mpool_pop_free(struct mpool *pool, struct mpool_corruption *c)
 	while ((block = pool->free_list)) {
 		next = mpool_link_load(pool, block);
 		if (likely(next != block && mpool_link_valid(pool, next))) {
-			pool->free_list = next;
+			WRITE_ONCE(pool->free_list, next);
 			return block;
 		}
 		mpool_link_corrupt(pool, block, c);

@@ -126,8 +126,8 @@ static int __init mpool_init(void)
 		       param_pool_size, pool);
 		mpool_debugfs_exit();
 		mpool_cpuhp_exit();
-		/* A size that overflows is a bad parameter, like the others. */
-		return err == -EOVERFLOW ? -EINVAL : err;
+		/* A size too large is a bad parameter, like the others. */
+		return err == -EOVERFLOW || err == -E2BIG ? -EINVAL : err;
 	}
 	mpool_default_pool = pool;
 	return 0;

@@ -19,6 +19,9 @@
 #include "../mempool_mod.h"
 #include "test_hooks.h"
 
+/* The most blocks one hold of a pool's lock moves: half a ring. */
+#define MPOOL_HOLD_BLOCKS	(MPOOL_CACHE_MAX / 2)
+
 /* Flags that move the free-list link out of the usable bytes. */
 #define MPOOL_OWN_LINK_WORD	(MPOOL_POISON | MPOOL_REDZONE)
 #define MPOOL_DEBUG_FLAGS	(MPOOL_POISON | MPOOL_REDZONE | MPOOL_TRACK_CALLER)
@@ -85,8 +88,8 @@ enum mpool_block_state {
  * depot's lock: a block is always in a ring or in the depot for them.
  */
 struct mpool_cpu_cache {
-	unsigned int head;	/* next block to take, from any CPU */
-	unsigned int tail;	/* next slot to fill, by this CPU only */
+	unsigned long head;	/* next block to take, from any CPU */
+	unsigned long tail;	/* next slot to fill, by this CPU only */
 	u64 allocs;		/* this CPU's share of the pool's counters, */
 	u64 frees;		/* summed when read, as CONFIG_SLUB_STATS */
 	void *blocks[];		/* pool->cache_size of them */
@@ -115,7 +118,7 @@ struct mpool {
 	 * task must wait: kept with the fixed fields, off @lock's line, which
 	 * the CPUs keep taking from each other.
 	 */
-	unsigned int nr_waiters; /* tasks sleeping in mpool_alloc() */
+	unsigned int nr_waiters; /* tasks waiting in mpool_alloc() */
 
 	/*
 	 * The depot: blocks no CPU caches, and every count that is not
@@ -124,6 +127,9 @@ struct mpool {
 	raw_spinlock_t lock ____cacheline_aligned_in_smp; /* this group */
 	void *free_list;	/* freed blocks, in any order */
 	size_t nr_carved;	/* blocks at and above it never handed out */
+	size_t rescan;		/* free blocks below it are not on the list */
+	struct list_head stashes; /* of bulk allocs gathering blocks */
+	bool dying;		/* mpool_destroy() has begun: waiters leave */
 	size_t nr_out;		/* blocks out of the depot */
 	size_t peak_out;	/* highest @nr_out */
 	size_t quarantined;
@@ -173,6 +179,12 @@ static inline void mpool_hold_end(struct mpool *pool)
 }
 #endif
 
+/* Reports of a consumer's misuse, from any context but NMI: see debug.c. */
+#define mpool_err(fmt, ...) \
+	mpool_printk(KERN_ERR pr_fmt(fmt), ##__VA_ARGS__)
+#define mpool_warn(fmt, ...) \
+	mpool_printk(KERN_WARNING pr_fmt(fmt), ##__VA_ARGS__)
+
 /* Take the depot's lock, IRQs off. */
 static inline void mpool_lock(struct mpool *pool, unsigned long *flags)
 	__acquires(&pool->lock)
@@ -212,20 +224,28 @@ static size_t mpool_block_index(const struct mpool *pool, const void *block);
 static void mpool_push_free(struct mpool *pool, void *block);
 static void *mpool_pop_free(struct mpool *pool, struct mpool_corruption *c);
 static void mpool_quarantine(struct mpool *pool, size_t index);
+static bool mpool_rescan_pending(const struct mpool *pool);
+static void mpool_rescan_step(struct mpool *pool);
 
 /* depot.c */
+struct mpool_stash;
 static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 			      struct mpool_corruption *c);
 static void mpool_depot_put(struct mpool *pool, void *block);
-static void mpool_depot_put_many(struct mpool *pool, void **blocks, size_t nr);
+static unsigned int mpool_depot_put_many(struct mpool *pool, void **blocks,
+					 size_t nr);
 static void mpool_depot_quarantine(struct mpool *pool, size_t index);
+static size_t mpool_depot_nr_free(const struct mpool *pool);
+static size_t mpool_gather(struct mpool *pool, void **blocks, size_t nr,
+			   struct mpool_stash *self, struct mpool_corruption *c,
+			   bool *again);
 
 /* cpu_cache.c */
 static int mpool_caches_init(struct mpool *pool);
 static void mpool_caches_exit(struct mpool *pool);
 static unsigned int mpool_cache_pop(struct mpool *pool,
 				    struct mpool_cpu_cache *cache,
-				    void **blocks, unsigned int nr);
+				    void **blocks, unsigned int nr, bool all);
 static bool mpool_cache_push(struct mpool *pool, struct mpool_cpu_cache *cache,
 			     void *block);
 static unsigned int mpool_cache_flush(struct mpool *pool,
@@ -239,10 +259,14 @@ static int mpool_cpuhp_init(void);
 static void mpool_cpuhp_exit(void);
 
 /* debug.c */
+static __printf(1, 2) void mpool_printk(const char *fmt, ...);
 static int mpool_debug_init(struct mpool *pool);
 static void mpool_debug_exit(struct mpool *pool);
 static bool mpool_debug_reusable(struct mpool *pool, void *block,
 				 size_t index, struct mpool_corruption *c);
+static bool mpool_poison_intact_locked(struct mpool *pool, void *block,
+				       struct mpool_corruption *c);
+static void mpool_debug_poison_region(struct mpool *pool);
 static void mpool_debug_alloc(struct mpool *pool, void *block, size_t index,
 			      unsigned long caller);
 static void mpool_debug_free(struct mpool *pool, void *block, size_t index,

@@ -42,11 +42,15 @@ static struct mpool *mpool_find(const char *name)
  * whose returns go through a thunk (the retbleed and SRSO mitigations).
  */
 
-/* A blocking allocator's wake-up condition; the lock is retaken after. */
+/*
+ * A blocking allocator's wake-up condition; the lock is retaken after.
+ * A stash needs no wake-up: its bulk alloc wakes waiters when it fails.
+ */
 static bool mpool_depot_may_have_free(struct mpool *pool)
 {
 	return READ_ONCE(pool->free_list) ||
-	       READ_ONCE(pool->nr_carved) < pool->nr_blocks;
+	       READ_ONCE(pool->nr_carved) < pool->nr_blocks ||
+	       READ_ONCE(pool->rescan) || READ_ONCE(pool->dying);
 }
 
 /*
@@ -55,6 +59,8 @@ static bool mpool_depot_may_have_free(struct mpool *pool)
  * has put its block in a cache by then, where the retry steals it, and
  * every free after it sees @nr_waiters and takes the depot, which wakes
  * us.  The frees' IRQs-off section is what the grace period waits for.
+ * Announced under the same hold that found the pool alive, so that
+ * mpool_destroy() counts us.
  */
 static void mpool_wait_for_free(struct mpool *pool, unsigned long *flags,
 				bool *waiting)
@@ -62,14 +68,13 @@ static void mpool_wait_for_free(struct mpool *pool, unsigned long *flags,
 {
 	lockdep_assert_held(&pool->lock);
 
-	mpool_unlock(pool, *flags);
 	if (!*waiting) {
-		mpool_lock(pool, flags);
-		pool->nr_waiters++;
-		mpool_unlock(pool, *flags);
+		WRITE_ONCE(pool->nr_waiters, pool->nr_waiters + 1);
 		*waiting = true;
+		mpool_unlock(pool, *flags);
 		synchronize_rcu();
 	} else {
+		mpool_unlock(pool, *flags);
 		/* Not a hung task: the pool is bounded by design, as mempool_t is. */
 		swait_event_idle_exclusive(pool->wait,
 					   mpool_depot_may_have_free(pool));
@@ -82,40 +87,68 @@ static void mpool_wait_for_free(struct mpool *pool, unsigned long *flags,
  * This CPU's cache is empty: take a batch from the depot, or from the
  * other CPUs' caches when the depot is empty, keep one block for the
  * caller and cache the rest.  With @can_block, wait for a free rather
- * than fail.  Returns NULL only when no block was free anywhere.
+ * than fail, counted in @nr_waiters from the first wait (*@waiting) until
+ * the alloc returns.  Returns NULL only when no block was free anywhere,
+ * or when the pool is being destroyed.
  */
 static void *mpool_refill(struct mpool *pool, bool can_block,
-			  struct mpool_corruption *c)
+			  struct mpool_corruption *c, bool *waiting)
 {
 	/* Scratch: not zeroed (CONFIG_INIT_STACK_ALL_ZERO) on every refill. */
-	void *blocks[MPOOL_CACHE_MAX / 2 + 1] __uninitialized;
+	void *blocks[MPOOL_HOLD_BLOCKS + 1] __uninitialized;
 	struct mpool_cpu_cache *cache;
-	bool waiting = false;
 	unsigned long flags;
-	size_t want, got, i;
+	bool again;
+	size_t want, got = 0, i;
 
 	mpool_lock(pool, &flags);
-	for (;;) {
-		/* Cache nothing while a task waits: it must find every block. */
-		want = 1 + (pool->nr_waiters ? 0 : mpool_cache_batch(pool));
-		got = mpool_depot_get(pool, blocks, want, c);
-		if (!got)
-			got = mpool_caches_steal(pool, blocks, want);
-		if (got || !can_block)
+	while (likely(!pool->dying)) {
+		/*
+		 * Cache nothing while a task waits: it must find every
+		 * block.  Nor more than this CPU's ring has room for.
+		 */
+		want = 1 + (pool->nr_waiters ? 0 :
+			    mpool_cache_room(pool, this_cpu_ptr(pool->caches)));
+		got = mpool_gather(pool, blocks, want, NULL, c, &again);
+		if (got || (!again && !can_block))
 			break;
-		mpool_wait_for_free(pool, &flags, &waiting);
+		if (again) {
+			/* One batch per hold: let others in, then go on. */
+			mpool_unlock(pool, flags);
+			mpool_lock(pool, &flags);
+			continue;
+		}
+		mpool_wait_for_free(pool, &flags, waiting);
 	}
-	if (waiting)
-		pool->nr_waiters--;
 	if (!got)
 		pool->alloc_failures++;
+	/* Evicted by mpool_destroy(): the pool will be gone, and its report. */
+	if (unlikely(pool->dying))
+		c->kind = MPOOL_CORRUPT_NONE;
+	/* Only this CPU adds to its ring, and IRQs are off: there is room. */
 	cache = this_cpu_ptr(pool->caches);
-	for (i = 1; i < got; i++) {
-		if (!mpool_cache_push(pool, cache, blocks[i]))
-			mpool_depot_put(pool, blocks[i]);
-	}
+	for (i = 1; i < got; i++)
+		mpool_cache_push(pool, cache, blocks[i]);
 	mpool_unlock(pool, flags);
 	return got ? blocks[0] : NULL;
+}
+
+/*
+ * The last step of an alloc that waited: it no longer touches the pool,
+ * which mpool_destroy() may free as soon as the lock is dropped.
+ */
+static void mpool_stop_waiting(struct mpool *pool)
+{
+	unsigned long flags;
+	bool dying;
+
+	mpool_lock(pool, &flags);
+	WRITE_ONCE(pool->nr_waiters, pool->nr_waiters - 1);
+	dying = pool->dying;
+	mpool_unlock(pool, flags);
+	/* Hashes the address, never reads it: safe on a freed pool. */
+	if (dying)
+		wake_up_var(&pool->nr_waiters);
 }
 
 /*
@@ -123,15 +156,16 @@ static void *mpool_refill(struct mpool *pool, bool can_block,
  * depot.  A block that fails its checks is quarantined and another taken.
  */
 static __always_inline void *mpool_take(struct mpool *pool, bool can_block,
-					struct mpool_corruption *c)
+					struct mpool_corruption *c,
+					bool *waiting)
 {
 	void *block;
 
 	do {
 		/* From another CPU's ring if preempted here: just as good. */
 		if (!mpool_cache_pop(pool, raw_cpu_ptr(pool->caches),
-				     &block, 1))
-			block = mpool_refill(pool, can_block, c);
+				     &block, 1, false))
+			block = mpool_refill(pool, can_block, c, waiting);
 		if (!block)
 			return NULL;
 	} while (unlikely(pool->flags & MPOOL_POISON) &&
@@ -203,9 +237,10 @@ static __always_inline void mpool_take_back(struct mpool *pool, void *block,
 }
 
 /*
- * With IRQs off, the blocks this CPU's ring did not take: flush its oldest
- * half to the depot and retry, or, with a task waiting, put them straight
- * in the depot.  Returns how many waiters to wake.
+ * With IRQs off, the blocks this CPU's ring did not take, at most a
+ * batch: flush its oldest half to the depot and retry, or, with a task
+ * waiting, put them straight in the depot.  Returns how many waiters to
+ * wake.
  */
 static unsigned int mpool_give_back_slow(struct mpool *pool,
 					 struct mpool_cpu_cache *cache,
@@ -214,28 +249,32 @@ static unsigned int mpool_give_back_slow(struct mpool *pool,
 	unsigned long flags;
 	unsigned int wake;
 
-	mpool_lock(pool, &flags);
-	while (nr && pool->cache_size && !pool->nr_waiters) {
+	for (;;) {
+		mpool_lock(pool, &flags);
+		if (!pool->cache_size || pool->nr_waiters)
+			break;
 		mpool_cache_flush(pool, cache, mpool_cache_batch(pool));
+		mpool_unlock(pool, flags);
+		/* The ring is this CPU's, and IRQs are off: no lock needed. */
 		while (nr && mpool_cache_push(pool, cache, *blocks)) {
-			mpool_hold_work(pool, 1);
 			blocks++;
 			nr--;
 		}
+		if (!nr)
+			return 0;
 	}
-	wake = min_t(size_t, nr, pool->nr_waiters);
-	mpool_depot_put_many(pool, blocks, nr);
+	wake = mpool_depot_put_many(pool, blocks, nr);
 	mpool_unlock(pool, flags);
 	return wake;
 }
 
 /*
- * Put @nr claimed blocks where the next allocs find them: this CPU's
- * cache, and when it is full, its oldest half to the depot.  With a task
- * waiting, straight to the depot, which wakes it.
+ * Put @nr claimed blocks, at most a batch, where the next allocs find
+ * them: this CPU's cache, and when it is full, its oldest half to the
+ * depot.  With a task waiting, straight to the depot, which wakes it.
  */
-static __always_inline void mpool_give_back(struct mpool *pool, void **blocks,
-					    size_t nr)
+static __always_inline void mpool_give_back_batch(struct mpool *pool,
+						  void **blocks, size_t nr)
 {
 	struct mpool_cpu_cache *cache;
 	unsigned int wake = 0;
@@ -260,6 +299,20 @@ static __always_inline void mpool_give_back(struct mpool *pool, void **blocks,
 	}
 }
 
+/* Give @nr claimed blocks back a batch at a time: IRQs go on in between. */
+static __always_inline void mpool_give_back(struct mpool *pool, void **blocks,
+					    size_t nr)
+{
+	size_t batch;
+
+	do {
+		batch = min_t(size_t, nr, MPOOL_HOLD_BLOCKS);
+		mpool_give_back_batch(pool, blocks, batch);
+		blocks += batch;
+		nr -= batch;
+	} while (unlikely(nr));
+}
+
 /* Count a refused free and say precisely enough what was wrong to find it. */
 static void mpool_refuse_free(struct mpool *pool, const void *block,
 			      enum mpool_free_verdict verdict,
@@ -282,8 +335,8 @@ static void mpool_refuse_free(struct mpool *pool, const void *block,
 		snprintf(where, sizeof(where), " (block %lu + %lu)",
 			 offset / pool->stride, offset % pool->stride);
 	}
-	pr_warn("pool %s: refused free of %p%s from %pS: %s\n", pool->name,
-		block, where, (void *)caller, mpool_free_refusal[verdict]);
+	mpool_warn("pool %s: refused free of %p%s from %pS: %s\n", pool->name,
+		   block, where, (void *)caller, mpool_free_refusal[verdict]);
 }
 
 /* ---- create and destroy ------------------------------------------------ */
@@ -327,6 +380,18 @@ static size_t mpool_meta_bytes(const struct mpool *pool, size_t vmem_bytes)
 	return bytes;
 }
 
+/* Read under the lock: a waiter that left has let go of the pool. */
+static unsigned int mpool_nr_waiters(struct mpool *pool)
+{
+	unsigned int nr_waiters;
+	unsigned long flags;
+
+	mpool_lock(pool, &flags);
+	nr_waiters = pool->nr_waiters;
+	mpool_unlock(pool, flags);
+	return nr_waiters;
+}
+
 /* Blocks handed out now: exact only while no alloc or free runs. */
 static size_t mpool_in_use(struct mpool *pool)
 {
@@ -351,15 +416,20 @@ static size_t mpool_in_use(struct mpool *pool)
  * @block_size raised to a pointer's size and rounded up to @align, plus a
  * link word and a red zone with the debug flags that need them, and one
  * byte per block for its state.  Blocks are carved on first use, so
- * creating a large pool costs no more than the vmalloc.  Unless
+ * creating a large pool costs no more than the vmalloc, but with
+ * %MPOOL_POISON every block is poisoned here.  Unless
  * %MPOOL_NO_PERCPU is given or the pool is too small to share, each CPU
  * caches a few free blocks, up to %MPOOL_CACHE_MAX.
  *
  * Context: Process context. May sleep.
+ * Not from a CPU-hotplug callback: the per-CPU caches register with CPU
+ * hotplug, which takes cpus_read_lock().
+ *
  * Return: the new pool, or an ERR_PTR(): -EINVAL for a zero @block_size or
- * @nr_blocks, a bad @align, unknown @flags or a bad @name; -EOVERFLOW when
- * the region's size does not fit in a size_t; -EEXIST when a pool named
- * @name exists; -ENOMEM when the memory cannot be allocated.
+ * @nr_blocks, a bad @align, unknown @flags or a bad @name; -E2BIG for more
+ * than %MPOOL_MAX_BLOCKS blocks; -EOVERFLOW when the region's size does
+ * not fit in a size_t; -EEXIST when a pool named @name exists; -ENOMEM
+ * when the memory cannot be allocated.
  */
 struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 			   size_t nr_blocks, unsigned int flags)
@@ -389,11 +459,15 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 	    check_add_overflow(region_bytes, pad, &vmem_bytes) ||
 	    vmem_bytes > SIZE_MAX - PAGE_SIZE)
 		return ERR_PTR(-EOVERFLOW);
+	/* The state map is one kvmalloc, which stops at INT_MAX bytes. */
+	if (nr_blocks > MPOOL_MAX_BLOCKS)
+		return ERR_PTR(-E2BIG);
 
 	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
 	if (!pool)
 		return ERR_PTR(-ENOMEM);
 	raw_spin_lock_init(&pool->lock);
+	INIT_LIST_HEAD(&pool->stashes);
 	init_swait_queue_head(&pool->wait);
 	ratelimit_default_init(&pool->misuse_ratelimit);
 	mpool_fail_alloc_init(pool);
@@ -423,15 +497,40 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 	list_add_tail(&pool->node, &mpool_list);
 	mpool_debugfs_add(pool);
 	mutex_unlock(&mpool_list_lock);
+	mpool_debug_poison_region(pool);
 	return pool;
 }
 EXPORT_SYMBOL_NS_GPL(mpool_create, MPOOL_NS);
+
+/*
+ * Tasks still wait in mpool_alloc(): the caller's bug, as with
+ * mempool_destroy(), but one that a teardown racing its last user makes
+ * easily.  Say so, wake them to return NULL, and wait until each has left
+ * the pool: it is freed next.
+ */
+static void mpool_evict_waiters(struct mpool *pool)
+{
+	unsigned int nr_waiters;
+	unsigned long flags;
+
+	mpool_lock(pool, &flags);
+	WRITE_ONCE(pool->dying, true);
+	nr_waiters = pool->nr_waiters;
+	mpool_unlock(pool, flags);
+	if (likely(!nr_waiters))
+		return;
+	pr_err("pool %s destroyed while %u tasks wait in mpool_alloc(); they get NULL\n",
+	       pool->name, nr_waiters);
+	swake_up_all(&pool->wait);
+	wait_var_event(&pool->nr_waiters, !mpool_nr_waiters(pool));
+}
 
 /* Destroy @pool, whoever owns it. */
 static void mpool_release(struct mpool *pool)
 {
 	size_t in_use;
 
+	mpool_evict_waiters(pool);
 	mutex_lock(&mpool_list_lock);
 	list_del(&pool->node);
 	mpool_debugfs_remove(pool);
@@ -459,10 +558,13 @@ static void mpool_release(struct mpool *pool)
  * pool says how many, and with %MPOOL_TRACK_CALLER who took them, and
  * leaves the region allocated, as dma_pool_destroy() does, so that the
  * outstanding blocks stay valid memory; only the pool's bookkeeping goes.
- * No alloc or free on @pool may run concurrently or later.  The default
- * pool belongs to mempool_mod and is refused.
+ * No alloc or free on @pool may run concurrently or later.  Tasks that
+ * wait in mpool_alloc() nonetheless are woken, get NULL, and are waited
+ * for, with an error in the log.  The default pool belongs to mempool_mod
+ * and is refused.
  *
- * Context: Process context. May sleep.
+ * Context: Process context. May sleep.  Not from a CPU-hotplug callback,
+ * as for mpool_create().
  * Return: nothing.
  */
 void mpool_destroy(struct mpool *pool)
@@ -499,25 +601,29 @@ EXPORT_SYMBOL_NS_GPL(mpool_destroy, MPOOL_NS);
  * context otherwise.
  * Return: a pointer to a block of at least block_size bytes, aligned as
  * asked at create, or NULL when the pool is empty and @gfp may not block,
- * or when the pool's fail_alloc fault injection fires.
+ * when the pool's fail_alloc fault injection fires, or when the pool is
+ * destroyed while the call waits (the caller's bug).
  */
 void *mpool_alloc(struct mpool *pool, gfp_t gfp)
 {
 	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
 	bool can_block = gfpflags_allow_blocking(gfp);
+	bool waiting = false;
 	void *block;
 
 	might_sleep_if(can_block);
 
-	if (unlikely(mpool_injected_failure(pool)))
+	if (WARN_ON_ONCE(in_nmi()) || unlikely(mpool_injected_failure(pool)))
 		return NULL;
-	block = mpool_take(pool, can_block, &corruption);
+	block = mpool_take(pool, can_block, &corruption, &waiting);
 	if (block) {
 		mpool_hand_out(pool, block, gfp, _RET_IP_);
 		this_cpu_inc(pool->caches->allocs);
 	}
 	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
 		mpool_report_corruption(pool, &corruption);
+	if (unlikely(waiting))
+		mpool_stop_waiting(pool);
 	return block;
 }
 EXPORT_SYMBOL_NS_GPL(mpool_alloc, MPOOL_NS);
@@ -533,6 +639,8 @@ static __always_inline void mpool_free_many(struct mpool *pool, size_t nr,
 	size_t i, index, claimed = 0;
 	void *block;
 
+	if (WARN_ON_ONCE(in_nmi()))
+		return;
 	for (i = 0; i < nr; i++) {
 		block = blocks[i];
 		if (!block)
@@ -573,46 +681,122 @@ void mpool_free(struct mpool *pool, void *block)
 EXPORT_SYMBOL_NS_GPL(mpool_free, MPOOL_NS);
 
 /*
- * Take @nr free blocks into @blocks, under one lock hold for what this
- * CPU's cache lacks, or none: the blocks got so far go back to the depot.
- * The caller checks them.
+ * Under the lock: keep the blocks of @blocks whose poison is intact, in
+ * order, and quarantine the others.  Checked here, not once the blocks
+ * are the caller's: a bulk alloc that fails gives its blocks back, and
+ * none may be out of every other alloc's sight meanwhile.  Says how many.
  */
-static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
-			    struct mpool_corruption *c)
-{
-	unsigned long flags;
-	size_t got;
-
-	got = mpool_cache_pop(pool, raw_cpu_ptr(pool->caches),
-			      blocks, min_t(size_t, nr, pool->cache_size));
-	if (got == nr)
-		return true;
-	if (got)
-		mpool_test_point(pool, MPOOL_TEST_BULK_HOLDING);
-	mpool_lock(pool, &flags);
-	got += mpool_depot_get(pool, blocks + got, nr - got, c);
-	if (got < nr)
-		got += mpool_caches_steal(pool, blocks + got, nr - got);
-	if (got < nr) {
-		mpool_depot_put_many(pool, blocks, got);
-		pool->alloc_failures++;
-	}
-	mpool_unlock(pool, flags);
-	return got == nr;
-}
-
-/* Keep the blocks of @blocks that pass their checks, in order; say how many. */
 static size_t mpool_keep_reusable(struct mpool *pool, void **blocks,
 				  size_t nr, struct mpool_corruption *c)
 {
 	size_t i, kept = 0;
 
+	lockdep_assert_held(&pool->lock);
+
 	for (i = 0; i < nr; i++) {
-		if (mpool_debug_reusable(pool, blocks[i],
-					 mpool_block_index(pool, blocks[i]), c))
+		if (mpool_poison_intact_locked(pool, blocks[i], c))
 			blocks[kept++] = blocks[i];
 	}
+	mpool_hold_work(pool, nr);
 	return kept;
+}
+
+/*
+ * How many blocks a bulk alloc gathers in one hold: a batch, and for
+ * MPOOL_POISON, whose blocks are checked under the lock, half of one and
+ * no more than a page's worth of bytes (one block at least).
+ */
+static size_t mpool_bulk_step(const struct mpool *pool, size_t nr)
+{
+	size_t step = MPOOL_HOLD_BLOCKS;
+
+	if (pool->flags & MPOOL_POISON)
+		step = clamp_t(size_t, PAGE_SIZE / pool->block_size, 1,
+			       MPOOL_HOLD_BLOCKS / 2);
+	return min(nr, step);
+}
+
+/*
+ * A failed bulk alloc: put what its stash holds back in the depot, a
+ * batch per hold, visible to every alloc all along.  Called and returns
+ * with the lock held and the stash on the pool.
+ */
+static void mpool_stash_give_back(struct mpool *pool,
+				  struct mpool_stash *stash,
+				  unsigned long *flags)
+	__releases(&pool->lock) __acquires(&pool->lock)
+{
+	unsigned int wake;
+	size_t batch;
+
+	lockdep_assert_held(&pool->lock);
+
+	while (stash->nr) {
+		batch = min_t(size_t, stash->nr, MPOOL_HOLD_BLOCKS);
+		stash->nr -= batch;
+		wake = mpool_depot_put_many(pool, stash->blocks + stash->nr,
+					    batch);
+		mpool_unlock(pool, *flags);
+		while (wake--)
+			swake_up_one(&pool->wait);
+		mpool_lock(pool, flags);
+	}
+}
+
+/*
+ * Take @nr free blocks into @blocks, or none.  All from this CPU's ring
+ * in one cmpxchg if it holds them; else a batch per hold of the lock,
+ * into a stash on the pool, from which an alloc that finds no other
+ * block takes, so that the blocks are never out of sight: an alloc that
+ * returns NULL meanwhile saw no block free anywhere, and a bulk alloc
+ * that fails puts its stash back where sleepers are woken.
+ */
+static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
+			    struct mpool_corruption *c)
+{
+	struct mpool_stash stash = { .blocks = blocks };
+	unsigned long flags;
+	size_t got, want;
+	bool again;
+
+	/* More than the pool has: no need to gather them all first. */
+	if (nr > pool->nr_blocks - READ_ONCE(pool->quarantined)) {
+		mpool_lock(pool, &flags);
+		pool->alloc_failures++;
+		mpool_unlock(pool, flags);
+		return false;
+	}
+	/* Taken at once, never given back: checked outside the lock. */
+	if (!(pool->flags & MPOOL_POISON) && nr <= pool->cache_size &&
+	    mpool_cache_pop(pool, raw_cpu_ptr(pool->caches), blocks, nr, true))
+		return true;
+
+	mpool_lock(pool, &flags);
+	list_add(&stash.node, &pool->stashes);
+	while (stash.nr < nr && likely(!pool->dying)) {
+		want = mpool_bulk_step(pool, nr - stash.nr);
+		got = mpool_gather(pool, blocks + stash.nr, want, &stash, c,
+				   &again);
+		if (!got && !again)
+			break;
+		if (unlikely(pool->flags & MPOOL_POISON))
+			got = mpool_keep_reusable(pool, blocks + stash.nr, got,
+						  c);
+		stash.nr += got;
+		if (stash.nr == nr)
+			break;
+		mpool_unlock(pool, flags);
+		mpool_test_point(pool, MPOOL_TEST_BULK_HOLDING);
+		mpool_lock(pool, &flags);
+	}
+	got = stash.nr;
+	if (got < nr) {
+		mpool_stash_give_back(pool, &stash, &flags);
+		pool->alloc_failures++;
+	}
+	list_del(&stash.node);
+	mpool_unlock(pool, flags);
+	return got == nr;
 }
 
 /**
@@ -623,35 +807,27 @@ static size_t mpool_keep_reusable(struct mpool *pool, void **blocks,
  * @blocks: where to store the @nr pointers
  *
  * All or nothing, as kmem_cache_alloc_bulk(): either @nr blocks, or none
- * is the caller's and @blocks holds nothing to use.  Takes what it can
- * from this CPU's cache and the rest under one hold of the pool's lock.
- * Unlike mpool_alloc(), never waits for frees, whatever @gfp allows: @nr
- * blocks at once may never come free.  The blocks are checked and zeroed
+ * is the caller's and @blocks holds nothing to use.  Takes them all from
+ * this CPU's cache when it holds them (not with %MPOOL_POISON), else a
+ * batch per hold of the pool's lock, where a single alloc that finds no
+ * other block may take one of those gathered so far.  Two bulk allocs
+ * that gather at once do not take from each other: both may fail where
+ * one alone would not.  Unlike mpool_alloc(), never waits for frees,
+ * whatever @gfp allows: @nr blocks at once may never come free.  The blocks are checked and zeroed
  * as mpool_alloc() does.
  *
  * Context: Any context but NMI.
- * Return: @nr, or 0 when fewer than @nr blocks are free or fail_alloc
- * fires.
+ * Return: @nr, or 0 when fewer than @nr blocks are free to it (see
+ * above) or fail_alloc fires.
  */
 int mpool_alloc_bulk(struct mpool *pool, gfp_t gfp, size_t nr, void **blocks)
 {
 	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
-	size_t got = 0, i;
+	size_t got, i;
 
-	if (unlikely(mpool_injected_failure(pool)))
+	if (WARN_ON_ONCE(in_nmi()) || unlikely(mpool_injected_failure(pool)))
 		return 0;
-	while (got < nr) {
-		if (!mpool_take_bulk(pool, blocks + got, nr - got,
-				     &corruption)) {
-			mpool_give_back(pool, blocks, got);
-			got = 0;
-			break;
-		}
-		got += unlikely(pool->flags & MPOOL_POISON) ?
-		       mpool_keep_reusable(pool, blocks + got, nr - got,
-					   &corruption) :
-		       nr - got;
-	}
+	got = nr && mpool_take_bulk(pool, blocks, nr, &corruption) ? nr : 0;
 	for (i = 0; i < got; i++)
 		mpool_hand_out(pool, blocks[i], gfp, _RET_IP_);
 	this_cpu_add(pool->caches->allocs, got);
@@ -706,12 +882,18 @@ EXPORT_SYMBOL_NS_GPL(mpool_owns, MPOOL_NS);
  * @pool: pool to read
  * @stats: where to store the snapshot
  *
+ * Each field is exact while the pool is idle.  While other CPUs allocate
+ * and free, each is a value it had during the call, the ones summed over
+ * CPUs within what the pool can hold: @in_use + @cached + @quarantined
+ * never exceed @nr_blocks.
+ *
  * Context: Any context but NMI.
  * Return: nothing; @stats is filled in.
  */
 void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats)
 {
 	unsigned long flags;
+	size_t most;
 
 	stats->block_size = pool->block_size;
 	stats->align = pool->align;
@@ -723,10 +905,6 @@ void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats)
 	stats->redzone_bytes = pool->redzone_bytes;
 	stats->cache_size = pool->cache_size;
 
-	mpool_counters_sum(pool, &stats->allocs, &stats->frees);
-	stats->in_use = stats->allocs - stats->frees;
-	stats->cached = mpool_caches_count(pool);
-
 	mpool_lock(pool, &flags);
 	stats->peak_in_use = pool->peak_out;
 	stats->alloc_failures = pool->alloc_failures;
@@ -737,6 +915,16 @@ void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats)
 	stats->freelist_errors = pool->freelist_errors;
 	stats->quarantined = pool->quarantined;
 	mpool_unlock(pool, flags);
+
+	/*
+	 * Read while CPUs run: each value is bounded by what the pool could
+	 * hold at once, so a snapshot never shows an impossible one.
+	 */
+	mpool_counters_sum(pool, &stats->allocs, &stats->frees);
+	most = pool->nr_blocks - stats->quarantined;
+	stats->in_use = stats->allocs < stats->frees ? 0 :
+			min_t(u64, stats->allocs - stats->frees, most);
+	stats->cached = min(mpool_caches_count(pool), most - stats->in_use);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_get_stats, MPOOL_NS);
 

@@ -25,9 +25,11 @@ enum mpool_test_point {
 
 /*
  * The most work one hold of a pool's lock may do: one batch, half a
- * ring, and the block a refill keeps for its caller.  Moving a block in
- * or out of the depot or a ring, and writing or checking its bytes, each
- * count one; so does looking at one block's state.
+ * ring, and the block a refill keeps for its caller.  Taking a block out
+ * of the depot, a ring or a stash counts one, as does putting one into
+ * the depot, checking its bytes, or looking at one block's state in a
+ * rebuild of the free list.  (A steal also visits every possible CPU's
+ * ring, and a refill puts what it took in its own: not counted.)
  */
 #define MPOOL_HOLD_MAX		(MPOOL_CACHE_MAX / 2 + 1)
 

@@ -2182,6 +2182,52 @@ TEST_F_TIMEOUT(mpool, fail_alloc_injection, TEST_TIMEOUT)
 	check_pool_still_works(_metadata, own, &model);
 }
 
+/*
+ * A verbose, rate-limited fail_alloc, as a consumer would set it: the
+ * failure is reported, and lockdep stays quiet about the ratelimit's lock.
+ */
+TEST_F_TIMEOUT(mpool, fail_alloc_verbose_ratelimited, TEST_TIMEOUT)
+{
+	static const char forced[] = "FAULT_INJECTION: forcing a failure";
+	const char *own = "selftest_fail_verbose";
+	char dir[256], path[320];
+	struct pool_st model;
+	char *before, *log;
+
+	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
+	create_own(_metadata, own, 32, 16, FL_NONE, &model);
+	snprintf(dir, sizeof(dir), "%s/%s/fail_alloc", MPOOL_DEBUGFS, own);
+	if (!path_exists(dir))
+		SKIP(return, "fail_alloc_verbose_ratelimited: no %s",
+		     dir);
+
+	/* verbose=1: one line per failure, no stack dump; rate-limited. */
+	snprintf(path, sizeof(path), "%s/verbose_ratelimit_interval_ms", dir);
+	ASSERT_EQ(0, write_text(path, "1000\n")) TH_LOG("%s", why);
+	snprintf(path, sizeof(path), "%s/verbose", dir);
+	ASSERT_EQ(0, write_text(path, "1\n")) TH_LOG("%s", why);
+	snprintf(path, sizeof(path), "%s/times", dir);
+	ASSERT_EQ(0, write_text(path, "1\n")) TH_LOG("%s", why);
+	snprintf(path, sizeof(path), "%s/probability", dir);
+	ASSERT_EQ(0, write_text(path, "100\n")) TH_LOG("%s", why);
+
+	before = klog_read();
+	ASSERT_NE(NULL, before) TH_LOG("%s", why);
+	EXPECT_EQ(-ENOMEM, ctl("alloc 1")) TH_LOG("the injected failure");
+	log = klog_read_since(before);
+	ASSERT_NE(NULL, log) TH_LOG("%s", why);
+	EXPECT_NE(NULL, strstr(log, forced)) TH_LOG("no \"%s\" in the log", forced);
+	EXPECT_EQ(NULL, strstr(log, "non-static key"))
+		TH_LOG("lockdep complained about the fault attribute's lock");
+	free(log);
+	free(before);
+	model.v[ST_ALLOC_FAILURES] += 1;
+	check_stats(_metadata, own, &model, "one verbose injected failure");
+	check_pool_still_works(_metadata, own, &model);
+}
+
 /* A GFP_KERNEL alloc in atomic context is reported, even if it need not sleep. */
 TEST_F_TIMEOUT(mpool, sleep_in_atomic_reported, TEST_TIMEOUT)
 {
