@@ -593,8 +593,9 @@ static void ctx_every_context_every_cpu(struct kunit *test)
 struct misuse_irq {
 	struct hrtimer timer;
 	struct mpool *pool;
-	char *held, *interior;	/* handed out: freed twice; freed inside */
-	void *got;		/* the alloc that meets a block written after free */
+	char *held;		/* freed twice, written after free */
+	char *interior;		/* freed by a pointer inside it */
+	void *got;		/* the alloc that meets the block written after free */
 	bool in_hardirq;
 	struct completion done;
 };
@@ -606,6 +607,7 @@ static enum hrtimer_restart misuse_irq_fire(struct hrtimer *timer)
 	m->in_hardirq = in_hardirq();
 	mpool_free(m->pool, m->held);
 	mpool_free(m->pool, m->held);
+	m->held[1] = 0;
 	mpool_free(m->pool, m->interior + 1);
 	m->got = mpool_alloc(m->pool, GFP_ATOMIC);
 	complete(&m->done);
@@ -621,7 +623,6 @@ static void misuse_reported_from_hard_irq(struct kunit *test)
 {
 	struct mpool_stats st;
 	struct misuse_irq *m;
-	char *written;
 
 	m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, m);
@@ -630,10 +631,7 @@ static void misuse_reported_from_hard_irq(struct kunit *test)
 				  MPOOL_TRACK_CALLER | MPOOL_NO_PERCPU);
 	m->held = mpool_alloc(m->pool, GFP_KERNEL);
 	m->interior = mpool_alloc(m->pool, GFP_KERNEL);
-	written = mpool_alloc(m->pool, GFP_KERNEL);
-	KUNIT_ASSERT_TRUE(test, m->held && m->interior && written);
-	mpool_free(m->pool, written);
-	written[1] = 0;
+	KUNIT_ASSERT_TRUE(test, m->held && m->interior);
 
 	init_completion(&m->done);
 	hrtimer_init(&m->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
@@ -645,7 +643,7 @@ static void misuse_reported_from_hard_irq(struct kunit *test)
 
 	KUNIT_EXPECT_TRUE(test, m->in_hardirq);
 	KUNIT_EXPECT_NOT_NULL(test, m->got);
-	KUNIT_EXPECT_PTR_NE(test, m->got, (void *)written);
+	KUNIT_EXPECT_PTR_NE(test, m->got, (void *)m->held);
 	mpool_get_stats(m->pool, &st);
 	KUNIT_EXPECT_EQ(test, st.double_frees, 1ULL);
 	KUNIT_EXPECT_EQ(test, st.invalid_frees, 1ULL);

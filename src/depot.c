@@ -39,8 +39,18 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 		pool->nr_out++;
 	}
 	mpool_hold_work(pool, got);
-	pool->peak_out = max(pool->peak_out, pool->nr_out);
 	return got;
+}
+
+/*
+ * The blocks out of the depot are the caller's to keep: a new peak?  Not
+ * for what a bulk alloc gathers and then gives back.
+ */
+static void mpool_depot_note_peak(struct mpool *pool)
+{
+	lockdep_assert_held(&pool->lock);
+
+	pool->peak_out = max(pool->peak_out, pool->nr_out);
 }
 
 /* Take back a free block the caller holds. */

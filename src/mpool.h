@@ -236,6 +236,7 @@ static unsigned int mpool_depot_put_many(struct mpool *pool, void **blocks,
 					 size_t nr);
 static void mpool_depot_quarantine(struct mpool *pool, size_t index);
 static size_t mpool_depot_nr_free(const struct mpool *pool);
+static void mpool_depot_note_peak(struct mpool *pool);
 static size_t mpool_gather(struct mpool *pool, void **blocks, size_t nr,
 			   struct mpool_stash *self, struct mpool_corruption *c,
 			   bool *again);

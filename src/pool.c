@@ -120,7 +120,9 @@ static void *mpool_refill(struct mpool *pool, bool can_block,
 		}
 		mpool_wait_for_free(pool, &flags, waiting);
 	}
-	if (!got)
+	if (got)
+		mpool_depot_note_peak(pool);
+	else
 		pool->alloc_failures++;
 	/* Evicted by mpool_destroy(): the pool will be gone, and its report. */
 	if (unlikely(pool->dying))
@@ -790,7 +792,9 @@ static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
 		mpool_lock(pool, &flags);
 	}
 	got = stash.nr;
-	if (got < nr) {
+	if (got == nr) {
+		mpool_depot_note_peak(pool);
+	} else {
 		mpool_stash_give_back(pool, &stash, &flags);
 		pool->alloc_failures++;
 	}
