@@ -3,9 +3,13 @@
 # make                  build the modules for the running kernel (or KDIR=)
 # make modules_install  install them
 # make demo             build, boot Debian's stock kernel in QEMU, use the pool
-# make check            every test, in debug 6.1 and 6.12 kernels under QEMU
-#                       (KVER=6.1 or KVER=6.12: in that one only)
+# make check            every test, in debug 6.1 and 6.12 kernels under QEMU,
+#                       and a PREEMPT_RT 6.12 (KVER=6.1, 6.12 or 6.12-rt:
+#                       in that one only)
 # make bench            time the pool against the kernel's allocators in QEMU
+# make fuzz             the model-checked random test in the debug kernel:
+#                       SECONDS=N per case (default 60) from SEED=S (default
+#                       random); KVER= as for check
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
@@ -34,4 +38,7 @@ bench:
 	scripts/bench.sh
 .PHONY: bench
 
-.PHONY: all modules modules_install have-kdir clean demo check
+fuzz:
+	scripts/fuzz.sh "$(SECONDS)" "$(SEED)"
+
+.PHONY: all modules modules_install have-kdir clean demo check fuzz
