@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make check`: for each kernel series (KVER=6.1 or KVER=6.12 picks one,
-# default both) build the debug kernel (cached), build every module and
+# `make check`: for each kernel series (KVER=6.1, 6.12 or 6.12-rt picks
+# one, default all three) build the debug kernel (cached), build the pool
+# with its test hooks (MPOOL_TEST_HOOKS=y), every test module and
 # the selftests against it with all warnings on, boot it in QEMU and run
 # the KUnit suites, the kselftests and the sample's test in it, then judge
 # the results and the kernel console.  The static checks run once, with
@@ -11,13 +12,13 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-read -ra all_series <<<"${KVER:-6.1 6.12}"
+read -ra all_series <<<"${KVER:-6.1 6.12 6.12-rt}"
 
 # One apt run for every series' packages.
 need_packages $BASE_PACKAGES sparse
 pkgs=
 for series in "${all_series[@]}"; do
-	pkgs+=" linux-source-$series linux-headers-$(stock_abi "$series")"
+	pkgs+=" linux-source-${series%-rt} linux-headers-$(stock_abi "$series")"
 done
 need_packages $pkgs
 
@@ -106,7 +107,8 @@ check_series() {
 	src=$out/src
 	copy_tree "$src"
 	build_check "build: modules against the debug kernel (W=1, sparse)" \
-		"$out/build.log" '' make -C "$kdir" M="$src" W=1 C=2 modules
+		"$out/build.log" '' make -C "$kdir" M="$src" W=1 C=2 \
+		MPOOL_TEST_HOOKS=y modules
 
 	# What users build against: Debian's stock headers, no KUnit there.
 	# Its kernel may come from another gcc-12 build than the host's: the

@@ -41,15 +41,18 @@ BASE_PACKAGES="build-essential bc flex bison libelf-dev libssl-dev cpio dwarves
 # Print the ABI of Debian's current stock kernel of SERIES: 6.1.0-NN-amd64
 # as the linux-image-amd64 metapackage names it, else (6.12, which no
 # metapackage points at) the newest linux-headers-6.12.NNN+deb12-amd64.
+# SERIES 6.12-rt (or 6.1-rt) gives the PREEMPT_RT flavour, -rt-amd64.
 # Refresh apt if it knows of none.
 stock_abi() {
-	local series=$1 abi re=${1//./\\.}
+	local series=${1%-rt} flavour=amd64 abi re
 
+	[ "$series" = "$1" ] || flavour=rt-amd64
+	re=${series//./\\.}
 	lookup() {
 		{
-			apt-cache depends linux-image-amd64 2>/dev/null |
-				sed -n "s/.*Depends: linux-image-\($re\.[^ ]*-amd64\)\$/\1/p"
-			apt-cache search --names-only "^linux-headers-$re\.[0-9]+\+deb[0-9]+-amd64\$" 2>/dev/null |
+			apt-cache depends linux-image-$flavour 2>/dev/null |
+				sed -n "s/.*Depends: linux-image-\($re\.[^ ]*-$flavour\)\$/\1/p"
+			apt-cache search --names-only "^linux-headers-$re\.[0-9]+\+deb[0-9]+-$flavour\$" 2>/dev/null |
 				sed -n 's/^linux-headers-\([^ ]*\) .*/\1/p' | sort -V -r
 		} | sed -n 1p
 	}
