@@ -333,41 +333,60 @@ static void race_bulk_desc(const size_t *nr, char *desc)
 
 KUNIT_ARRAY_PARAM(race_bulk, race_bulk_free_counts, race_bulk_desc);
 
+/* A pool whose every block is out but a few, and a bulk alloc of one more. */
+struct race_bulk {
+	struct mpool *pool;
+	void **held;		/* the blocks the case holds */
+	size_t nr_blocks;
+	size_t nr_free;		/* in the bulk caller's CPU's cache */
+	struct race_op *op;	/* the bulk caller */
+};
+
 /*
- * Every block is out but @nr_free, in @cpu's cache.  A bulk alloc of one
- * more on @cpu is started and, if it holds blocks outside the lock at any
- * time, parked there.  Returns the bulk caller.
+ * Start the bulk alloc on the second CPU, where the free blocks are, and
+ * park it if it ever holds blocks outside the lock.
  */
-static struct race_op *race_bulk_parked(struct kunit *test, struct mpool *pool,
-					void **held, size_t nr_blocks,
-					size_t nr_free, unsigned int cpu)
+static void race_bulk_park(struct kunit *test, struct race_bulk *b,
+			   const char *name)
 {
-	struct race_cpu_job job = { .pool = pool };
-	struct race_op *bulk;
+	unsigned int cpu = race_second_cpu(test);
+	struct race_cpu_job job = {};
 
-	KUNIT_ASSERT_EQ(test, race_drain(pool, held, nr_blocks), nr_blocks);
-	job.blocks = held + nr_blocks - nr_free;
-	job.nr = nr_free;
+	b->nr_free = *(const size_t *)test->param_value;
+	b->nr_blocks = race_nr_blocks();
+	b->held = race_array(test, b->nr_blocks);
+	b->pool = race_create(test, name, RACE_BLOCK_SIZE, b->nr_blocks, 0);
+	KUNIT_ASSERT_EQ(test, race_drain(b->pool, b->held, b->nr_blocks),
+			b->nr_blocks);
+	job.pool = b->pool;
+	job.blocks = b->held + b->nr_blocks - b->nr_free;
+	job.nr = b->nr_free;
 	race_on_cpu(test, cpu, race_free_here, &job);
-	KUNIT_ASSERT_EQ(test, race_stats(pool).cached, nr_free);
+	KUNIT_ASSERT_EQ(test, race_stats(b->pool).cached, b->nr_free);
 
-	bulk = race_op_start(test, pool, race_bulk_fn, GFP_ATOMIC, nr_free + 1,
-			     cpu, false);
-	race_park_arm(pool, MPOOL_TEST_BULK_HOLDING, bulk->task);
-	race_op_go(bulk);
+	b->op = race_op_start(test, b->pool, race_bulk_fn, GFP_ATOMIC,
+			      b->nr_free + 1, cpu, false);
+	race_park_arm(b->pool, MPOOL_TEST_BULK_HOLDING, b->op->task);
+	race_op_go(b->op);
 	/* Parked, or finished without ever holding blocks outside the lock. */
-	while (!race_parked() && !completion_done(&bulk->done))
+	while (!race_parked() && !completion_done(&b->op->done))
 		schedule_timeout_uninterruptible(1);
-	return bulk;
 }
 
 /* Let the bulk caller go on; it must fail: one block too few is free. */
-static void race_bulk_finish(struct kunit *test, struct race_op *bulk)
+static void race_bulk_finish(struct kunit *test, struct race_bulk *b)
 {
 	race_resume();
-	KUNIT_ASSERT_TRUE(test, race_op_wait(bulk, RACE_TIMEOUT));
-	KUNIT_EXPECT_EQ(test, bulk->ret, 0);
-	race_op_free(bulk);
+	KUNIT_ASSERT_TRUE(test, race_op_wait(b->op, RACE_TIMEOUT));
+	KUNIT_EXPECT_EQ(test, b->op->ret, 0);
+	race_op_free(b->op);
+}
+
+/* Give back the blocks the case held; then none is in use. */
+static void race_bulk_free_held(struct kunit *test, struct race_bulk *b)
+{
+	mpool_free_bulk(b->pool, b->nr_blocks - b->nr_free, b->held);
+	KUNIT_EXPECT_EQ(test, race_stats(b->pool).in_use, 0UL);
 }
 
 /*
@@ -377,36 +396,27 @@ static void race_bulk_finish(struct kunit *test, struct race_op *bulk)
  */
 static void bulk_failure_leaves_no_sleeper(struct kunit *test)
 {
-	const size_t *nr_free = test->param_value;
-	size_t nr_blocks = race_nr_blocks();
-	unsigned int cpu = race_second_cpu(test);
-	struct race_op *bulk, *sleeper;
-	struct mpool *pool;
-	void **held;
+	struct race_op *sleeper;
+	struct race_bulk b;
 
-	held = race_array(test, nr_blocks);
-	pool = race_create(test, "kunit_race_bulk_sleeper", RACE_BLOCK_SIZE,
-			   nr_blocks, 0);
-	bulk = race_bulk_parked(test, pool, held, nr_blocks, *nr_free, cpu);
-
-	sleeper = race_op_start(test, pool, race_alloc_fn, GFP_KERNEL, 0,
+	race_bulk_park(test, &b, "kunit_race_bulk_sleeper");
+	sleeper = race_op_start(test, b.pool, race_alloc_fn, GFP_KERNEL, 0,
 				cpumask_first(cpu_online_mask), true);
 	/* It finds a block at once, or sleeps: either way, now let go. */
 	race_op_sleeps(sleeper, TASK_IDLE);
-	race_bulk_finish(test, bulk);
+	race_bulk_finish(test, &b);
 
 	if (!race_op_wait(sleeper, RACE_TIMEOUT)) {
 		/* A block of the case's own, to end the sleep before failing. */
-		mpool_free(pool, held[0]);
+		mpool_free(b.pool, b.held[0]);
 		race_op_wait(sleeper, RACE_TIMEOUT);
 		KUNIT_FAIL_AND_ABORT(test, "lost wakeup: %zu blocks free",
-				     *nr_free);
+				     b.nr_free);
 	}
 	KUNIT_EXPECT_NOT_NULL(test, sleeper->block);
-	mpool_free(pool, sleeper->block);
+	mpool_free(b.pool, sleeper->block);
 	race_op_free(sleeper);
-	mpool_free_bulk(pool, nr_blocks - *nr_free, held);
-	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
+	race_bulk_free_held(test, &b);
 }
 
 /*
@@ -415,34 +425,23 @@ static void bulk_failure_leaves_no_sleeper(struct kunit *test)
  */
 static void bulk_holding_leaves_atomic_a_block(struct kunit *test)
 {
-	const size_t *nr_free = test->param_value;
-	size_t nr_blocks = race_nr_blocks();
-	unsigned int cpu = race_second_cpu(test);
-	struct race_op *bulk, *atomic;
-	struct mpool_stats st;
-	struct mpool *pool;
-	void **held;
+	struct race_op *atomic;
+	struct race_bulk b;
 
-	held = race_array(test, nr_blocks);
-	pool = race_create(test, "kunit_race_bulk_atomic", RACE_BLOCK_SIZE,
-			   nr_blocks, 0);
-	bulk = race_bulk_parked(test, pool, held, nr_blocks, *nr_free, cpu);
-
-	atomic = race_op_start(test, pool, race_alloc_fn, GFP_ATOMIC, 0,
+	race_bulk_park(test, &b, "kunit_race_bulk_atomic");
+	atomic = race_op_start(test, b.pool, race_alloc_fn, GFP_ATOMIC, 0,
 			       cpumask_first(cpu_online_mask), true);
 	KUNIT_ASSERT_TRUE(test, race_op_wait(atomic, RACE_TIMEOUT));
-	race_bulk_finish(test, bulk);
+	race_bulk_finish(test, &b);
 
 	KUNIT_EXPECT_NOT_NULL_MSG(test, atomic->block,
 				  "GFP_ATOMIC got NULL with %zu blocks free",
-				  *nr_free);
-	mpool_free(pool, atomic->block);
+				  b.nr_free);
+	mpool_free(b.pool, atomic->block);
 	race_op_free(atomic);
-	st = race_stats(pool);
 	/* The bulk alloc's failure, and no other. */
-	KUNIT_EXPECT_EQ(test, st.alloc_failures, 1ULL);
-	mpool_free_bulk(pool, nr_blocks - *nr_free, held);
-	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
+	KUNIT_EXPECT_EQ(test, race_stats(b.pool).alloc_failures, 1ULL);
+	race_bulk_free_held(test, &b);
 }
 
 /* ---- the ring's indices wrap while a pop is preempted ------------------- */

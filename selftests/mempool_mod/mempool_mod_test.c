@@ -2143,30 +2143,55 @@ TEST_F_TIMEOUT(mpool, debug_param_at_run_time, TEST_TIMEOUT)
 	check_stats(_metadata, "default", &def, "end");
 }
 
-/* fail_alloc fails the next allocations, whatever their gfp, then stops. */
-TEST_F_TIMEOUT(mpool, fail_alloc_injection, TEST_TIMEOUT)
+/* One file of a fail_alloc fault attribute, and what to write to it. */
+struct fail_setting {
+	const char *file;
+	const char *value;
+};
+
+/*
+ * Load the pool and the driver, create @own (16 blocks of 32 bytes), and
+ * write @settings to its fail_alloc files, in order.  False, with nothing
+ * written, where the kernel has no CONFIG_FAULT_INJECTION_DEBUG_FS.
+ */
+static bool arm_fail_alloc(struct __test_metadata *_metadata, const char *own,
+			   struct pool_st *model,
+			   const struct fail_setting *settings, size_t nr)
 {
-	const char *own = "selftest_fail";
 	char dir[256], path[320];
-	struct pool_st model;
+	size_t i;
 
 	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
 		TH_LOG("%s", why);
 	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
-	create_own(_metadata, own, 32, 16, FL_NONE, &model);
+	create_own(_metadata, own, 32, 16, FL_NONE, model);
 	snprintf(dir, sizeof(dir), "%s/%s/fail_alloc", MPOOL_DEBUGFS, own);
-	/* The harness's SKIP line has no test name: the reason gives it. */
 	if (!path_exists(dir))
-		SKIP(return, "fail_alloc_injection: no %s (CONFIG_FAULT_INJECTION_DEBUG_FS)",
-		     dir);
+		return false;
+	for (i = 0; i < nr; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, settings[i].file);
+		ASSERT_EQ(0, write_text(path, settings[i].value))
+			TH_LOG("%s: %s", path, why);
+	}
+	return true;
+}
 
+/* fail_alloc fails the next allocations, whatever their gfp, then stops. */
+TEST_F_TIMEOUT(mpool, fail_alloc_injection, TEST_TIMEOUT)
+{
 	/* verbose first: a stack dump would look like a splat on the console. */
-	snprintf(path, sizeof(path), "%s/verbose", dir);
-	ASSERT_EQ(0, write_text(path, "0\n")) TH_LOG("%s", why);
-	snprintf(path, sizeof(path), "%s/times", dir);
-	ASSERT_EQ(0, write_text(path, "3\n")) TH_LOG("%s", why);
-	snprintf(path, sizeof(path), "%s/probability", dir);
-	ASSERT_EQ(0, write_text(path, "100\n")) TH_LOG("%s", why);
+	static const struct fail_setting settings[] = {
+		{ "verbose", "0\n" },
+		{ "times", "3\n" },
+		{ "probability", "100\n" },
+	};
+	const char *own = "selftest_fail";
+	struct pool_st model;
+
+	/* The harness's SKIP line has no test name: the reason gives it. */
+	if (!arm_fail_alloc(_metadata, own, &model, settings,
+			    ARRAY_SIZE(settings)))
+		SKIP(return, "fail_alloc_injection: no fault injection");
 
 	/* GFP_KERNEL fails too, rather than wait for a block that is there. */
 	EXPECT_EQ(-ENOMEM, ctl("alloc 1")) TH_LOG("first alloc");
@@ -2188,30 +2213,21 @@ TEST_F_TIMEOUT(mpool, fail_alloc_injection, TEST_TIMEOUT)
  */
 TEST_F_TIMEOUT(mpool, fail_alloc_verbose_ratelimited, TEST_TIMEOUT)
 {
+	/* verbose=1: one line per failure, no stack dump; rate-limited. */
+	static const struct fail_setting settings[] = {
+		{ "verbose_ratelimit_interval_ms", "1000\n" },
+		{ "verbose", "1\n" },
+		{ "times", "1\n" },
+		{ "probability", "100\n" },
+	};
 	static const char forced[] = "FAULT_INJECTION: forcing a failure";
 	const char *own = "selftest_fail_verbose";
-	char dir[256], path[320];
 	struct pool_st model;
 	char *before, *log;
 
-	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
-		TH_LOG("%s", why);
-	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
-	create_own(_metadata, own, 32, 16, FL_NONE, &model);
-	snprintf(dir, sizeof(dir), "%s/%s/fail_alloc", MPOOL_DEBUGFS, own);
-	if (!path_exists(dir))
-		SKIP(return, "fail_alloc_verbose_ratelimited: no %s",
-		     dir);
-
-	/* verbose=1: one line per failure, no stack dump; rate-limited. */
-	snprintf(path, sizeof(path), "%s/verbose_ratelimit_interval_ms", dir);
-	ASSERT_EQ(0, write_text(path, "1000\n")) TH_LOG("%s", why);
-	snprintf(path, sizeof(path), "%s/verbose", dir);
-	ASSERT_EQ(0, write_text(path, "1\n")) TH_LOG("%s", why);
-	snprintf(path, sizeof(path), "%s/times", dir);
-	ASSERT_EQ(0, write_text(path, "1\n")) TH_LOG("%s", why);
-	snprintf(path, sizeof(path), "%s/probability", dir);
-	ASSERT_EQ(0, write_text(path, "100\n")) TH_LOG("%s", why);
+	if (!arm_fail_alloc(_metadata, own, &model, settings,
+			    ARRAY_SIZE(settings)))
+		SKIP(return, "fail_alloc_verbose_ratelimited: no fault injection");
 
 	before = klog_read();
 	ASSERT_NE(NULL, before) TH_LOG("%s", why);
