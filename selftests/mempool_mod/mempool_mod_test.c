@@ -2531,8 +2531,12 @@ TEST_F_TIMEOUT(corruption, double_free, TEST_TIMEOUT)
 	char *before, *log, head[64], block[64];
 	struct pool_st model;
 
-	create_own(_metadata, own, 40, 16, FL_P | FL_Z | variant->track,
-		   &model);
+	/*
+	 * No caches: with them, the commands' allocs may run on two CPUs
+	 * and take blocks from two CPUs' caches, in no fixed order.
+	 */
+	create_own_uncached(_metadata, own, 40, FL_P | FL_Z | variant->track,
+			    &model);
 	ASSERT_EQ(0, ctl("alloc %llu", nr_held)) TH_LOG("%s", why);
 	model_alloc(&model, nr_held);
 
