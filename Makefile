@@ -1,32 +1,79 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make                  build the modules for the running kernel (or KDIR=)
-# make modules_install  install them
+# make                  build mempool_mod.ko, and nothing else, for the
+#                       running kernel (or KVER=, or KDIR=)
+# make install          install it under /lib/modules/$(KVER)/updates/, run
+#                       depmod, and install the API for consumers in
+#                       /usr/src/mempool_mod-$(VERSION)/$(KVER)/ (DESTDIR=
+#                       stages the files and leaves depmod to the package)
+# make uninstall        remove what make install installed
+# make modules_install  the module and depmod only
+# make tests            build the test modules and the sample as well
+# make deb              the Debian package mempool-mod-dkms, in out/deb/
 # make demo             build, boot Debian's stock kernel in QEMU, use the pool
 # make check            every test, in debug 6.1 and 6.12 kernels under QEMU,
 #                       and a PREEMPT_RT 6.12 (KVER=6.1, 6.12 or 6.12-rt:
-#                       in that one only)
-# make bench            time the pool against the kernel's allocators in QEMU
+#                       in that one only), and the packaging
+# make bench            time the pool against the kernel's allocators in
+#                       QEMU, or on this machine's kernel with HOST=1
 # make fuzz             the model-checked random test in the debug kernel:
 #                       SECONDS=N per case (default 60) from SEED=S (default
 #                       random); KVER= as for check
 
-KDIR ?= /lib/modules/$(shell uname -r)/build
+VERSION := $(shell sed -n 's/^\#define MPOOL_VERSION[[:space:]]*"\(.*\)"$$/\1/p' $(CURDIR)/mempool_mod.h)
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+DESTDIR ?=
+
+moddir := $(DESTDIR)/lib/modules/$(KVER)/updates
+apidir := $(DESTDIR)/usr/src/mempool_mod-$(VERSION)/$(KVER)
+kbuild := $(MAKE) -C $(KDIR)
 
 all: modules
 
-modules modules_install: have-kdir
-	$(MAKE) -C $(KDIR) M=$(CURDIR) $@
+modules: have-kdir
+	$(kbuild) M=$(CURDIR) modules
+
+# The test modules resolve the pool's exports through its Module.symvers,
+# so they build after it, each directory a pass of its own.
+tests: modules
+	$(kbuild) M=$(CURDIR)/kunit modules
+	$(kbuild) M=$(CURDIR)/selftests/mempool_mod modules
+	$(MAKE) -C samples/mpool_sample KDIR=$(KDIR) MPOOL_DIR=$(CURDIR)
+
+# Our own install rather than kbuild's modules_install: that one skips
+# depmod where the headers ship no System.map (Debian's do not) and
+# installs every module of the directory.
+modules_install: modules
+	install -D -m 0644 mempool_mod.ko $(moddir)/mempool_mod.ko
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+install: modules_install
+	install -D -m 0644 mempool_mod.h $(apidir)/mempool_mod.h
+	install -D -m 0644 Module.symvers $(apidir)/Module.symvers
+
+uninstall:
+	rm -f $(moddir)/mempool_mod.ko $(apidir)/mempool_mod.h \
+		$(apidir)/Module.symvers
+	-rmdir --ignore-fail-on-non-empty $(moddir) $(apidir) $(dir $(apidir))
+	$(if $(DESTDIR),,depmod -a $(KVER))
 
 have-kdir:
 	@test -f $(KDIR)/Makefile || { \
-	 echo "no kernel build tree at $(KDIR): install its headers, set KDIR=, or run 'make demo' or 'make check' (they build one and run it in QEMU)"; \
+	 echo "no kernel build tree at $(KDIR): install linux-headers-$(KVER), set KVER= or KDIR=, or run 'make demo' or 'make check' (they build one and run it in QEMU)"; \
 	 exit 1; }
 
 clean:
-	@if [ -f $(KDIR)/Makefile ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
-	$(MAKE) -C selftests/mempool_mod clean
+	@if [ -f $(KDIR)/Makefile ]; then \
+		for d in . kunit selftests/mempool_mod samples/mpool_sample bench; do \
+			if [ -d $$d ]; then $(kbuild) M=$(CURDIR)/$$d clean; fi; \
+		done; \
+	fi
+	if [ -d selftests/mempool_mod ]; then $(MAKE) -C selftests/mempool_mod clean; fi
 	rm -rf out
+
+deb:
+	scripts/make-deb.sh
 
 demo:
 	scripts/demo.sh
@@ -36,9 +83,9 @@ check:
 
 bench:
 	scripts/bench.sh
-.PHONY: bench
 
 fuzz:
 	scripts/fuzz.sh "$(SECONDS)" "$(SEED)"
 
-.PHONY: all modules modules_install have-kdir clean demo check fuzz
+.PHONY: all modules tests modules_install install uninstall have-kdir clean \
+	deb demo check bench fuzz

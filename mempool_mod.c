@@ -102,4 +102,6 @@
 #include "src/module.c"
 
 MODULE_DESCRIPTION("Bounded pools of fixed-size blocks for other modules");
+MODULE_AUTHOR("The mempool_mod developers");
+MODULE_VERSION(MPOOL_VERSION);
 MODULE_LICENSE("GPL");

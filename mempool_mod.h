@@ -11,6 +11,11 @@
  * Consumers import the symbol namespace:
  *
  *	MODULE_IMPORT_NS(MPOOL_NS);
+ *
+ * This file is the whole API: it is installed alone, for consumers built
+ * against an installed mempool_mod.  Within one major version, a consumer
+ * built against an older header works with a newer module: exports keep
+ * their signatures and struct mpool_stats only grows at its end.
  */
 #ifndef _MEMPOOL_MOD_H
 #define _MEMPOOL_MOD_H
@@ -20,9 +25,23 @@
 #include <linux/gfp.h>
 #include <linux/limits.h>
 #include <linux/types.h>
+#include <linux/version.h>
 
-/* MPOOL_NS, and what else differs between kernels. */
-#include "src/compat.h"
+/*
+ * The release, as modinfo shows it: major.minor.patch.  The single place
+ * it is written; the Makefile, the packaging and the changelog follow it.
+ */
+#define MPOOL_VERSION		"1.0.0"
+
+/*
+ * The namespace of the exports, spelt as EXPORT_SYMBOL_NS_GPL() and
+ * MODULE_IMPORT_NS() want it: a string since 6.13, an identifier before.
+ */
+#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
+#define MPOOL_NS		"MEMPOOL_MOD"
+#else
+#define MPOOL_NS		MEMPOOL_MOD
+#endif
 
 struct mpool;
 
@@ -97,6 +116,9 @@ struct mpool;
  * CONFIG_SLUB_STATS, and the others are read under the pool's lock: each
  * is exact, and while the pool is idle they agree with each other.
  * @nr_blocks - @in_use - @quarantined blocks can still be handed out.
+ *
+ * New fields are only ever added at the end, and mpool_read_stats() fills
+ * only as much of the struct as its caller knows: see there.
  */
 struct mpool_stats {
 	size_t block_size;
@@ -131,7 +153,25 @@ int mpool_alloc_bulk(struct mpool *pool, gfp_t gfp, size_t nr,
 		     void **blocks) __must_check;
 void mpool_free_bulk(struct mpool *pool, size_t nr, void **blocks);
 bool mpool_owns(const struct mpool *pool, const void *ptr);
-void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats);
+size_t mpool_read_stats(struct mpool *pool, void *stats, size_t size);
 struct mpool *mpool_default(void);
+
+/**
+ * mpool_get_stats - take a snapshot of a pool's statistics
+ * @pool: pool to read
+ * @stats: where to store the snapshot
+ *
+ * Passes mpool_read_stats() the size of struct mpool_stats as this header
+ * has it, so a module built against an older header than the pool's gets
+ * the fields it knows and nothing written past them.
+ *
+ * Context: Any context but NMI.
+ * Return: nothing; @stats is filled in.
+ */
+static inline void mpool_get_stats(struct mpool *pool,
+				   struct mpool_stats *stats)
+{
+	mpool_read_stats(pool, stats, sizeof(*stats));
+}
 
 #endif /* _MEMPOOL_MOD_H */

@@ -17,6 +17,7 @@
 #include <linux/types.h>
 
 #include "../mempool_mod.h"
+#include "compat.h"
 #include "test_hooks.h"
 
 /* The most blocks one hold of a pool's lock moves: half a ring. */

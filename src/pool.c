@@ -881,20 +881,13 @@ bool mpool_owns(const struct mpool *pool, const void *ptr)
 }
 EXPORT_SYMBOL_NS_GPL(mpool_owns, MPOOL_NS);
 
-/**
- * mpool_get_stats - take a snapshot of a pool's statistics
- * @pool: pool to read
- * @stats: where to store the snapshot
- *
+/*
  * Each field is exact while the pool is idle.  While other CPUs allocate
  * and free, each is a value it had during the call, the ones summed over
  * CPUs within what the pool can hold: @in_use + @cached + @quarantined
  * never exceed @nr_blocks.
- *
- * Context: Any context but NMI.
- * Return: nothing; @stats is filled in.
  */
-void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats)
+static void mpool_stats_fill(struct mpool *pool, struct mpool_stats *stats)
 {
 	unsigned long flags;
 	size_t most;
@@ -930,7 +923,36 @@ void mpool_get_stats(struct mpool *pool, struct mpool_stats *stats)
 			min_t(u64, stats->allocs - stats->frees, most);
 	stats->cached = min(mpool_caches_count(pool), most - stats->in_use);
 }
-EXPORT_SYMBOL_NS_GPL(mpool_get_stats, MPOOL_NS);
+
+/**
+ * mpool_read_stats - take a snapshot of a pool's statistics, size-checked
+ * @pool: pool to read
+ * @stats: a struct mpool_stats as the caller's mempool_mod.h defines it
+ * @size: the size of that struct, as the caller was built with it
+ *
+ * Consumers call it through mpool_get_stats(), which passes @size.  The
+ * struct only grows at its end, so a caller built against an older header
+ * knows a prefix of today's: it gets that prefix and nothing written past
+ * @size.  A caller built against a newer header than the module's gets
+ * zeroes in the fields this module does not know.  Snapshot semantics as
+ * described at struct mpool_stats.
+ *
+ * Context: Any context but NMI.
+ * Return: the bytes of @stats filled with values: the smaller of @size
+ * and this module's sizeof(struct mpool_stats).  A field is valid when it
+ * ends within them (offsetofend(struct mpool_stats, field) <= return).
+ */
+size_t mpool_read_stats(struct mpool *pool, void *stats, size_t size)
+{
+	struct mpool_stats snap;
+	size_t known = min(size, sizeof(snap));
+
+	mpool_stats_fill(pool, &snap);
+	memcpy(stats, &snap, known);
+	memset(stats + known, 0, size - known);
+	return known;
+}
+EXPORT_SYMBOL_NS_GPL(mpool_read_stats, MPOOL_NS);
 
 /**
  * mpool_default - the pool made at module load from the module parameters

@@ -72,11 +72,15 @@ static int __init sample_init(void)
 	}
 
 	/*
-	 * GFP_KERNEL never returns NULL: on an empty pool it waits for a free.
-	 * Nobody else uses this pool and it has room, so it never waits here.
+	 * GFP_KERNEL waits for a free on an empty pool, but may still return
+	 * NULL: fault injection (fail_alloc) and a pool's destruction fail
+	 * it, so every alloc is checked.  Nobody else uses this pool and it
+	 * has room, so it never waits here.
 	 */
 	for (i = 0; i < SAMPLE_NR_MSGS; i++) {
 		msgs[i] = mpool_alloc(msg_pool, GFP_KERNEL);
+		if (!msgs[i])
+			goto err_nomem;
 		msgs[i]->seq = i;
 		snprintf(msgs[i]->text, sizeof(msgs[i]->text), "message %d", i);
 	}
@@ -100,5 +104,7 @@ module_init(sample_init);
 module_exit(sample_exit);
 
 MODULE_DESCRIPTION("Sample consumer of mempool_mod");
+MODULE_AUTHOR("The mempool_mod developers");
+MODULE_VERSION(MPOOL_VERSION);
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(MPOOL_NS);
