@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make check`: for each kernel series (KVER=6.1, 6.12 or 6.12-rt picks
-# one, default all three) build the debug kernel (cached), build the pool
+# one, KVER=package the packaging checks of scripts/check-package.sh
+# alone; default all) build the debug kernel (cached), build the pool
 # with its test hooks (MPOOL_TEST_HOOKS=y), every test module and
 # the selftests against it with all warnings on, boot it in QEMU and run
 # the KUnit suites, the kselftests and the sample's test in it, then judge
@@ -11,14 +12,22 @@
 # "N passed, N failed" over all of them.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/check-package.sh"
 
-read -ra all_series <<<"${KVER:-6.1 6.12 6.12-rt}"
+read -ra all_series <<<"${KVER:-6.1 6.12 6.12-rt package}"
 
-# One apt run for every series' packages.
-need_packages $BASE_PACKAGES sparse
-pkgs=
+# The static checks run once, with the last kernel series' tools.
+style_series=
 for series in "${all_series[@]}"; do
-	pkgs+=" linux-source-${series%-rt} linux-headers-$(stock_abi "$series")"
+	[ "$series" = package ] || style_series=$series
+done
+
+# One apt run for every series' packages, and the packaging's.
+need_packages $BASE_PACKAGES sparse $PACKAGING_PACKAGES
+pkgs=" linux-headers-$(stock_abi 6.1) linux-headers-$(stock_abi 6.12)"
+for series in "${all_series[@]}"; do
+	[ "$series" = package ] ||
+		pkgs+=" linux-source-${series%-rt} linux-headers-$(stock_abi "$series")"
 done
 need_packages $pkgs
 
@@ -57,14 +66,15 @@ build_check() {
 	fi
 }
 
-# The compat header is where a test of LINUX_VERSION_CODE belongs, so
-# that one rule is off there and only there.
+# The compat headers, and the API header's MPOOL_NS, are where a test of
+# LINUX_VERSION_CODE belongs, so that one rule is off there and only there.
 checkpatch() (
 	local strict="$ksrc/scripts/checkpatch.pl --no-tree --strict --quiet --show-types -f"
 	cd "$src" &&
-	find . -name '*.[ch]' -not -name '*.mod.c' -not -path ./src/compat.h |
-		sort | xargs $strict &&
-	$strict --ignore LINUX_VERSION_CODE src/compat.h
+	find . -name '*.[ch]' -not -name '*.mod.c' -not -name '*compat.h' \
+		-not -path ./mempool_mod.h | sort | xargs $strict &&
+	find . -name '*compat.h' -o -path ./mempool_mod.h | sort |
+		xargs $strict --ignore LINUX_VERSION_CODE
 )
 # kernel-doc itself does not ask for Context: or Return:; ask per export,
 # in the module and in the src/ files it includes.
@@ -106,38 +116,41 @@ check_series() {
 
 	src=$out/src
 	copy_tree "$src"
-	build_check "build: modules against the debug kernel (W=1, sparse)" \
-		"$out/build.log" '' make -C "$kdir" M="$src" W=1 C=2 \
-		MPOOL_TEST_HOOKS=y modules
+	build_check "build: the pool and the tests against the debug kernel (W=1, sparse)" \
+		"$out/build.log" '' make -C "$src" tests KDIR="$kdir" W=1 C=2 \
+		MPOOL_TEST_HOOKS=y
 
-	# What users build against: Debian's stock headers, no KUnit there.
-	# Its kernel may come from another gcc-12 build than the host's: the
-	# headers say so, and that is not the code's warning.
+	# What users build: `make` against Debian's stock headers, the pool
+	# alone.  Its kernel may come from another gcc-12 build than the
+	# host's: the headers say so, and that is not the code's warning.
 	local abi stock=$out/stock
 	abi=$(stock_abi "$series")
 	copy_tree "$stock"
-	build_check "build: modules against Debian's stock $abi headers (W=1)" \
+	build_check "build: make against Debian's stock $abi headers (W=1)" \
 		"$out/stock-build.log" \
 		'the compiler differs from the one used to build the kernel' \
-		make -C "/usr/src/linux-headers-$abi" M="$stock" W=1 modules
+		make -C "$stock" KVER="$abi" W=1
+	host_check "build: make builds mempool_mod.ko and no other module" \
+		"$out/stock-modules.log" bash -c \
+		"cd '$stock' && find . -name '*.ko' | tee /dev/stderr | grep -qx './mempool_mod.ko' &&
+		 [ \$(find . -name '*.ko' | wc -l) -eq 1 ]"
 
-	# A consumer written elsewhere needs only the headers and
-	# Module.symvers; modpost's warnings say whether it resolved every
-	# symbol.
-	local consumer=$out/consumer
-	mkdir -p "$consumer/src"
-	cp "$src/mempool_mod.h" "$src/samples/mpool_sample.c" "$consumer/"
-	cp "$src/src/compat.h" "$consumer/src/"
-	echo 'obj-m += mpool_sample.o' >"$consumer/Kbuild"
-	build_check "build: a consumer out of tree, from the headers alone" \
-		"$out/consumer.log" '' make -C "$kdir" M="$consumer" W=1 \
-		KBUILD_EXTRA_SYMBOLS="$src/Module.symvers" modules
+	# A consumer written elsewhere, as an installed mempool_mod leaves
+	# the API: mempool_mod.h and Module.symvers in a directory of their
+	# own.  modpost's warnings say whether it resolved every symbol.
+	local consumer=$out/consumer api=$out/consumer-api
+	mkdir -p "$api"
+	cp "$src/mempool_mod.h" "$src/Module.symvers" "$api/"
+	cp -r "$src/samples/mpool_sample" "$consumer"
+	build_check "build: the sample out of tree, from the installed API alone" \
+		"$out/consumer.log" '' make -C "$consumer" KDIR="$kdir" \
+		MPOOL_DIR="$api" W=1
 	host_check "build: selftest program" "$out/selftest-build.log" \
 		make -C "$src/selftests/mempool_mod" \
 		KSELFTEST_DIR="$ksrc/tools/testing/selftests" OUTPUT="$out"
 
 	# One series' tools judge the style: the sources are the same.
-	if [ "$series" = "${all_series[-1]}" ]; then
+	if [ "$series" = "$style_series" ]; then
 		host_check "style: checkpatch --strict" "$out/checkpatch.log" \
 			checkpatch
 		host_check "style: kernel-doc with Context: on every export" \
@@ -184,7 +197,7 @@ check_series() {
 }
 
 for series in "${all_series[@]}"; do
-	check_series
+	if [ "$series" = package ]; then check_package; else check_series; fi
 done
 
 passed=0 failed=0

@@ -20,12 +20,14 @@ image=$(stock_image "$abi" "$out/download.log")
 
 src=$out/src
 copy_tree "$src"
-run_logged "build modules against $kdir" "$out/build.log" \
-	make -C "$kdir" M="$src" modules
+run_logged "build mempool_mod against $kdir" "$out/build.log" \
+	make -C "$src" KDIR="$kdir"
+run_logged "build the sample against it" "$out/sample-build.log" \
+	make -C "$src/samples/mpool_sample" KDIR="$kdir" MPOOL_DIR="$src"
 run_logged "pack initramfs" "$out/initramfs.log" \
 	"$MPOOL_ROOT/scripts/make-initramfs.sh" "$out/initramfs.cpio.gz" \
 	"$MPOOL_ROOT/scripts/guest/demo-job.sh" \
-	"$src/mempool_mod.ko" "$src/samples/mpool_sample.ko"
+	"$src/mempool_mod.ko" "$src/samples/mpool_sample/mpool_sample.ko"
 echo "==> boot Debian's $abi in QEMU" >&2
 rc=0
 "$MPOOL_ROOT/scripts/run-guest.sh" "$image" "$out/initramfs.cpio.gz" "$out" 300 || rc=$?

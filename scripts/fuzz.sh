@@ -46,7 +46,7 @@ fuzz_series() {
 	kdir=$("$MPOOL_ROOT"/scripts/build-kernel.sh "$series") || return 1
 	copy_tree "$out/src"
 	run_logged "$series: build the pool and the test" "$out/build.log" \
-		make -C "$kdir" M="$out/src" modules || return 1
+		make -C "$out/src" tests KDIR="$kdir" || return 1
 	echo "seed=$seed seconds=$seconds" >"$out/fuzz-params"
 	run_logged "$series: pack initramfs" "$out/initramfs.log" \
 		"$MPOOL_ROOT"/scripts/make-initramfs.sh "$out/initramfs.cpio.gz" \

@@ -37,6 +37,8 @@ need_packages() {
 # The packages every build-and-boot script needs.
 BASE_PACKAGES="build-essential bc flex bison libelf-dev libssl-dev cpio dwarves
 	kmod xz-utils qemu-system-x86 busybox-static libc6-dev"
+# What building, checking and installing the Debian package needs.
+PACKAGING_PACKAGES="debhelper dh-dkms dkms dpkg-dev lintian"
 
 # Print the ABI of Debian's current stock kernel of SERIES: 6.1.0-NN-amd64
 # as the linux-image-amd64 metapackage names it, else (6.12, which no

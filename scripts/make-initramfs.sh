@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Pack a busybox initramfs whose /init runs JOB (a shell script) with the
-# given files next to it in /mpool.
+# given files next to it in /mpool.  MPOOL_OVERLAY=DIR adds DIR's tree at
+# the root (an installed /lib/modules, an /etc/modprobe.d).
 #
 # Usage: make-initramfs.sh OUT.cpio.gz JOB [FILE...]
 set -euo pipefail
@@ -20,4 +21,7 @@ install -m 0755 "$job" "$root/mpool/job.sh"
 for f in "$@"; do
 	cp "$f" "$root/mpool/"
 done
+if [ -n "${MPOOL_OVERLAY:-}" ]; then
+	cp -a "$MPOOL_OVERLAY/." "$root/"
+fi
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

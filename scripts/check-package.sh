@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: GPL-2.0
+# The packaging checks of `make check`, sourced by scripts/check.sh: what
+# a user or a packager does on a real machine, done on this host against
+# Debian's stock 6.1 and 6.12 headers, and in QEMU on their kernels.
+# This host is a throwaway CI machine: the checks install the .deb with
+# dpkg and take it out again, and assert that nothing of it is left.
+
+# The version, from the one place it is written.
+mpool_version() {
+	sed -n 's/^#define MPOOL_VERSION[[:space:]]*"\(.*\)"$/\1/p' \
+		"$MPOOL_ROOT/mempool_mod.h"
+}
+
+# Every other place that names the version agrees with the header.
+check_versions() {
+	local v=$1 bad=0 tag
+	printf 'header: %s\n' "$v"
+	grep -q "^PACKAGE_VERSION=\"$v\"\$" "$MPOOL_ROOT/dkms.conf" ||
+		{ echo "dkms.conf disagrees"; bad=1; }
+	grep -q "^PACKAGE_VERSION=\"$v\"\$" "$MPOOL_ROOT/samples/mpool_sample/dkms.conf" ||
+		{ echo "samples/mpool_sample/dkms.conf disagrees"; bad=1; }
+	[ "$(dpkg-parsechangelog -l "$MPOOL_ROOT/debian/changelog" -S Version)" = "$v" ] ||
+		{ echo "debian/changelog disagrees"; bad=1; }
+	[ "$(sed -n 's/^## \([0-9][^ ]*\).*/\1/p' "$MPOOL_ROOT/CHANGELOG.md" | sed -n 1p)" = "$v" ] ||
+		{ echo "CHANGELOG.md's newest entry disagrees"; bad=1; }
+	# A release tag on this commit must be the header's.
+	for tag in $(git -C "$MPOOL_ROOT" tag --points-at HEAD 'v*' 2>/dev/null); do
+		[ "$tag" = "v$v" ] || { echo "tag $tag disagrees"; bad=1; }
+	done
+	return $bad
+}
+
+# The files `make install` installs, as the README lists them.
+documented_install_files() {
+	awk '/<!-- make install.s files/ { list = 1; next }
+	     list && /^```$/ { if (started) exit; started = 1; next }
+	     list && started { print }' "$MPOOL_ROOT/README.md"
+}
+
+# make install DESTDIR= KVER= stages exactly the documented files.
+check_install() {
+	local abi=$1 dest=$2 v=$3
+	make -C "$src" install KVER="$abi" DESTDIR="$dest" &&
+	(cd "$dest" && find . -type f | sed 's/^\.//' | sort) >"$out/install-got" &&
+	documented_install_files | sed -e "s/<kver>/$abi/g" -e "s/<version>/$v/g" |
+		sort >"$out/install-want" &&
+	[ -s "$out/install-want" ] &&
+	diff -u "$out/install-want" "$out/install-got"
+}
+
+# The promise of the README: struct mpool_stats grows at its end and no
+# export's CRC changes, so a consumer built against the older header
+# still loads on a MODVERSIONS kernel.
+check_crcs_stable() {
+	local abi=$1 grown=$out/grown
+	copy_tree "$grown"
+	sed -i 's/^\tsize_t meta_bytes;$/&\n\tu64 a_field_added_later;/' \
+		"$grown/mempool_mod.h"
+	grep -q a_field_added_later "$grown/mempool_mod.h" &&
+	make -C "$grown" KVER="$abi" modules &&
+	cut -f1,2 "$src/Module.symvers" | sort >"$out/crcs-before" &&
+	cut -f1,2 "$grown/Module.symvers" | sort >"$out/crcs-after" &&
+	[ -s "$out/crcs-before" ] &&
+	diff -u "$out/crcs-before" "$out/crcs-after"
+}
+
+# What the package and DKMS may leave on the host, and nothing else: the
+# depmod indexes of a kernel that had none, and DKMS's signing key.
+host_files() {
+	{ find /usr/src /lib/modules /var/lib/dkms /usr/share/doc/mempool-mod-dkms \
+		/etc/modprobe.d 2>/dev/null || true; } |
+		grep -Ev '^/lib/modules/[^/]+/modules\.[a-z.]+$|^/var/lib/dkms/mok\.(key|pub)$' |
+		sort
+}
+
+remove_sample() {
+	dkms remove -m mpool_sample -v "$1" --all >/dev/null 2>&1 || true
+	rm -rf "/usr/src/mpool_sample-$1"
+}
+
+# Boot Debian's stock ABI with its DKMS-installed modules and the example
+# modprobe.d file; the guest modprobes the sample and takes both out.
+check_modprobe() {
+	local abi=$1 v=$2 run=$out/modprobe-$abi overlay image
+	overlay=$run/root
+	mkdir -p "$overlay/lib/modules/$abi" "$overlay/etc/modprobe.d"
+	cp -a "/lib/modules/$abi/updates" "$overlay/lib/modules/$abi/"
+	depmod -b "$overlay" "$abi" 2>"$run/depmod.log"
+	cp "$MPOOL_ROOT/examples/mempool_mod.conf" "$overlay/etc/modprobe.d/"
+	sed -n 's/^options mempool_mod //p' "$MPOOL_ROOT/examples/mempool_mod.conf" \
+		>"$run/options"
+	echo "$v" >"$run/version"
+	image=$(stock_image "$abi" "$run/download.log") || return 1
+	MPOOL_OVERLAY=$overlay run_logged "package: pack the $abi initramfs" \
+		"$run/initramfs.log" "$MPOOL_ROOT/scripts/make-initramfs.sh" \
+		"$run/initramfs.cpio.gz" "$MPOOL_ROOT/scripts/guest/modprobe-job.sh" \
+		"$run/options" "$run/version" || return 1
+	echo "==> package: boot Debian's $abi with the installed modules" >&2
+	"$MPOOL_ROOT/scripts/run-guest.sh" "$image" "$run/initramfs.cpio.gz" \
+		"$run" 300 || true
+	touch "$run/results.txt"
+}
+
+check_package() {
+	series=package
+	out=$MPOOL_ROOT/out/check-package
+	ledger=$out/ledger
+	rm -rf "$out"
+	mkdir -p "$out"
+
+	local v abi abis=() rc
+	v=$(mpool_version)
+	host_check "version: the header's $v in dkms.conf, the changelogs and the tag" \
+		"$out/version.log" check_versions "$v"
+
+	for abi_series in 6.1 6.12; do
+		abis+=("$(stock_abi "$abi_series")")
+	done
+
+	src=$out/src
+	copy_tree "$src"
+	host_check "make install DESTDIR= KVER=${abis[-1]} installs the README's list" \
+		"$out/install.log" check_install "${abis[-1]}" "$out/destdir" "$v"
+	host_check "abi: a field added to struct mpool_stats changes no export's CRC" \
+		"$out/crcs.log" check_crcs_stable "${abis[-1]}"
+
+	rc=0
+	run_logged "package: make deb" "$out/deb.log" "$MPOOL_ROOT/scripts/make-deb.sh" || rc=$?
+	if [ "$rc" -eq 0 ] || [ "$rc" -eq 2 ]; then pass "deb: the .deb builds"; else fail "deb: the .deb builds"; fi
+	if [ "$rc" -eq 0 ]; then pass "deb: lintian reports no error or warning"; else fail "deb: lintian reports no error or warning"; fi
+	local deb
+	deb=$(ls "$MPOOL_ROOT"/out/deb/mempool-mod-dkms_"$v"_all.deb 2>/dev/null) || {
+		fail "deb: nothing to install"
+		return
+	}
+
+	# From a host without the package, whatever an earlier run left.
+	remove_sample "$v"
+	dpkg -r mempool-mod-dkms >/dev/null 2>&1 || true
+	host_files >"$out/files-before"
+
+	host_check "deb: dpkg -i builds and installs the module with DKMS" \
+		"$out/dpkg-install.log" dpkg -i "$deb"
+	for abi in "${abis[@]}"; do
+		host_check "deb: dkms status shows mempool_mod $v installed for $abi" \
+			"$out/dkms-status-$abi.log" bash -c \
+			"dkms status -m mempool_mod -v '$v' -k '$abi' | tee /dev/stderr | grep -q ': installed'"
+		host_check "deb: the API for $abi is in /usr/src/mempool_mod-$v/$abi/" \
+			"$out/api-$abi.log" ls -l "/usr/src/mempool_mod-$v/$abi/mempool_mod.h" \
+			"/usr/src/mempool_mod-$v/$abi/Module.symvers"
+	done
+
+	# The sample as a consumer's DKMS module: its copy in /usr/src has
+	# nothing of this tree but its own files.
+	cp -r "$MPOOL_ROOT/samples/mpool_sample" "/usr/src/mpool_sample-$v"
+	host_check "consumer: dkms add the sample" "$out/sample-add.log" \
+		dkms add -m mpool_sample -v "$v"
+	for abi in "${abis[@]}"; do
+		host_check "consumer: the sample's DKMS module builds for $abi against the package alone" \
+			"$out/sample-$abi.log" dkms install -m mpool_sample -v "$v" -k "$abi"
+	done
+
+	for abi in "${abis[@]}"; do
+		if check_modprobe "$abi" "$v"; then
+			awk -v required=modprobe -v series="package: $abi" \
+				-f "$MPOOL_ROOT/scripts/parse-results.awk" \
+				"$out/modprobe-$abi/results.txt" >>"$ledger"
+		else
+			fail "modprobe on $abi: the guest could not be set up"
+		fi
+	done
+
+	remove_sample "$v"
+	host_check "deb: dpkg -r removes it" "$out/dpkg-remove.log" \
+		dpkg -r mempool-mod-dkms
+	host_files >"$out/files-after"
+	host_check "deb: nothing of it is left on the host" "$out/files-left.log" \
+		diff -u "$out/files-before" "$out/files-after"
+}
