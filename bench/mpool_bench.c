@@ -294,8 +294,13 @@ static __always_inline int bench_bulk_loop(struct bench_target *t,
 		else
 			got = mpool_alloc_bulk(t->mpool, GFP_KERNEL,
 					       BENCH_BULK, blocks);
-		if (unlikely(got != BENCH_BULK))
-			return -ENOMEM;	/* both give back a partial batch */
+		/*
+		 * Both are all or nothing: zero is the one failure, and the
+		 * test for it holds where kmem_cache_alloc_bulk() returns a
+		 * bool, as it does in mm's tree since mid-2026.
+		 */
+		if (unlikely(!got))
+			return -ENOMEM;
 		for (i = 0; i < BENCH_BULK; i++)
 			*(unsigned long *)blocks[i] = done;
 		if (kind == BENCH_KMEM_CACHE)

@@ -14,8 +14,9 @@
  * And a consumer that misuses a pool in its hard IRQ handler gets its
  * reports, not a lockdep splat: make check fails on any splat.
  *
- * Timers and kthreads: hrtimer_init(), add_timer_on(), del_timer_sync()
- * and hrtimer_cancel() are the same in 6.1 and 6.12.
+ * Timers are used by mainline's names, hrtimer_setup(), timer_delete_sync()
+ * and timer_container_of(): mpool_kunit_compat.h gives them to older
+ * kernels.
  */
 
 #include <kunit/test.h>
@@ -40,6 +41,7 @@
 #include <linux/timer.h>
 
 #include "mempool_mod.h"
+#include "mpool_kunit_compat.h"
 
 /* Not a power of two: with MPOOL_REDZONE, the red zone starts mid-word. */
 #define CTX_BLOCK_SIZE		56
@@ -248,7 +250,7 @@ static enum hrtimer_restart ctx_hardirq_fire(struct hrtimer *timer)
 
 static void ctx_softirq_fire(struct timer_list *timer)
 {
-	struct ctx_cpu *c = from_timer(c, timer, timer);
+	struct ctx_cpu *c = timer_container_of(c, timer, timer);
 	struct ctx_user *u = &c->user[CTX_SOFTIRQ];
 
 	if (ctx_timer_user_finished(u, CTX_SOFTIRQ_STEPS))
@@ -366,9 +368,8 @@ static void ctx_init_cpu(struct ctx_run *run, struct ctx_cpu *c,
 		c->user[kind].kind = kind;
 		c->user[kind].owner = cpu * CTX_NR_KINDS + kind + 1;
 	}
-	hrtimer_init(&c->hrtimer, CLOCK_MONOTONIC,
-		     HRTIMER_MODE_REL_PINNED_HARD);
-	c->hrtimer.function = ctx_hardirq_fire;
+	hrtimer_setup(&c->hrtimer, ctx_hardirq_fire, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL_PINNED_HARD);
 	timer_setup(&c->timer, ctx_softirq_fire, 0);
 }
 
@@ -420,7 +421,7 @@ static int ctx_run_all(struct ctx_run *run, struct ctx_cpu *cpus)
 	/* Callbacks seen running finish; re-armed ones are taken off. */
 	for_each_online_cpu(cpu) {
 		hrtimer_cancel(&cpus[cpu].hrtimer);
-		del_timer_sync(&cpus[cpu].timer);
+		timer_delete_sync(&cpus[cpu].timer);
 	}
 	/* Threads never woken are stopped before they run. */
 	for_each_online_cpu(cpu) {
@@ -634,8 +635,8 @@ static void misuse_reported_from_hard_irq(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, m->held && m->interior);
 
 	init_completion(&m->done);
-	hrtimer_init(&m->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	m->timer.function = misuse_irq_fire;
+	hrtimer_setup(&m->timer, misuse_irq_fire, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL_HARD);
 	hrtimer_start(&m->timer, ns_to_ktime(NSEC_PER_MSEC),
 		      HRTIMER_MODE_REL_HARD);
 	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&m->done, 10 * HZ));

@@ -28,6 +28,7 @@
 #include <linux/string.h>
 
 #include "mempool_mod.h"
+#include "mpool_kunit_compat.h"
 #include "mpool_kunit_stats.h"
 
 /*
@@ -1634,8 +1635,8 @@ static void race_task_and_hardirq(struct kunit *test)
 	u->w.id = 1;
 	u->left = IRQ_CALLBACKS;
 	init_completion(&u->done);
-	hrtimer_init(&u->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	u->timer.function = irq_user_fire;
+	hrtimer_setup(&u->timer, irq_user_fire, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL_HARD);
 
 	/* From hrtimer_start() to hrtimer_cancel(), no assertion. */
 	deadline = jiffies + IRQ_TIME_LIMIT;

@@ -40,6 +40,7 @@
 #include <linux/string.h>
 
 #include "mempool_mod.h"
+#include "mpool_kunit_compat.h"
 #include "mpool_kunit_stats.h"
 
 static unsigned long model_seed;
@@ -1038,13 +1039,13 @@ static const void *model_gen_params(struct model_run *run, size_t nr_fixed,
 	return seed;
 }
 
-static const void *model_seq_gen_params(const void *prev, char *desc)
+static MPOOL_KUNIT_GEN_PARAMS(model_seq_gen_params)
 {
 	return model_gen_params(&model_seq_run, ARRAY_SIZE(model_fixed_seeds),
 				prev, desc);
 }
 
-static const void *model_smp_gen_params(const void *prev, char *desc)
+static MPOOL_KUNIT_GEN_PARAMS(model_smp_gen_params)
 {
 	return model_gen_params(&model_smp_run, MODEL_FIXED_SMP_SEEDS, prev,
 				desc);
@@ -1624,12 +1625,13 @@ static struct kunit_suite *mpool_model_suites[] = { &mpool_model_suite };
  * Not kunit_test_suites(): 6.1 runs a module's suites when it is COMING,
  * before its parameters are parsed, and seed= and seconds= would be 0.
  * Running them from the module's init, as kunit_test_suites() itself did
- * before 6.0, sees the parameters on every kernel.
+ * before 6.0, sees the parameters on every kernel.  run_tests is true:
+ * loading this module is asking for its suites, whatever kunit.autorun=.
  */
 static int __init mpool_model_init(void)
 {
 	return __kunit_test_suites_init(mpool_model_suites,
-					ARRAY_SIZE(mpool_model_suites));
+					ARRAY_SIZE(mpool_model_suites), true);
 }
 module_init(mpool_model_init);
 

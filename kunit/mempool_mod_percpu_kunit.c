@@ -23,6 +23,7 @@
 #include <linux/string.h>
 
 #include "mempool_mod.h"
+#include "mpool_kunit_compat.h"
 
 #define PCP_BLOCK_SIZE		64
 /* Enough for every CPU to cache MPOOL_CACHE_MAX blocks, twice over. */
@@ -197,7 +198,7 @@ static void pcp_fill_caches(struct kunit *test, struct mpool *pool,
 static const unsigned int pcp_cpu_counts[] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 
 /* Every CPU count from one to all online CPUs (up to 8). */
-static const void *pcp_cpu_count_gen_params(const void *prev, char *desc)
+static MPOOL_KUNIT_GEN_PARAMS(pcp_cpu_count_gen_params)
 {
 	const unsigned int *n = prev ? (const unsigned int *)prev + 1 :
 				       pcp_cpu_counts;

@@ -25,6 +25,7 @@
 #include <linux/string.h>
 
 #include "mempool_mod.h"
+#include "mpool_kunit_compat.h"
 #include "src/test_hooks.h"
 
 #define RACE_BLOCK_SIZE		64

@@ -2,30 +2,31 @@
 /*
  * What differs between the kernels mempool_mod builds for (Debian's 6.1
  * and 6.12, and mainline since), kept here rather than as #if in the code.
- * The checks are on the version, as each change is tied to one release.
- * mempool_mod.h includes it, so consumers get it too.
+ * The module's own; consumers see only mempool_mod.h, whose MPOOL_NS is
+ * the one difference they share.  The tests' differences are in
+ * kunit/mpool_kunit_compat.h: nothing here is there for a test.
+ *
+ * Up to 7.2-rc4, mainline changed nothing the module uses after 6.12 but
+ * the export namespace (mempool_mod.h).  What is below fills in, for a 6.1
+ * older than Debian's, two macros that 6.1.y took in a point release: a
+ * backport moves no version boundary, so these are tested by name.  A
+ * change tied to one release is tested on LINUX_VERSION_CODE.
  */
 #ifndef _MPOOL_COMPAT_H
 #define _MPOOL_COMPAT_H
 
-#include <linux/version.h>
+#include <linux/compiler.h>
+#include <linux/overflow.h>
 
-/*
- * The namespace of the exports, spelt as EXPORT_SYMBOL_NS_GPL() and
- * MODULE_IMPORT_NS() want it: a string since 6.13, an identifier before.
- */
-#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
-#define MPOOL_NS		"MEMPOOL_MOD"
-#else
-#define MPOOL_NS		MEMPOOL_MOD
+/* __uninitialized came in 6.9, and in 6.1.100. */
+#ifndef __uninitialized
+#define __uninitialized
 #endif
 
-/*
- * KUnit's KUNIT_ASSERT_FAILURE() became KUNIT_FAIL_AND_ABORT() after 6.1;
- * the tests use the new name.  Only where <kunit/test.h> came first.
- */
-#if defined(KUNIT_ASSERT_FAILURE) && !defined(KUNIT_FAIL_AND_ABORT)
-#define KUNIT_FAIL_AND_ABORT	KUNIT_ASSERT_FAILURE
+/* struct_size_t() came in 6.5, and later in 6.1.y. */
+#ifndef struct_size_t
+#define struct_size_t(type, member, count) \
+	struct_size((type *)NULL, member, count)
 #endif
 
 #endif /* _MPOOL_COMPAT_H */
