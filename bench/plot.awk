@@ -3,7 +3,8 @@
 # Write a gnuplot script, data included, that draws bench/results'
 # latest.csv into the PNG named by the variable png: for the pair test,
 # Mpairs/s against threads, one line per allocator, one panel per kernel,
-# boot and block size.
+# boot and block size.  The titles say where each ran: the accel column
+# (files older than it have none, and ran under TCG).
 
 function remember(list, value) {
 	if (!((list, value) in known)) {
@@ -15,13 +16,14 @@ function remember(list, value) {
 BEGIN { FS = "," }
 NR == 1 { next }
 $4 == "pair" {
-	run = $1 " init_on_alloc=" $3
+	run = $1 " init_on_alloc=" $3 (NF >= 15 ? ", " $15 : "")
 	remember("run", run)
 	remember("size", $6)
 	remember("alloc", $5)
 	remember("threads", $7)
 	mops[run, $6, $5, $7] = $10
 	has[run, $5] = 1
+	remember("accel", NF >= 15 ? $15 : "TCG")
 }
 
 END {
@@ -69,8 +71,14 @@ END {
 		print "EOD"
 	}
 
+	where = ""
+	for (a = 1; a <= norder["accel"]; a++) {
+		x = order["accel", a]
+		where = where (a > 1 ? ", " : "") (x == "host" ? "on the host" : \
+			x == "TCG" ? "QEMU TCG (ratios only)" : "QEMU " x)
+	}
 	printf "set multiplot layout %d,%d title \"mempool_mod benchmark: " \
-	       "alloc+free pairs, QEMU TCG (ratios only)\"\n", rows, cols
+	       "alloc+free pairs, %s\"\n", rows, cols, where
 	for (r = 1; r <= rows; r++)
 	for (s = 1; s <= cols; s++) {
 		printf "set title \"%s, %s-byte blocks\" font \",9\"\n", \
