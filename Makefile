@@ -42,8 +42,9 @@ tests: modules
 	$(MAKE) -C samples/mpool_sample KDIR=$(KDIR) MPOOL_DIR=$(CURDIR)
 
 # Our own install rather than kbuild's modules_install: that one skips
-# depmod where the headers ship no System.map (Debian's do not) and
-# installs every module of the directory.
+# depmod where the headers ship no System.map (Debian's do not), and
+# compresses the module as the kernel's config says, so the installed
+# file's name would depend on the kernel.
 modules_install: modules
 	install -D -m 0644 mempool_mod.ko $(moddir)/mempool_mod.ko
 	$(if $(DESTDIR),,depmod -a $(KVER))

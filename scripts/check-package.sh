@@ -48,15 +48,19 @@ check_install() {
 	diff -u "$out/install-want" "$out/install-got"
 }
 
-# The promise of the README: struct mpool_stats grows at its end and no
-# export's CRC changes, so a consumer built against the older header
-# still loads on a MODVERSIONS kernel.
+# The promise of the README: a later 1.x adds fields to struct
+# mpool_stats (at its end) and to the private struct mpool, and no
+# export's CRC changes, so a consumer built against the older module
+# still loads on a MODVERSIONS kernel (Debian's).
 check_crcs_stable() {
 	local abi=$1 grown=$out/grown
 	copy_tree "$grown"
 	sed -i 's/^\tsize_t meta_bytes;$/&\n\tu64 a_field_added_later;/' \
 		"$grown/mempool_mod.h"
+	sed -i 's/^\tchar name\[MPOOL_NAME_MAX + 1\];$/&\n\tunsigned long a_private_field_added_later;/' \
+		"$grown/src/mpool.h"
 	grep -q a_field_added_later "$grown/mempool_mod.h" &&
+	grep -q a_private_field_added_later "$grown/src/mpool.h" &&
 	make -C "$grown" KVER="$abi" modules &&
 	cut -f1,2 "$src/Module.symvers" | sort >"$out/crcs-before" &&
 	cut -f1,2 "$grown/Module.symvers" | sort >"$out/crcs-after" &&
@@ -126,7 +130,7 @@ check_package() {
 	rm -rf "$out"
 	mkdir -p "$out"
 
-	local v abi abis=() rc
+	local v abi abis=() rc api
 	v=$(mpool_version)
 	host_check "version: the header's $v in dkms.conf, the changelogs and the tag" \
 		"$out/version.log" check_versions "$v"
@@ -151,7 +155,7 @@ check_package() {
 	copy_tree "$src"
 	host_check "make install DESTDIR= KVER=${abis[-1]} installs the README's list" \
 		"$out/install.log" check_install "${abis[-1]}" "$out/destdir" "$v"
-	host_check "abi: a field added to struct mpool_stats changes no export's CRC" \
+	host_check "abi: fields added to struct mpool_stats and struct mpool change no export's CRC" \
 		"$out/crcs.log" check_crcs_stable "${abis[-1]}"
 
 	rc=0
@@ -175,9 +179,9 @@ check_package() {
 		host_check "deb: dkms status shows mempool_mod $v installed for $abi" \
 			"$out/dkms-status-$abi.log" bash -c \
 			"dkms status -m mempool_mod -v '$v' -k '$abi' | tee /dev/stderr | grep -q ': installed'"
-		host_check "deb: the API for $abi is in /usr/src/mempool_mod-$v/$abi/" \
-			"$out/api-$abi.log" ls -l "/usr/src/mempool_mod-$v/$abi/mempool_mod.h" \
-			"/usr/src/mempool_mod-$v/$abi/Module.symvers"
+		api=/var/lib/dkms/mempool_mod/kernel-$abi-x86_64
+		host_check "deb: the API for $abi is in $api/" \
+			"$out/api-$abi.log" ls -lL "$api/mempool_mod.h" "$api/Module.symvers"
 	done
 
 	# The sample as a consumer's DKMS module: its copy in /usr/src has

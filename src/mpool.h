@@ -96,6 +96,16 @@ struct mpool_cpu_cache {
 	void *blocks[];		/* pool->cache_size of them */
 };
 
+/*
+ * genksyms folds the definition of every struct an export's prototype
+ * reaches into the export's MODVERSIONS CRC, and it sees this one, as the
+ * module is one unit: a private field added in a later release would
+ * change every CRC and leave each consumer built against the older module
+ * refused at load.  Consumers see struct mpool as opaque; so does the CRC.
+ */
+#ifdef __GENKSYMS__
+struct mpool;
+#else
 struct mpool {
 	/* Fixed at create, read without the lock. */
 	void *base;		/* first block, @align-aligned */
@@ -159,6 +169,7 @@ struct mpool {
 	struct dentry *debugfs_dir;
 	char name[MPOOL_NAME_MAX + 1];
 };
+#endif /* __GENKSYMS__ */
 
 /* test_hooks.c: in make check's build only. */
 #ifdef MPOOL_TEST_HOOKS

@@ -947,6 +947,8 @@ size_t mpool_read_stats(struct mpool *pool, void *stats, size_t size)
 	struct mpool_stats snap;
 	size_t known = min(size, sizeof(snap));
 
+	/* The padding too: the caller gets no stale stack bytes. */
+	memset(&snap, 0, sizeof(snap));
 	mpool_stats_fill(pool, &snap);
 	memcpy(stats, &snap, known);
 	memset(stats + known, 0, size - known);
