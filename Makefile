@@ -10,6 +10,7 @@
 # make modules_install  the module and depmod only
 # make tests            build the test modules and the sample as well
 # make deb              the Debian package mempool-mod-dkms, in out/deb/
+# make version          print the version (MPOOL_VERSION in mempool_mod.h)
 # make demo             build, boot Debian's stock kernel in QEMU, use the pool
 # make check            every test, in debug 6.1 and 6.12 kernels under QEMU,
 #                       and a PREEMPT_RT 6.12 (KVER=6.1, 6.12 or 6.12-rt:
@@ -76,6 +77,9 @@ clean:
 deb:
 	scripts/make-deb.sh
 
+version:
+	@echo $(VERSION)
+
 demo:
 	scripts/demo.sh
 
@@ -89,4 +93,4 @@ fuzz:
 	scripts/fuzz.sh "$(SECONDS)" "$(SEED)"
 
 .PHONY: all modules tests modules_install install uninstall have-kdir clean \
-	deb demo check bench fuzz
+	deb version demo check bench fuzz

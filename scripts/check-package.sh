@@ -5,10 +5,9 @@
 # This host is a throwaway CI machine: the checks install the .deb with
 # dpkg and take it out again, and assert that nothing of it is left.
 
-# The version, from the one place it is written.
+# The version, from the one place it is written, as the Makefile reads it.
 mpool_version() {
-	sed -n 's/^#define MPOOL_VERSION[[:space:]]*"\(.*\)"$/\1/p' \
-		"$MPOOL_ROOT/mempool_mod.h"
+	make -s -C "$MPOOL_ROOT" --no-print-directory version
 }
 
 # Every other place that names the version agrees with the header.
@@ -68,24 +67,6 @@ check_crcs_stable() {
 	diff -u "$out/crcs-before" "$out/crcs-after"
 }
 
-# The oldest stock headers of SERIES (6.1 or 6.12) that apt offers: a
-# fresh bookworm install without its updates has those, and a 6.1.y point
-# release may lack what a later one took (struct_size_t, __uninitialized).
-oldest_abi() {
-	local re=${1//./\\.}
-	apt-cache search --names-only "^linux-headers-$re\.[0-9]+(\+deb[0-9]+)?-amd64\$|^linux-headers-$re\.0-[0-9]+-amd64\$" |
-		sed -n 's/^linux-headers-\([^ ]*\) .*/\1/p' | sort -V | sed -n 1p
-}
-
-# `make` against ABI's stock headers, in a copy: no warning, one module.
-check_build_against() {
-	local abi=$1 dir=$out/build-$1
-	copy_tree "$dir"
-	make -C "$dir" KVER="$abi" W=1 2>&1 | tee "$dir/make.log" &&
-	! grep -E 'warning:|error:' "$dir/make.log" | grep -v 'the compiler differs' &&
-	[ "$(cd "$dir" && find . -name '*.ko')" = ./mempool_mod.ko ]
-}
-
 # What the package and DKMS may leave on the host, and nothing else: the
 # depmod indexes of a kernel that had none, and DKMS's signing key.
 host_files() {
@@ -139,16 +120,18 @@ check_package() {
 		abis+=("$(stock_abi "$abi_series")")
 	done
 
-	# The newest are built in every kernel series' checks.
+	# The newest are built in every kernel series' checks.  A fresh
+	# bookworm install without its updates has the oldest, and a 6.1.y
+	# point release may lack what a later one took (struct_size_t).
 	local oldest
 	for abi_series in 6.1 6.12; do
-		oldest=$(oldest_abi "$abi_series")
+		oldest=$(stock_abi "$abi_series" oldest) || oldest=
 		if [ -z "$oldest" ] || ! need_packages "linux-headers-$oldest"; then
 			fail "build: the oldest $abi_series headers apt has: none installed"
 			continue
 		fi
-		host_check "build: make against the oldest $abi_series headers apt has, $oldest (W=1)" \
-			"$out/build-$oldest.log" check_build_against "$oldest"
+		product_build_check "the oldest $abi_series headers apt has," \
+			"$oldest" "$out/build-$oldest"
 	done
 
 	src=$out/src

@@ -66,6 +66,25 @@ build_check() {
 	fi
 }
 
+# Whether the build in DIR made mempool_mod.ko and no other module.
+only_the_pool_built() {
+	[ "$(cd "$1" && find . -name '*.ko')" = ./mempool_mod.ko ]
+}
+
+# What users build: `make` in a copy of the tree (DIR) against the stock
+# headers of ABI, described by WHAT: no warning, and the pool alone.  Its
+# kernel may come from another gcc-12 build than the host's: the headers
+# say so, and that is not the code's warning.
+product_build_check() {
+	local what=$1 abi=$2 dir=$3
+	copy_tree "$dir"
+	build_check "build: make against $what $abi headers (W=1)" "$dir.log" \
+		'the compiler differs from the one used to build the kernel' \
+		make -C "$dir" KVER="$abi" W=1
+	host_check "build: make against $abi builds mempool_mod.ko and no other module" \
+		"$dir-modules.log" only_the_pool_built "$dir"
+}
+
 # The compat headers, and the API header's MPOOL_NS, are where a test of
 # LINUX_VERSION_CODE belongs, so that one rule is off there and only there.
 checkpatch() (
@@ -120,20 +139,9 @@ check_series() {
 		"$out/build.log" '' make -C "$src" tests KDIR="$kdir" W=1 C=2 \
 		MPOOL_TEST_HOOKS=y
 
-	# What users build: `make` against Debian's stock headers, the pool
-	# alone.  Its kernel may come from another gcc-12 build than the
-	# host's: the headers say so, and that is not the code's warning.
-	local abi stock=$out/stock
+	local abi
 	abi=$(stock_abi "$series")
-	copy_tree "$stock"
-	build_check "build: make against Debian's stock $abi headers (W=1)" \
-		"$out/stock-build.log" \
-		'the compiler differs from the one used to build the kernel' \
-		make -C "$stock" KVER="$abi" W=1
-	host_check "build: make builds mempool_mod.ko and no other module" \
-		"$out/stock-modules.log" bash -c \
-		"cd '$stock' && find . -name '*.ko' | tee /dev/stderr | grep -qx './mempool_mod.ko' &&
-		 [ \$(find . -name '*.ko' | wc -l) -eq 1 ]"
+	product_build_check "Debian's stock" "$abi" "$out/stock"
 
 	# A consumer written elsewhere, as an installed mempool_mod leaves
 	# the API: mempool_mod.h and Module.symvers in a directory of their

@@ -40,28 +40,43 @@ BASE_PACKAGES="build-essential bc flex bison libelf-dev libssl-dev cpio dwarves
 # What building, checking and installing the Debian package needs.
 PACKAGING_PACKAGES="debhelper dh-dkms dkms dpkg-dev lintian"
 
+# Print the ABIs of the stock kernels of SERIES whose headers apt offers,
+# oldest first: 6.1.0-NN-amd64 and 6.12.NNN+deb12-amd64 alike.  SERIES
+# 6.12-rt (or 6.1-rt) gives the PREEMPT_RT flavour, -rt-amd64.
+stock_abis() {
+	local series=${1%-rt} flavour=amd64 re
+
+	[ "$series" = "$1" ] || flavour=rt-amd64
+	re=${series//./\\.}
+	apt-cache search --names-only \
+		"^linux-headers-$re(\.0-[0-9]+|\.[0-9]+\+deb[0-9]+)-$flavour\$" 2>/dev/null |
+		sed -n 's/^linux-headers-\([^ ]*\) .*/\1/p' | sort -V
+}
+
 # Print the ABI of Debian's current stock kernel of SERIES: 6.1.0-NN-amd64
 # as the linux-image-amd64 metapackage names it, else (6.12, which no
-# metapackage points at) the newest linux-headers-6.12.NNN+deb12-amd64.
-# SERIES 6.12-rt (or 6.1-rt) gives the PREEMPT_RT flavour, -rt-amd64.
-# Refresh apt if it knows of none.
+# metapackage points at) the newest of stock_abis; with WHICH=oldest, the
+# oldest of them.  Refresh apt if it knows of none.
 stock_abi() {
-	local series=${1%-rt} flavour=amd64 abi re
+	local series=${1%-rt} which=${2:-current} flavour=amd64 abi re
 
 	[ "$series" = "$1" ] || flavour=rt-amd64
 	re=${series//./\\.}
 	lookup() {
+		if [ "$which" = oldest ]; then
+			stock_abis "$1" | sed -n 1p
+			return
+		fi
 		{
 			apt-cache depends linux-image-$flavour 2>/dev/null |
 				sed -n "s/.*Depends: linux-image-\($re\.[^ ]*-$flavour\)\$/\1/p"
-			apt-cache search --names-only "^linux-headers-$re\.[0-9]+\+deb[0-9]+-$flavour\$" 2>/dev/null |
-				sed -n 's/^linux-headers-\([^ ]*\) .*/\1/p' | sort -V -r
+			stock_abis "$1" | tac
 		} | sed -n 1p
 	}
-	abi=$(lookup)
+	abi=$(lookup "$1")
 	if [ -z "$abi" ]; then
 		apt-get update >/dev/null 2>&1 || true
-		abi=$(lookup)
+		abi=$(lookup "$1")
 	fi
 	[ -n "$abi" ] || { echo "no stock $series kernel in apt" >&2; return 1; }
 	echo "$abi"
