@@ -121,9 +121,7 @@ bench_guests() {
 	done
 
 	# Where the numbers come from: only ratios within one boot compare.
-	cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | sed -n 1p)
-	qemu=$(qemu-system-x86_64 --version | sed -n '1s/ emulator version//p')
-	machine="$(nproc)-core host ($cpu), $qemu"
+	ran_on=$(qemu-system-x86_64 --version | sed -n '1s/ emulator version//p')
 }
 
 # Load the modules into the running kernel, on this machine.  No "host
@@ -169,8 +167,7 @@ bench_host() {
 	record "$abi" host host "$run" "$rc"
 
 	# Where the numbers come from.
-	cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | sed -n 1p)
-	machine="$(nproc)-core host ($cpu), running $abi ($(uname -v))"
+	ran_on="running $abi ($(uname -v))"
 }
 
 # What bench_host loaded and mounted, and only that: it refused to start
@@ -203,6 +200,8 @@ else
 	bench_guests
 	how="make bench"
 fi
+cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | sed -n 1p)
+machine="$(nproc)-core host ($cpu), $ran_on"
 
 # The commit measured, and whether files other than the results differed.
 tree=$(git -C "$MPOOL_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
