@@ -93,6 +93,17 @@ $1 == "create" && NF == 5 {
 	cns[key, n] = $5
 	remember("pool", $3)
 }
+# dma SIZE ALIGN BOUNDARY ALLOCATOR BLOCKS REP NS (bench/mpool_bench_dma.c)
+$1 == "info" && $2 == "dma_rounds" { drounds[r] = $3 }
+$1 == "dma" && NF == 8 && $8 > 0 && drounds[r] > 0 {
+	geo = $2 "/" $3
+	key = r SUBSEP geo SUBSEP $5
+	n = ++dcount[key]
+	dns[key, n] = $8 / ($6 * drounds[r])	# one alloc+free pair
+	dblocks[r, geo] = $6
+	remember("dgeo", geo)
+	remember("dalloc", $5)
+}
 $1 == "error" { problem(abi[r] " " boot[r] ": " $0) }
 $1 == "dmesg" && /WARNING|BUG|[Ss]tall|[Ll]ockup|Call Trace|Oops/ {
 	problem(abi[r] " " boot[r] ": " $0)
@@ -264,6 +275,53 @@ END {
 				sprintf("%.0f", mm), "", rel, "vmalloc", "", bytes)
 			csv_row(r, "create", "vmalloc", "", 1, ccount[kv], \
 				sprintf("%.0f", mv), "", "", "", "", bytes)
+		}
+		print "" > md
+	}
+
+	if (norder["dgeo"]) {
+		print "## dma_pool's workload: one CPU, a pool's worth allocated, then freed, 100 rounds" > md
+		print "" > md
+		print "As mm/dmapool_test.c measures dma_pool: its geometries (size/align; the" > md
+		print "68-byte one has a 4096-byte boundary, which mpool does not know), its pool" > md
+		print "sizes.  Median ns per alloc+free pair, and that time as a multiple of" > md
+		print "dma_pool's in the same boot (below 1: faster than dma_pool)." > md
+		print "" > md
+		head = "| kernel | init_on_alloc | size/align | blocks |"
+		rule = "|---|--:|--:|--:|"
+		for (a = 1; a <= norder["dalloc"]; a++) {
+			head = head " " order["dalloc", a] " ns |"
+			rule = rule "--:|"
+			if (order["dalloc", a] != "dma_pool") {
+				head = head " x dma_pool's time |"
+				rule = rule "--:|"
+			}
+		}
+		print head > md
+		print rule > md
+		for (r = 1; r <= nruns; r++)
+		for (g = 1; g <= norder["dgeo"]; g++) {
+			geo = order["dgeo", g]
+			ref = r SUBSEP geo SUBSEP "dma_pool"
+			if (!((r, geo) in dblocks))
+				continue
+			line = "| " abi[r] " | " ioa[r] " | " geo " | " dblocks[r, geo] " |"
+			for (a = 1; a <= norder["dalloc"]; a++) {
+				alloc = order["dalloc", a]
+				key = r SUBSEP geo SUBSEP alloc
+				m = (key in dcount) ? median(dns, key, dcount[key]) : 0
+				line = line " " (m ? fmt_ns(m) : "-") " |"
+				if (alloc == "dma_pool")
+					continue
+				rel = m && (ref in dcount) ? sprintf("%.2f", m / median(dns, ref, dcount[ref])) : "-"
+				line = line " " rel " |"
+				if (m)
+					csv_row(r, "dmapool_fill", alloc, geo, 1, dcount[key], \
+						sprintf("%.1f", m), "", \
+						rel == "-" ? "" : sprintf("%.2f", 1 / rel), \
+						rel == "-" ? "" : "dma_pool", "", "")
+			}
+			print line > md
 		}
 		print "" > md
 	}

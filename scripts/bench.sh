@@ -45,7 +45,8 @@ build() {
 	run_logged "$what: build mpool_bench" "$dir/bench-build.log" \
 		make -C "$kdir" M="$dir/src/bench" modules
 	mkdir -p "$dir/ko"
-	cp "$dir/src/mempool_mod.ko" "$dir/src/bench/mpool_bench.ko" "$dir/ko/"
+	cp "$dir/src/mempool_mod.ko" "$dir/src/bench/mpool_bench.ko" \
+		"$dir/src/bench/mpool_bench_dma.ko" "$dir/ko/"
 	echo "${BENCH_PARAMS:-}" >"$dir/ko/bench-params"
 }
 

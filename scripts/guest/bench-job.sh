@@ -1,8 +1,8 @@
 #!/bin/sh
 # The `make bench` job, run in the guest on Debian's stock kernel, or by
 # `make bench HOST=1` on the host's running kernel: load the pool, then
-# the benchmark, whose init runs every measurement, and hand its result
-# lines to the host.  Parameters for mpool_bench come from the file
+# the benchmarks, whose inits run every measurement, and hand their
+# result lines to the host.  Parameters for mpool_bench come from the file
 # bench-params next to the modules.
 K=$MPOOL_KO_DIR
 
@@ -34,6 +34,14 @@ if ! insmod "$K/mpool_bench.ko" $(cat "$K/bench-params"); then
 fi
 cat /sys/kernel/debug/mpool_bench/results
 rmmod mpool_bench
+# dma_pool's own workload, on one CPU (bench/mpool_bench_dma.c).
+if insmod "$K/mpool_bench_dma.ko"; then
+	cat /sys/kernel/debug/mpool_bench_dma/results
+	rmmod mpool_bench_dma
+else
+	echo "error insmod mpool_bench_dma.ko"
+	kmsg | tail -n 20 | sed 's/^/error dmesg /'
+fi
 rmmod mempool_mod
 # What the kernel said about the run: warnings here spoil the numbers.
 kmsg | grep -E 'mpool|mempool_mod|WARNING|BUG|[Ss]tall|[Ll]ockup|Call Trace|Oops' |
