@@ -1155,6 +1155,69 @@ static void misuse_free_interior_pointer(struct kunit *test)
 	mpool_kunit_assert_stats(test, tp->pool, &exp, "proper free");
 }
 
+/*
+ * Strides that are no power of two: a free finds its block's index with
+ * a multiply by the stride's reciprocal, not a divide.  Every offset of
+ * the region is tried: each one inside a block is refused, each block
+ * start is accepted, so the index is exact wherever a free can land.
+ */
+struct odd_stride_param {
+	const char *desc;
+	size_t block_size, align, stride;
+};
+
+static const struct odd_stride_param odd_stride_params[] = {
+	{ "68/32: stride 96, dma_pool's odd one", 68, 32, 96 },
+	{ "24/8: stride 24", 24, 8, 24 },
+	{ "40/8: stride 40", 40, 8, 40 },
+	{ "100/4: stride 104", 100, 4, 104 },
+	{ "4000/8: stride 4000", 4000, 8, 4000 },
+	{ "4097/8: stride 4104, past a page", 4097, 8, 4104 },
+};
+
+static void odd_stride_param_desc(const struct odd_stride_param *p,
+				  char *desc)
+{
+	strscpy(desc, p->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(odd_stride, odd_stride_params, odd_stride_param_desc);
+
+#define ODD_STRIDE_BLOCKS	16
+
+static void misuse_every_offset_of_odd_strides(struct kunit *test)
+{
+	const struct odd_stride_param *p = test->param_value;
+	struct mpool_kunit_pool *tp;
+	struct mpool_stats st;
+	size_t offset, i, refused = 0;
+	char *base;
+
+	tp = mpool_kunit_create(test, "kunit_odd_stride", p->block_size,
+				p->align, ODD_STRIDE_BLOCKS);
+	mpool_kunit_fill(test, tp, ODD_STRIDE_BLOCKS, GFP_NOWAIT);
+	base = mpool_kunit_lowest(tp);
+	mpool_get_stats(tp->pool, &st);
+	KUNIT_ASSERT_EQ(test, st.stride, p->stride);
+
+	for (offset = 0; offset < st.region_bytes; offset++) {
+		if (offset % p->stride == 0)
+			continue;
+		mpool_free(tp->pool, base + offset);
+		refused++;
+	}
+	mpool_get_stats(tp->pool, &st);
+	KUNIT_EXPECT_EQ(test, st.invalid_frees, refused);
+	KUNIT_EXPECT_EQ(test, st.in_use, ODD_STRIDE_BLOCKS);
+
+	for (i = 0; i < ODD_STRIDE_BLOCKS; i++)
+		mpool_kunit_free(test, tp, base + i * p->stride);
+	mpool_get_stats(tp->pool, &st);
+	KUNIT_EXPECT_EQ(test, st.frees, ODD_STRIDE_BLOCKS);
+	KUNIT_EXPECT_EQ(test, st.invalid_frees, refused);
+	KUNIT_EXPECT_EQ(test, st.in_use, 0);
+}
+
 static void misuse_free_twice(struct kunit *test)
 {
 	struct mpool_kunit_pool *tp;
@@ -1216,6 +1279,8 @@ static struct kunit_case mpool_misuse_cases[] = {
 	KUNIT_CASE(misuse_free_outside_region),
 	KUNIT_CASE(misuse_free_interior_pointer),
 	KUNIT_CASE(misuse_free_twice),
+	KUNIT_CASE_PARAM(misuse_every_offset_of_odd_strides,
+			 odd_stride_gen_params),
 	KUNIT_CASE(misuse_free_never_allocated),
 	{}
 };

@@ -111,6 +111,7 @@ struct mpool {
 	void *base;		/* first block, @align-aligned */
 	size_t stride;		/* distance between blocks */
 	unsigned int stride_shift; /* log2(@stride), 0 if not a power of 2 */
+	u64 stride_recip;	/* ceil(2^64 / @stride) where that divides */
 	size_t region_bytes;	/* @nr_blocks * @stride, from @base */
 	size_t meta_bytes;	/* what the pool costs beyond its region */
 	size_t nr_blocks;

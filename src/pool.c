@@ -484,6 +484,7 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 	pool->link_key = get_random_long();
 	pool->nr_blocks = nr_blocks;
 	pool->region_bytes = region_bytes;
+	pool->stride_recip = mpool_stride_recip(layout.stride, region_bytes);
 	strscpy(pool->name, name, sizeof(pool->name));
 
 	/* Held across the vmalloc, so a taken name fails before it. */
