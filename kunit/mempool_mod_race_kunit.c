@@ -13,9 +13,11 @@
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/err.h>
+#include <linux/irq_work.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
@@ -47,10 +49,16 @@ static struct race_park {
 	struct completion resume;	/* the test lets it go on */
 } race_park;
 
+static void race_interrupt_fill(struct mpool *pool);
+
 static void race_hook(struct mpool *pool, enum mpool_test_point point)
 {
 	struct race_park *p = &race_park;
 
+	if (point == MPOOL_TEST_RING_FILLING) {
+		race_interrupt_fill(pool);
+		return;
+	}
 	if (pool != READ_ONCE(p->pool) || point != p->point ||
 	    (p->task && current != p->task) || p->parked_once)
 		return;
@@ -88,6 +96,58 @@ static void race_resume(void)
 	complete_all(&race_park.resume);
 }
 
+/* ---- an interrupt on a CPU that is filling its ring -------------------- */
+
+/*
+ * A hard interrupt, raised on the CPU of a free that has written its
+ * ring's slot and not yet published it, that frees another block.  Real:
+ * a self-IPI through irq_work, taken there because a free runs with IRQs
+ * on; waited for before the outer free goes on.
+ */
+static struct race_nested {
+	struct mpool *pool;	/* armed for this pool's next ring fill */
+	void *block;		/* what the interrupt frees */
+	bool raised;
+	bool freed;		/* the interrupt's mpool_free() returned */
+} race_nested;
+
+static void race_nested_free(struct irq_work *work)
+{
+	mpool_free(race_nested.pool, race_nested.block);
+	WRITE_ONCE(race_nested.freed, true);
+}
+
+static struct irq_work race_nested_work = IRQ_WORK_INIT_HARD(race_nested_free);
+
+static void race_interrupt_fill(struct mpool *pool)
+{
+	u64 deadline;
+
+	/* With IRQs off it could not come: the case says so. */
+	if (pool != READ_ONCE(race_nested.pool) || race_nested.raised ||
+	    irqs_disabled())
+		return;
+	race_nested.raised = true;
+	irq_work_queue(&race_nested_work);
+	deadline = ktime_get_ns() + NSEC_PER_SEC;
+	while (!READ_ONCE(race_nested.freed) && ktime_get_ns() < deadline)
+		cpu_relax();
+}
+
+static void race_nested_arm(struct mpool *pool, void *block)
+{
+	race_nested.block = block;
+	race_nested.raised = false;
+	race_nested.freed = false;
+	WRITE_ONCE(race_nested.pool, pool);
+}
+
+static void race_nested_disarm(void)
+{
+	WRITE_ONCE(race_nested.pool, NULL);
+	irq_work_sync(&race_nested_work);
+}
+
 static int race_case_init(struct kunit *test)
 {
 	init_completion(&race_park.parked);
@@ -101,6 +161,7 @@ static int race_case_init(struct kunit *test)
 static void race_case_exit(struct kunit *test)
 {
 	race_resume();
+	race_nested_disarm();
 	mpool_test_set_hook(NULL);
 }
 
@@ -506,6 +567,46 @@ static void ring_pop_survives_index_wrap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
 }
 
+/*
+ * A free keeps IRQs on while it adds to its CPU's ring.  An interrupt that
+ * frees on that CPU meanwhile must not add to the ring too: both would
+ * write the same slot, and one block would be lost to every later alloc.
+ */
+static void irq_free_during_ring_fill_loses_no_block(struct kunit *test)
+{
+	size_t nr_blocks = race_nr_blocks(), i;
+	void **held = race_array(test, nr_blocks);
+	void *again[3] = {};
+	struct mpool_stats st;
+	struct mpool *pool;
+	bool same;
+	size_t n;
+
+	pool = race_create(test, "kunit_race_irq_fill", RACE_BLOCK_SIZE,
+			   nr_blocks, 0);
+	KUNIT_ASSERT_EQ(test, race_drain(pool, held, nr_blocks), nr_blocks);
+
+	race_nested_arm(pool, held[1]);
+	mpool_free(pool, held[0]);
+	race_nested_disarm();
+	KUNIT_ASSERT_TRUE_MSG(test, race_nested.freed,
+			      "no interrupt came while the free filled its ring (IRQs off?)");
+
+	/* Both blocks, and no other: every other one is still held. */
+	n = race_drain(pool, again, ARRAY_SIZE(again));
+	KUNIT_EXPECT_EQ_MSG(test, n, 2UL,
+			    "the interrupt's free and the one it interrupted: one block lost");
+	same = (again[0] == held[0] && again[1] == held[1]) ||
+	       (again[0] == held[1] && again[1] == held[0]);
+	KUNIT_EXPECT_TRUE(test, same);
+	mpool_free_bulk(pool, n, again);
+	for (i = 2; i < nr_blocks; i++)
+		mpool_free(pool, held[i]);
+	st = race_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.in_use, 0UL);
+	KUNIT_EXPECT_EQ(test, st.double_frees + st.invalid_frees, 0ULL);
+}
+
 /* ---- statistics read while the pool works ------------------------------- */
 
 /*
@@ -671,6 +772,7 @@ static struct kunit_case mpool_race_cases[] = {
 	KUNIT_CASE_PARAM(bulk_holding_leaves_atomic_a_block,
 			 race_bulk_gen_params),
 	KUNIT_CASE(ring_pop_survives_index_wrap),
+	KUNIT_CASE(irq_free_during_ring_fill_loses_no_block),
 	KUNIT_CASE_PARAM(stats_snapshot_never_impossible,
 			 race_stats_gen_params),
 	KUNIT_CASE(destroy_waits_for_woken_sleeper),

@@ -5,9 +5,10 @@
  * One irqsave spinlock costs about as much as a whole kmem_cache
  * alloc+free pair, and every CPU contending for it collapses throughput,
  * so each CPU keeps a small ring of free blocks.  A free adds to the local
- * ring with IRQs off and no atomic; an alloc takes from it with one
- * cmpxchg, the same one that lets another CPU steal from the ring when the
- * depot runs dry.  The depot sees a CPU only once per batch.
+ * ring with preemption off, no atomic and no IRQ toggle; an alloc takes
+ * from it with one cmpxchg, the same one that lets another CPU steal from
+ * the ring when the depot runs dry.  The depot sees a CPU only once per
+ * batch.
  *
  * A pool too small to give every possible CPU a few blocks has no caches:
  * blocks parked on idle CPUs would only make every alloc a steal.
@@ -31,7 +32,10 @@ static unsigned int mpool_cache_batch(const struct mpool *pool)
 	return pool->cache_size / 2;
 }
 
-/* With IRQs off: a batch, or less if this CPU's ring has less room. */
+/*
+ * With IRQs off: a batch, or less if this CPU's ring has less room, or
+ * none if the context this one interrupted is adding to the ring.
+ */
 static unsigned int mpool_cache_room(const struct mpool *pool,
 				     struct mpool_cpu_cache *cache)
 {
@@ -39,9 +43,49 @@ static unsigned int mpool_cache_room(const struct mpool *pool,
 
 	lockdep_assert_irqs_disabled();
 
+	if (READ_ONCE(cache->filling))
+		return 0;
 	return min_t(unsigned long, mpool_cache_batch(pool),
 		     pool->cache_size - min_t(unsigned long, used,
 					      pool->cache_size));
+}
+
+/*
+ * Take this CPU's ring to add blocks to; called and undone with
+ * preemption off, so that the ring stays this CPU's.  Only one context
+ * adds at a time, as @tail is written without an atomic: a context that
+ * interrupts an add on this CPU (a softirq, a hard IRQ) finds the ring
+ * taken, gets NULL, and must put its blocks in the depot.  @filling is
+ * written and read by this CPU alone, and an interrupt sees this CPU's
+ * stores in program order: a compiler barrier is all it needs, where an
+ * IRQ toggle costs as much as the rest of a free together.  NULL too for
+ * a pool without caches.
+ */
+static __always_inline struct mpool_cpu_cache *
+mpool_cache_own(struct mpool *pool)
+{
+	struct mpool_cpu_cache *cache;
+
+	lockdep_assert_preemption_disabled();
+
+	if (!pool->cache_size)
+		return NULL;
+	cache = this_cpu_ptr(pool->caches);
+	if (unlikely(READ_ONCE(cache->filling)))
+		return NULL;
+	WRITE_ONCE(cache->filling, true);
+	/* Taken before any slot is written, as an interrupt sees it. */
+	barrier();
+	return cache;
+}
+
+static __always_inline void mpool_cache_disown(struct mpool_cpu_cache *cache)
+{
+	if (!cache)
+		return;
+	/* Every slot written before the ring is let go. */
+	barrier();
+	WRITE_ONCE(cache->filling, false);
 }
 
 static unsigned int mpool_cache_size(size_t nr_blocks, unsigned int flags)
@@ -132,31 +176,39 @@ mpool_cache_pop(struct mpool *pool, struct mpool_cpu_cache *cache,
 		nr = min_t(unsigned long, nr, tail - head);
 		for (i = 0; i < nr; i++)
 			blocks[i] = READ_ONCE(cache->blocks[(head + i) & (size - 1)]);
-		if (nr && preemptible())
+		if (nr && mpool_test_may_park())
 			mpool_test_point(pool, MPOOL_TEST_RING_POPPING);
 	} while (nr && !try_cmpxchg(&cache->head, &head, head + nr));
 	return nr;
 }
 
 /*
- * Add @block to this CPU's @cache, unless it is full.  Only the owning
- * CPU adds, with IRQs off, so @tail needs no atomic.
+ * Add up to @nr of @blocks to this CPU's @cache, as many as it has room
+ * for, and say how many.  The caller owns the ring (mpool_cache_own()),
+ * or has IRQs off and found it not owned: the only writer of @tail, which
+ * needs no atomic, and is published once for them all.
  */
-static __always_inline bool mpool_cache_push(struct mpool *pool,
-					     struct mpool_cpu_cache *cache,
-					     void *block)
+static __always_inline unsigned int mpool_cache_push(struct mpool *pool,
+						     struct mpool_cpu_cache *cache,
+						     void **blocks, size_t nr)
 {
+	unsigned int size = pool->cache_size;
 	unsigned long tail = cache->tail;
-
-	lockdep_assert_irqs_disabled();
-
 	/* A stale @head only makes the ring look fuller than it is. */
-	if (tail - READ_ONCE(cache->head) >= pool->cache_size)
-		return false;
-	WRITE_ONCE(cache->blocks[tail & (pool->cache_size - 1)], block);
-	/* The slot, and the block's poison, before a taker can see the tail. */
-	smp_store_release(&cache->tail, tail + 1);
-	return true;
+	unsigned long used = min_t(unsigned long,
+				   tail - READ_ONCE(cache->head), size);
+	unsigned int i;
+
+	lockdep_assert_preemption_disabled();
+
+	nr = min_t(size_t, nr, size - used);
+	for (i = 0; i < nr; i++)
+		WRITE_ONCE(cache->blocks[(tail + i) & (size - 1)], blocks[i]);
+	if (nr)
+		mpool_test_point(pool, MPOOL_TEST_RING_FILLING);
+	/* The slots, and the blocks' poison, before a taker can see the tail. */
+	smp_store_release(&cache->tail, tail + nr);
+	return nr;
 }
 
 /*
@@ -206,7 +258,8 @@ static size_t mpool_caches_count(struct mpool *pool)
 	for_each_possible_cpu(cpu) {
 		cache = mpool_cpu_cache(pool, cpu);
 		head = READ_ONCE(cache->head);
-		if (cpu == cpumask_first(cpu_possible_mask) && preemptible())
+		if (cpu == cpumask_first(cpu_possible_mask) &&
+		    mpool_test_may_park())
 			mpool_test_point(pool, MPOOL_TEST_STATS_READING);
 		/* The head before the tail: see above. */
 		smp_rmb();
@@ -229,7 +282,7 @@ static void mpool_counters_sum(struct mpool *pool, u64 *allocs, u64 *frees)
 
 	for_each_possible_cpu(cpu)
 		nr_frees += READ_ONCE(mpool_cpu_cache(pool, cpu)->frees);
-	if (preemptible())
+	if (mpool_test_may_park())
 		mpool_test_point(pool, MPOOL_TEST_STATS_READING);
 	/* Every frees count read before any allocs count: see above. */
 	smp_rmb();

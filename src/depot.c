@@ -20,24 +20,17 @@
 static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 			      struct mpool_corruption *c)
 {
-	size_t got = 0;
-	void *block;
+	size_t got, carved = pool->nr_carved;
 
 	lockdep_assert_held(&pool->lock);
 
-	while (got < nr) {
-		block = mpool_pop_free(pool, c);
-		if (!block) {
-			if (pool->nr_carved == pool->nr_blocks)
-				break;
-			block = mpool_block(pool, pool->nr_carved);
-			WRITE_ONCE(pool->nr_carved, pool->nr_carved + 1);
-		}
-		WRITE_ONCE(pool->state[mpool_block_index(pool, block)],
-			   MPOOL_BLOCK_CACHED);
-		blocks[got++] = block;
-		pool->nr_out++;
+	got = mpool_pop_free(pool, blocks, nr, c);
+	while (got < nr && carved < pool->nr_blocks) {
+		WRITE_ONCE(pool->state[carved], MPOOL_BLOCK_CACHED);
+		blocks[got++] = mpool_block(pool, carved++);
 	}
+	WRITE_ONCE(pool->nr_carved, carved);
+	pool->nr_out += got;
 	mpool_hold_work(pool, got);
 	return got;
 }
@@ -53,16 +46,6 @@ static void mpool_depot_note_peak(struct mpool *pool)
 	pool->peak_out = max(pool->peak_out, pool->nr_out);
 }
 
-/* Take back a free block the caller holds. */
-static void mpool_depot_put(struct mpool *pool, void *block)
-{
-	lockdep_assert_held(&pool->lock);
-
-	mpool_push_free(pool, block);
-	pool->nr_out--;
-	mpool_hold_work(pool, 1);
-}
-
 /*
  * Take back @nr free blocks the caller holds, the last one first.
  * Returns how many tasks waiting for a block to wake for them.
@@ -70,11 +53,12 @@ static void mpool_depot_put(struct mpool *pool, void *block)
 static unsigned int mpool_depot_put_many(struct mpool *pool, void **blocks,
 					 size_t nr)
 {
-	unsigned int wake = min_t(size_t, nr, pool->nr_waiters);
+	lockdep_assert_held(&pool->lock);
 
-	while (nr--)
-		mpool_depot_put(pool, blocks[nr]);
-	return wake;
+	mpool_push_free(pool, blocks, nr);
+	pool->nr_out -= nr;
+	mpool_hold_work(pool, nr);
+	return min_t(size_t, nr, pool->nr_waiters);
 }
 
 /* Take a block the caller holds out of service: it was found corrupted. */

@@ -47,24 +47,42 @@ static void *mpool_link_load(const struct mpool *pool, void *block)
 	return (void *)(*slot ^ mpool_link_mask(pool, slot));
 }
 
-/* Whether @next may follow a free block: the end, or a carved depot block. */
-static bool mpool_link_valid(const struct mpool *pool, const void *next)
+/*
+ * Where a link may lead in this hold of the lock: the carved blocks at
+ * and above @rescan, as offsets.  Loaded once per batch.
+ */
+struct mpool_link_bounds {
+	unsigned long lo;
+	unsigned long hi;
+};
+
+static void mpool_link_bounds(const struct mpool *pool,
+			      struct mpool_link_bounds *b)
+{
+	lockdep_assert_held(&pool->lock);
+
+	b->lo = pool->rescan * pool->stride;
+	b->hi = pool->nr_carved * pool->stride;
+}
+
+/*
+ * Whether @next may follow a free block: the end, or a carved block in
+ * the depot at or above @rescan, whose index goes to *@index.
+ */
+static __always_inline bool mpool_link_valid(const struct mpool *pool,
+					     const struct mpool_link_bounds *b,
+					     const void *next, size_t *index)
 {
 	unsigned long offset;
-	size_t index;
-
-	lockdep_assert_held(&pool->lock);
 
 	if (!next)
 		return true;
 	offset = mpool_offset(pool, next);
-	/* Below @rescan, a block in the depot is not on the list. */
-	if (offset >= pool->nr_carved * pool->stride ||
-	    offset < pool->rescan * pool->stride)
+	if (offset >= b->hi || offset < b->lo)
 		return false;
-	index = mpool_offset_index(pool, offset);
-	return offset == index * pool->stride &&
-	       READ_ONCE(pool->state[index]) == MPOOL_BLOCK_IN_DEPOT;
+	*index = mpool_offset_index(pool, offset);
+	return offset == *index * pool->stride &&
+	       READ_ONCE(pool->state[*index]) == MPOOL_BLOCK_IN_DEPOT;
 }
 
 static void mpool_link_in(struct mpool *pool, void *block)
@@ -73,16 +91,28 @@ static void mpool_link_in(struct mpool *pool, void *block)
 	WRITE_ONCE(pool->free_list, block);
 }
 
-/* Put a block the caller holds in the depot: on the list, or for the rescan. */
-static void mpool_push_free(struct mpool *pool, void *block)
+/*
+ * Put @nr blocks the caller holds in the depot, the last one first: on
+ * the list, or, below @rescan, for the rescan to find.  The list's head
+ * stays in a register until the last one is in.
+ */
+static void mpool_push_free(struct mpool *pool, void **blocks, size_t nr)
 {
-	size_t index = mpool_block_index(pool, block);
+	void *head = pool->free_list;
+	size_t rescan = pool->rescan;
+	size_t index;
 
 	lockdep_assert_held(&pool->lock);
 
-	WRITE_ONCE(pool->state[index], MPOOL_BLOCK_IN_DEPOT);
-	if (index >= pool->rescan)
-		mpool_link_in(pool, block);
+	while (nr--) {
+		index = mpool_block_index(pool, blocks[nr]);
+		WRITE_ONCE(pool->state[index], MPOOL_BLOCK_IN_DEPOT);
+		if (index >= rescan) {
+			mpool_link_store(pool, blocks[nr], head);
+			head = blocks[nr];
+		}
+	}
+	WRITE_ONCE(pool->free_list, head);
 }
 
 static void mpool_quarantine(struct mpool *pool, size_t index)
@@ -135,20 +165,41 @@ static void mpool_link_corrupt(struct mpool *pool, void *block,
 			     (pool->nr_blocks - pool->nr_carved);
 }
 
-/* Take the first free block off the list, or return NULL when it is empty. */
-static void *mpool_pop_free(struct mpool *pool, struct mpool_corruption *c)
+/*
+ * Take up to @nr blocks off the list into @blocks, each marked CACHED:
+ * the caller's.  Returns how many; fewer when the list runs out, or at a
+ * corrupt link, which drops the list for a rebuild.  Each block is marked
+ * before its successor's link is followed, so a link that loops back to
+ * a block taken fails the check as well.
+ */
+static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
+			     struct mpool_corruption *c)
 {
-	void *block, *next;
+	void *block = pool->free_list, *next;
+	struct mpool_link_bounds bounds;
+	size_t got = 0, index, next_index = 0;
 
 	lockdep_assert_held(&pool->lock);
 
-	while ((block = pool->free_list)) {
+	if (!block)
+		return 0;
+	mpool_link_bounds(pool, &bounds);
+	/* The head was checked as a link when it was put there. */
+	index = mpool_block_index(pool, block);
+	while (got < nr && block) {
 		next = mpool_link_load(pool, block);
-		if (likely(next != block && mpool_link_valid(pool, next))) {
-			WRITE_ONCE(pool->free_list, next);
-			return block;
+		if (unlikely(next == block ||
+			     !mpool_link_valid(pool, &bounds, next,
+					       &next_index))) {
+			WRITE_ONCE(pool->free_list, block);
+			mpool_link_corrupt(pool, block, c);
+			return got;
 		}
-		mpool_link_corrupt(pool, block, c);
+		WRITE_ONCE(pool->state[index], MPOOL_BLOCK_CACHED);
+		blocks[got++] = block;
+		block = next;
+		index = next_index;
 	}
-	return NULL;
+	WRITE_ONCE(pool->free_list, block);
+	return got;
 }

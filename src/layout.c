@@ -49,6 +49,22 @@ static int mpool_layout(size_t block_size, size_t align, unsigned int flags,
 	return 0;
 }
 
+/*
+ * How many words an alloc zeroes inline instead of calling memset(), 0
+ * for memset().  A call and memset()'s own dispatch cost as much as the
+ * stores of a small block.  Rounding up to a word touches only padding:
+ * a plain block's stride is a whole number of words, and the debug
+ * layouts, whose bytes after @block_size are checked, keep memset().
+ */
+static unsigned int mpool_zero_words(size_t block_size, unsigned int flags)
+{
+	size_t bytes = ALIGN(block_size, sizeof(long));
+
+	if ((flags & MPOOL_OWN_LINK_WORD) || bytes > MPOOL_ZERO_INLINE_BYTES)
+		return 0;
+	return bytes / sizeof(long);
+}
+
 static bool mpool_name_valid(const char *name)
 {
 	size_t len, i;

@@ -23,6 +23,9 @@
 /* The most blocks one hold of a pool's lock moves: half a ring. */
 #define MPOOL_HOLD_BLOCKS	(MPOOL_CACHE_MAX / 2)
 
+/* The largest block an alloc zeroes without a call: see mpool_zero_words(). */
+#define MPOOL_ZERO_INLINE_BYTES	128
+
 /* Flags that move the free-list link out of the usable bytes. */
 #define MPOOL_OWN_LINK_WORD	(MPOOL_POISON | MPOOL_REDZONE)
 #define MPOOL_DEBUG_FLAGS	(MPOOL_POISON | MPOOL_REDZONE | MPOOL_TRACK_CALLER)
@@ -83,14 +86,16 @@ enum mpool_block_state {
 
 /*
  * One CPU's cache of free blocks: a ring, as lib/objpool.c keeps them.
- * Only its CPU adds blocks, with IRQs off; any CPU may take them, with a
- * cmpxchg on @head, so that an allocator that finds the depot empty can
- * steal what other CPUs hold.  Refills, flushes and steals run under the
- * depot's lock: a block is always in a ring or in the depot for them.
+ * Only its CPU adds blocks, one context at a time (see mpool_cache_own());
+ * any CPU may take them, with a cmpxchg on @head, so that an allocator
+ * that finds the depot empty can steal what other CPUs hold.  Refills,
+ * flushes and steals run under the depot's lock: a block is always in a
+ * ring or in the depot for them.
  */
 struct mpool_cpu_cache {
 	unsigned long head;	/* next block to take, from any CPU */
 	unsigned long tail;	/* next slot to fill, by this CPU only */
+	bool filling;		/* a context of this CPU is adding blocks */
 	u64 allocs;		/* this CPU's share of the pool's counters, */
 	u64 frees;		/* summed when read, as CONFIG_SLUB_STATS */
 	void *blocks[];		/* pool->cache_size of them */
@@ -116,6 +121,7 @@ struct mpool {
 	size_t meta_bytes;	/* what the pool costs beyond its region */
 	size_t nr_blocks;
 	size_t block_size;	/* usable bytes, as asked */
+	unsigned int zero_words; /* zeroed inline by an alloc, or 0 */
 	size_t link_offset;	/* where a free block keeps its link */
 	size_t redzone_bytes;	/* with MPOOL_REDZONE, after @block_size */
 	unsigned int flags;	/* MPOOL_*, debug= included */
@@ -177,7 +183,11 @@ struct mpool {
 static void mpool_test_point(struct mpool *pool, enum mpool_test_point point);
 static void mpool_hold_work(struct mpool *pool, size_t work);
 static void mpool_hold_end(struct mpool *pool);
+/* Whether a test point may park here; never asked in the product. */
+#define mpool_test_may_park()	preemptible()
 #else
+#define mpool_test_may_park()	false
+
 static inline void mpool_test_point(struct mpool *pool,
 				    enum mpool_test_point point)
 {
@@ -226,6 +236,7 @@ static void mpool_release(struct mpool *pool);
 static int mpool_layout(size_t block_size, size_t align, unsigned int flags,
 			struct mpool_layout *layout);
 static size_t mpool_effective_align(size_t align);
+static unsigned int mpool_zero_words(size_t block_size, unsigned int flags);
 static bool mpool_name_valid(const char *name);
 static void *mpool_block(const struct mpool *pool, size_t index);
 static unsigned long mpool_offset(const struct mpool *pool, const void *ptr);
@@ -234,8 +245,9 @@ static size_t mpool_offset_index(const struct mpool *pool,
 static size_t mpool_block_index(const struct mpool *pool, const void *block);
 
 /* freelist.c: the depot's free list. */
-static void mpool_push_free(struct mpool *pool, void *block);
-static void *mpool_pop_free(struct mpool *pool, struct mpool_corruption *c);
+static void mpool_push_free(struct mpool *pool, void **blocks, size_t nr);
+static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
+			     struct mpool_corruption *c);
 static void mpool_quarantine(struct mpool *pool, size_t index);
 static bool mpool_rescan_pending(const struct mpool *pool);
 static void mpool_rescan_step(struct mpool *pool);
@@ -244,7 +256,6 @@ static void mpool_rescan_step(struct mpool *pool);
 struct mpool_stash;
 static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 			      struct mpool_corruption *c);
-static void mpool_depot_put(struct mpool *pool, void *block);
 static unsigned int mpool_depot_put_many(struct mpool *pool, void **blocks,
 					 size_t nr);
 static void mpool_depot_quarantine(struct mpool *pool, size_t index);
@@ -260,8 +271,9 @@ static void mpool_caches_exit(struct mpool *pool);
 static unsigned int mpool_cache_pop(struct mpool *pool,
 				    struct mpool_cpu_cache *cache,
 				    void **blocks, unsigned int nr, bool all);
-static bool mpool_cache_push(struct mpool *pool, struct mpool_cpu_cache *cache,
-			     void *block);
+static unsigned int mpool_cache_push(struct mpool *pool,
+				     struct mpool_cpu_cache *cache,
+				     void **blocks, size_t nr);
 static unsigned int mpool_cache_flush(struct mpool *pool,
 				      struct mpool_cpu_cache *cache,
 				      unsigned int nr);

@@ -58,7 +58,8 @@ static bool mpool_depot_may_have_free(struct mpool *pool)
  * sleeper and wait for a grace period: every free that began before it
  * has put its block in a cache by then, where the retry steals it, and
  * every free after it sees @nr_waiters and takes the depot, which wakes
- * us.  The frees' IRQs-off section is what the grace period waits for.
+ * us.  The frees' preemption-off section is what the grace period waits
+ * for.
  * Announced under the same hold that found the pool alive, so that
  * mpool_destroy() counts us.
  */
@@ -96,10 +97,9 @@ static void *mpool_refill(struct mpool *pool, bool can_block,
 {
 	/* Scratch: not zeroed (CONFIG_INIT_STACK_ALL_ZERO) on every refill. */
 	void *blocks[MPOOL_HOLD_BLOCKS + 1] __uninitialized;
-	struct mpool_cpu_cache *cache;
 	unsigned long flags;
 	bool again;
-	size_t want, got = 0, i;
+	size_t want, got = 0;
 
 	mpool_lock(pool, &flags);
 	while (likely(!pool->dying)) {
@@ -127,10 +127,14 @@ static void *mpool_refill(struct mpool *pool, bool can_block,
 	/* Evicted by mpool_destroy(): the pool will be gone, and its report. */
 	if (unlikely(pool->dying))
 		c->kind = MPOOL_CORRUPT_NONE;
-	/* Only this CPU adds to its ring, and IRQs are off: there is room. */
-	cache = this_cpu_ptr(pool->caches);
-	for (i = 1; i < got; i++)
-		mpool_cache_push(pool, cache, blocks[i]);
+	/*
+	 * IRQs are off, and no context of this CPU was adding to its ring
+	 * (mpool_cache_room()): this refill is its only writer, and there
+	 * is room.
+	 */
+	if (got > 1)
+		mpool_cache_push(pool, this_cpu_ptr(pool->caches), blocks + 1,
+				 got - 1);
 	mpool_unlock(pool, flags);
 	return got ? blocks[0] : NULL;
 }
@@ -154,6 +158,26 @@ static void mpool_stop_waiting(struct mpool *pool)
 }
 
 /*
+ * A pool without caches: one block straight from the depot, in one short
+ * hold, or NULL for mpool_refill() to look further (the free list's
+ * rebuild, the stashes, waiting).
+ */
+static void *mpool_take_uncached(struct mpool *pool,
+				 struct mpool_corruption *c)
+{
+	unsigned long flags;
+	void *block;
+
+	mpool_lock(pool, &flags);
+	if (mpool_depot_get(pool, &block, 1, c))
+		mpool_depot_note_peak(pool);
+	else
+		block = NULL;
+	mpool_unlock(pool, flags);
+	return block;
+}
+
+/*
  * Take a free block for an alloc: from this CPU's cache, else through the
  * depot.  A block that fails its checks is quarantined and another taken.
  */
@@ -164,9 +188,13 @@ static __always_inline void *mpool_take(struct mpool *pool, bool can_block,
 	void *block;
 
 	do {
+		if (!pool->cache_size)
+			block = mpool_take_uncached(pool, c);
 		/* From another CPU's ring if preempted here: just as good. */
-		if (!mpool_cache_pop(pool, raw_cpu_ptr(pool->caches),
-				     &block, 1, false))
+		else if (!mpool_cache_pop(pool, raw_cpu_ptr(pool->caches),
+					  &block, 1, false))
+			block = NULL;
+		if (!block)
 			block = mpool_refill(pool, can_block, c, waiting);
 		if (!block)
 			return NULL;
@@ -193,6 +221,23 @@ static bool mpool_injected_failure(struct mpool *pool)
 	return true;
 }
 
+/* Zero a block for init_on_alloc or __GFP_ZERO. */
+static __always_inline void mpool_zero(const struct mpool *pool, void *block)
+{
+	unsigned int i, words = pool->zero_words;
+	unsigned long *word = block;
+
+	if (!words) {
+		memset(block, 0, pool->block_size);
+		return;
+	}
+	for (i = 0; i < words; i++) {
+		word[i] = 0;
+		/* Or GCC makes the loop the memset() call it replaces. */
+		barrier();
+	}
+}
+
 /* Make a block the caller holds the consumer's. */
 static __always_inline void mpool_hand_out(struct mpool *pool, void *block,
 					   gfp_t gfp, unsigned long caller)
@@ -202,7 +247,7 @@ static __always_inline void mpool_hand_out(struct mpool *pool, void *block,
 	if (unlikely(pool->flags & MPOOL_DEBUG_FLAGS))
 		mpool_debug_alloc(pool, block, index, caller);
 	if (want_init_on_alloc(gfp))
-		memset(block, 0, pool->block_size);
+		mpool_zero(pool, block);
 	WRITE_ONCE(pool->state[index], MPOOL_BLOCK_IN_USE);
 }
 
@@ -239,29 +284,29 @@ static __always_inline void mpool_take_back(struct mpool *pool, void *block,
 }
 
 /*
- * With IRQs off, the blocks this CPU's ring did not take, at most a
- * batch: flush its oldest half to the depot and retry, or, with a task
- * waiting, put them straight in the depot.  Returns how many waiters to
- * wake.
+ * With preemption off, the blocks this CPU's ring did not take, at most a
+ * batch: flush its oldest half to the depot and retry, or put them
+ * straight in the depot when a task waits, or when @cache is NULL: the
+ * pool has no caches, or this context interrupted an add to the ring.
+ * Returns how many waiters to wake.
  */
 static unsigned int mpool_give_back_slow(struct mpool *pool,
 					 struct mpool_cpu_cache *cache,
 					 void **blocks, size_t nr)
 {
+	unsigned int wake, pushed;
 	unsigned long flags;
-	unsigned int wake;
 
 	for (;;) {
 		mpool_lock(pool, &flags);
-		if (!pool->cache_size || pool->nr_waiters)
+		if (!cache || pool->nr_waiters)
 			break;
 		mpool_cache_flush(pool, cache, mpool_cache_batch(pool));
 		mpool_unlock(pool, flags);
-		/* The ring is this CPU's, and IRQs are off: no lock needed. */
-		while (nr && mpool_cache_push(pool, cache, *blocks)) {
-			blocks++;
-			nr--;
-		}
+		/* The ring is this context's (mpool_cache_own()): no lock. */
+		pushed = mpool_cache_push(pool, cache, blocks, nr);
+		blocks += pushed;
+		nr -= pushed;
 		if (!nr)
 			return 0;
 	}
@@ -279,21 +324,50 @@ static __always_inline void mpool_give_back_batch(struct mpool *pool,
 						  void **blocks, size_t nr)
 {
 	struct mpool_cpu_cache *cache;
-	unsigned int wake = 0;
-	unsigned long flags;
+	unsigned int wake = 0, pushed;
 
 	/* Also the read side of mpool_wait_for_free()'s grace period. */
-	local_irq_save(flags);
-	cache = this_cpu_ptr(pool->caches);
-	if (likely(!READ_ONCE(pool->nr_waiters))) {
-		while (nr && mpool_cache_push(pool, cache, *blocks)) {
-			blocks++;
-			nr--;
-		}
+	preempt_disable();
+	cache = mpool_cache_own(pool);
+	if (likely(cache && !READ_ONCE(pool->nr_waiters))) {
+		pushed = mpool_cache_push(pool, cache, blocks, nr);
+		blocks += pushed;
+		nr -= pushed;
 	}
 	if (unlikely(nr))
 		wake = mpool_give_back_slow(pool, cache, blocks, nr);
-	local_irq_restore(flags);
+	mpool_cache_disown(cache);
+	preempt_enable();
+
+	while (unlikely(wake)) {
+		swake_up_one(&pool->wait);
+		wake--;
+	}
+}
+
+/* One claimed block: mpool_give_back_slow(), for mpool_free()'s fast path. */
+static noinline unsigned int mpool_give_back_one_slow(struct mpool *pool,
+						      struct mpool_cpu_cache *cache,
+						      void *block)
+{
+	return mpool_give_back_slow(pool, cache, &block, 1);
+}
+
+/* mpool_give_back_batch() for one block, its address never taken. */
+static __always_inline void mpool_give_back_one(struct mpool *pool,
+						void *block)
+{
+	struct mpool_cpu_cache *cache;
+	unsigned int wake = 0;
+
+	/* Also the read side of mpool_wait_for_free()'s grace period. */
+	preempt_disable();
+	cache = mpool_cache_own(pool);
+	if (unlikely(!cache || READ_ONCE(pool->nr_waiters) ||
+		     !mpool_cache_push(pool, cache, &block, 1)))
+		wake = mpool_give_back_one_slow(pool, cache, block);
+	mpool_cache_disown(cache);
+	preempt_enable();
 
 	while (unlikely(wake)) {
 		swake_up_one(&pool->wait);
@@ -474,6 +548,7 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 	ratelimit_default_init(&pool->misuse_ratelimit);
 	mpool_fail_alloc_init(pool);
 	pool->block_size = block_size;
+	pool->zero_words = mpool_zero_words(block_size, flags);
 	pool->align = align;
 	pool->stride = layout.stride;
 	if (is_power_of_2(layout.stride))
@@ -587,6 +662,30 @@ EXPORT_SYMBOL_NS_GPL(mpool_destroy, MPOOL_NS);
 
 /* ---- alloc and free ---------------------------------------------------- */
 
+/*
+ * mpool_alloc() when this CPU's ring is empty, or the block must be
+ * checked first: refill, steal or wait, and report what was found.
+ */
+static noinline void *mpool_alloc_slow(struct mpool *pool, gfp_t gfp,
+				       unsigned long caller)
+{
+	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
+	bool waiting = false;
+	void *block;
+
+	block = mpool_take(pool, gfpflags_allow_blocking(gfp), &corruption,
+			   &waiting);
+	if (block) {
+		mpool_hand_out(pool, block, gfp, caller);
+		this_cpu_inc(pool->caches->allocs);
+	}
+	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
+		mpool_report_corruption(pool, &corruption);
+	if (unlikely(waiting))
+		mpool_stop_waiting(pool);
+	return block;
+}
+
 /**
  * mpool_alloc - allocate one block from a pool
  * @pool: pool to allocate from
@@ -609,25 +708,27 @@ EXPORT_SYMBOL_NS_GPL(mpool_destroy, MPOOL_NS);
  */
 void *mpool_alloc(struct mpool *pool, gfp_t gfp)
 {
-	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
-	bool can_block = gfpflags_allow_blocking(gfp);
-	bool waiting = false;
 	void *block;
 
-	might_sleep_if(can_block);
+	/*
+	 * might_sleep()'s check, not its voluntary preemption point: that is
+	 * a call on every alloc of a kernel booted preempt=voluntary
+	 * (Debian's default), for an alloc that sleeps only on an empty pool.
+	 */
+	if (gfpflags_allow_blocking(gfp))
+		__might_sleep(__FILE__, __LINE__);
 
 	if (WARN_ON_ONCE(in_nmi()) || unlikely(mpool_injected_failure(pool)))
 		return NULL;
-	block = mpool_take(pool, can_block, &corruption, &waiting);
-	if (block) {
+	/* The fast path: a block from this CPU's ring, nothing to check. */
+	if (likely(!(pool->flags & MPOOL_POISON)) &&
+	    likely(mpool_cache_pop(pool, raw_cpu_ptr(pool->caches), &block, 1,
+				   false))) {
 		mpool_hand_out(pool, block, gfp, _RET_IP_);
 		this_cpu_inc(pool->caches->allocs);
+		return block;
 	}
-	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
-		mpool_report_corruption(pool, &corruption);
-	if (unlikely(waiting))
-		mpool_stop_waiting(pool);
-	return block;
+	return mpool_alloc_slow(pool, gfp, _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_alloc, MPOOL_NS);
 
@@ -679,7 +780,20 @@ static __always_inline void mpool_free_many(struct mpool *pool, size_t nr,
  */
 void mpool_free(struct mpool *pool, void *block)
 {
-	mpool_free_many(pool, 1, &block, _RET_IP_);
+	enum mpool_free_verdict verdict;
+	size_t index;
+
+	/* mpool_free_many() for one block, with no array to go through. */
+	if (unlikely(!block) || WARN_ON_ONCE(in_nmi()))
+		return;
+	verdict = mpool_claim(pool, block, &index);
+	if (unlikely(verdict != MPOOL_FREE_OK)) {
+		mpool_refuse_free(pool, block, verdict, _RET_IP_);
+		return;
+	}
+	mpool_take_back(pool, block, index, _RET_IP_);
+	mpool_give_back_one(pool, block);
+	this_cpu_inc(pool->caches->frees);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_free, MPOOL_NS);
 

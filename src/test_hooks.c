@@ -36,8 +36,9 @@ static void mpool_hold_end(struct mpool *pool)
  * mpool_test_set_hook - call a function at each of the racy points
  * @hook: the function, or NULL for none
  *
- * The hook runs in the thread that reached the point, which may sleep
- * there; it must return at once for every thread it does not park.
+ * The hook runs in the context that reached the point, which may sleep
+ * there but at %MPOOL_TEST_RING_FILLING; it must return at once for
+ * every context it does not act on.
  *
  * Context: Process context.
  * Return: nothing.

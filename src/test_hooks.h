@@ -11,7 +11,7 @@
 
 #include "../mempool_mod.h"
 
-/* Where mempool_mod calls the test's hook; each point may sleep. */
+/* Where mempool_mod calls the test's hook; each point may sleep but one. */
 enum mpool_test_point {
 	/* mpool_alloc_bulk() holds blocks it took and does not hold the lock */
 	MPOOL_TEST_BULK_HOLDING,
@@ -21,6 +21,11 @@ enum mpool_test_point {
 	MPOOL_TEST_RING_POPPING,
 	/* mpool_get_stats() read the first of two values that must agree */
 	MPOOL_TEST_STATS_READING,
+	/*
+	 * a context adding to its CPU's ring wrote the slots and has not yet
+	 * published them; preemption, maybe IRQs, are off: must not sleep
+	 */
+	MPOOL_TEST_RING_FILLING,
 };
 
 /*
