@@ -24,7 +24,7 @@
 #define MPOOL_HOLD_BLOCKS	(MPOOL_CACHE_MAX / 2)
 
 /* The largest block an alloc zeroes without a call: see mpool_zero_words(). */
-#define MPOOL_ZERO_INLINE_BYTES	128
+#define MPOOL_ZERO_INLINE_BYTES	256
 
 /* Flags that move the free-list link out of the usable bytes. */
 #define MPOOL_OWN_LINK_WORD	(MPOOL_POISON | MPOOL_REDZONE)
