@@ -28,9 +28,9 @@
  *
  * Concurrency: mpool_alloc() and mpool_free() may be called from any
  * context but NMI, on the same pool, concurrently.  The caches run with
- * IRQs off; each pool's depot has one IRQ-safe raw spinlock, held for
- * O(batch) work only, so this holds on PREEMPT_RT too.  mpool_create()
- * and mpool_destroy() may sleep.  The caller guarantees that no alloc or
+ * preemption off; each pool's depot has one IRQ-safe raw spinlock, held
+ * for O(batch) work only, so this holds on PREEMPT_RT too.
+ * mpool_create() and mpool_destroy() may sleep.  The caller guarantees that no alloc or
  * free on a pool runs during or after its mpool_destroy().
  *
  * Each pool publishes its statistics in debugfs, under

@@ -100,24 +100,29 @@ static void race_resume(void)
 
 /*
  * A hard interrupt, raised on the CPU of a free that has written its
- * ring's slot and not yet published it, that frees another block.  Real:
- * a self-IPI through irq_work, taken there because a free runs with IRQs
- * on; waited for before the outer free goes on.
+ * ring's slot and not yet published it, that frees another block, or
+ * allocates one.  Real: a self-IPI through irq_work, taken there because
+ * a free runs with IRQs on; waited for before the outer free goes on.
  */
 static struct race_nested {
 	struct mpool *pool;	/* armed for this pool's next ring fill */
-	void *block;		/* what the interrupt frees */
+	void *block;		/* what the interrupt frees; NULL: allocates */
+	void *got;		/* what the interrupt's alloc returned */
 	bool raised;
-	bool freed;		/* the interrupt's mpool_free() returned */
+	bool done;		/* the interrupt's call returned */
+	bool nested;		/* ... before the interrupted free went on */
 } race_nested;
 
-static void race_nested_free(struct irq_work *work)
+static void race_nested_call(struct irq_work *work)
 {
-	mpool_free(race_nested.pool, race_nested.block);
-	WRITE_ONCE(race_nested.freed, true);
+	if (race_nested.block)
+		mpool_free(race_nested.pool, race_nested.block);
+	else
+		race_nested.got = mpool_alloc(race_nested.pool, GFP_ATOMIC);
+	WRITE_ONCE(race_nested.done, true);
 }
 
-static struct irq_work race_nested_work = IRQ_WORK_INIT_HARD(race_nested_free);
+static struct irq_work race_nested_work = IRQ_WORK_INIT_HARD(race_nested_call);
 
 static void race_interrupt_fill(struct mpool *pool)
 {
@@ -130,15 +135,19 @@ static void race_interrupt_fill(struct mpool *pool)
 	race_nested.raised = true;
 	irq_work_queue(&race_nested_work);
 	deadline = ktime_get_ns() + NSEC_PER_SEC;
-	while (!READ_ONCE(race_nested.freed) && ktime_get_ns() < deadline)
+	while (!READ_ONCE(race_nested.done) && ktime_get_ns() < deadline)
 		cpu_relax();
+	race_nested.nested = READ_ONCE(race_nested.done);
 }
 
+/* The interrupt frees @block, or allocates if it is NULL. */
 static void race_nested_arm(struct mpool *pool, void *block)
 {
 	race_nested.block = block;
+	race_nested.got = NULL;
 	race_nested.raised = false;
-	race_nested.freed = false;
+	race_nested.done = false;
+	race_nested.nested = false;
 	WRITE_ONCE(race_nested.pool, pool);
 }
 
@@ -589,8 +598,10 @@ static void irq_free_during_ring_fill_loses_no_block(struct kunit *test)
 	race_nested_arm(pool, held[1]);
 	mpool_free(pool, held[0]);
 	race_nested_disarm();
-	KUNIT_ASSERT_TRUE_MSG(test, race_nested.freed,
+	KUNIT_ASSERT_TRUE_MSG(test, race_nested.nested,
 			      "no interrupt came while the free filled its ring (IRQs off?)");
+	/* The interrupt's block went to the depot, the outer one to the ring. */
+	KUNIT_EXPECT_EQ(test, race_stats(pool).cached, 1UL);
 
 	/* Both blocks, and no other: every other one is still held. */
 	n = race_drain(pool, again, ARRAY_SIZE(again));
@@ -605,6 +616,60 @@ static void irq_free_during_ring_fill_loses_no_block(struct kunit *test)
 	st = race_stats(pool);
 	KUNIT_EXPECT_EQ(test, st.in_use, 0UL);
 	KUNIT_EXPECT_EQ(test, st.double_frees + st.invalid_frees, 0ULL);
+}
+
+/*
+ * The same interrupt allocates instead, and finds the ring empty: the
+ * slot the free wrote is not published yet.  Its refill must cache
+ * nothing in the ring the free is filling, or the two would write the
+ * same slots and the free's publication would take the refill's back.
+ */
+static void irq_refill_during_ring_fill_caches_nothing(struct kunit *test)
+{
+	size_t nr_blocks = race_nr_blocks(), in_depot = MPOOL_CACHE_MAX / 2;
+	size_t in_ring = MPOOL_CACHE_MAX, n, i;
+	unsigned int cpu = cpumask_first(cpu_online_mask);
+	void **held = race_array(test, nr_blocks);
+	void **again = race_array(test, nr_blocks);
+	struct race_cpu_job job = {};
+	struct mpool *pool;
+
+	pool = race_create(test, "kunit_race_irq_refill", RACE_BLOCK_SIZE,
+			   nr_blocks, 0);
+	KUNIT_ASSERT_EQ(test, race_stats(pool).cache_size, MPOOL_CACHE_MAX);
+	KUNIT_ASSERT_EQ(test, race_drain(pool, held, nr_blocks), nr_blocks);
+
+	/* @cpu's ring full, half a ring flushed to the depot... */
+	job.pool = pool;
+	job.blocks = held;
+	job.nr = in_ring + in_depot;
+	race_on_cpu(test, cpu, race_free_here, &job);
+	/* ... and the ring emptied again: only the depot has blocks. */
+	job.blocks = again;
+	job.nr = in_ring;
+	race_on_cpu(test, cpu, race_alloc_here, &job);
+	KUNIT_ASSERT_EQ(test, race_stats(pool).cached, 0UL);
+
+	race_nested_arm(pool, NULL);
+	job.blocks = &held[in_ring + in_depot];
+	job.nr = 1;
+	race_on_cpu(test, cpu, race_free_here, &job);
+	race_nested_disarm();
+	KUNIT_ASSERT_TRUE_MSG(test, race_nested.nested,
+			      "no interrupt came while the free filled its ring (IRQs off?)");
+	KUNIT_EXPECT_NOT_NULL(test, race_nested.got);
+	/* The free's block alone is in the ring. */
+	KUNIT_EXPECT_EQ(test, race_stats(pool).cached, 1UL);
+
+	/* The depot's half ring, less the interrupt's, and the free's block. */
+	n = race_drain(pool, again + in_ring, nr_blocks - in_ring);
+	KUNIT_EXPECT_EQ_MSG(test, n, in_depot,
+			    "blocks lost where the refill and the free met");
+	mpool_free_bulk(pool, in_ring + n, again);
+	mpool_free(pool, race_nested.got);
+	for (i = in_ring + in_depot + 1; i < nr_blocks; i++)
+		mpool_free(pool, held[i]);
+	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
 }
 
 /* ---- statistics read while the pool works ------------------------------- */
@@ -773,6 +838,7 @@ static struct kunit_case mpool_race_cases[] = {
 			 race_bulk_gen_params),
 	KUNIT_CASE(ring_pop_survives_index_wrap),
 	KUNIT_CASE(irq_free_during_ring_fill_loses_no_block),
+	KUNIT_CASE(irq_refill_during_ring_fill_caches_nothing),
 	KUNIT_CASE_PARAM(stats_snapshot_never_impossible,
 			 race_stats_gen_params),
 	KUNIT_CASE(destroy_waits_for_woken_sleeper),

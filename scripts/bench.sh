@@ -212,6 +212,11 @@ fi
 awk -v md="$out/latest.md" -v csv="$out/latest.csv" -v host="$machine" \
 	-v how="$how" -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" -v tree="$tree" \
 	-f "$MPOOL_ROOT/bench/format.awk" "$raw" || failed=1
+# Cell by cell against the speed targets, at the end of latest.md.
+if [ -s "$out/latest.csv" ]; then
+	awk -F, -f "$MPOOL_ROOT/bench/targets.awk" "$out/latest.csv" \
+		>>"$out/latest.md" || failed=1
+fi
 # Nothing to draw when every run failed.
 if [ -f "$out/latest.csv" ] && [ "$(wc -l <"$out/latest.csv")" -gt 1 ]; then
 	awk -v png="$out/latest.png" -f "$MPOOL_ROOT/bench/plot.awk" \

@@ -188,9 +188,9 @@ mpool_cache_pop(struct mpool *pool, struct mpool_cpu_cache *cache,
  * or has IRQs off and found it not owned: the only writer of @tail, which
  * needs no atomic, and is published once for them all.
  */
-static __always_inline unsigned int mpool_cache_push(struct mpool *pool,
-						     struct mpool_cpu_cache *cache,
-						     void **blocks, size_t nr)
+static __always_inline unsigned int
+mpool_cache_push(struct mpool *pool, struct mpool_cpu_cache *cache,
+		 void **blocks, size_t nr)
 {
 	unsigned int size = pool->cache_size;
 	unsigned long tail = cache->tail;
@@ -200,12 +200,15 @@ static __always_inline unsigned int mpool_cache_push(struct mpool *pool,
 	unsigned int i;
 
 	lockdep_assert_preemption_disabled();
+	lockdep_assert(cache == this_cpu_ptr(pool->caches) &&
+		       (READ_ONCE(cache->filling) || irqs_disabled()));
 
 	nr = min_t(size_t, nr, size - used);
+	if (!nr)
+		return 0;
 	for (i = 0; i < nr; i++)
 		WRITE_ONCE(cache->blocks[(tail + i) & (size - 1)], blocks[i]);
-	if (nr)
-		mpool_test_point(pool, MPOOL_TEST_RING_FILLING);
+	mpool_test_point(pool, MPOOL_TEST_RING_FILLING);
 	/* The slots, and the blocks' poison, before a taker can see the tail. */
 	smp_store_release(&cache->tail, tail + nr);
 	return nr;

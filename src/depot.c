@@ -28,9 +28,9 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 	while (got < nr && carved < pool->nr_blocks) {
 		WRITE_ONCE(pool->state[carved], MPOOL_BLOCK_CACHED);
 		blocks[got++] = mpool_block(pool, carved++);
+		pool->nr_out++;
 	}
 	WRITE_ONCE(pool->nr_carved, carved);
-	pool->nr_out += got;
 	mpool_hold_work(pool, got);
 	return got;
 }

@@ -17,8 +17,8 @@
  * list if they are in the depot, the ones below it are not yet, and a
  * block put back below it only has its state set, for the rescan to find.
  *
- * Every block popped is either handed out or quarantined before the next
- * pop, so a link that loops back to one of them fails the check as well.
+ * Every block popped is marked CACHED before the next link is followed,
+ * so a link that loops back to one of them fails the check as well.
  */
 
 static unsigned long *mpool_link_slot(const struct mpool *pool, void *block)
@@ -166,9 +166,10 @@ static void mpool_link_corrupt(struct mpool *pool, void *block,
 }
 
 /*
- * Take up to @nr blocks off the list into @blocks, each marked CACHED:
- * the caller's.  Returns how many; fewer when the list runs out, or at a
- * corrupt link, which drops the list for a rebuild.  Each block is marked
+ * Take up to @nr blocks off the list into @blocks, each marked CACHED and
+ * counted out of the depot: the caller's.  Returns how many; fewer when
+ * the list runs out, or at a corrupt link, which drops the list for a
+ * rebuild.  Each block is marked
  * before its successor's link is followed, so a link that loops back to
  * a block taken fails the check as well.
  */
@@ -191,7 +192,8 @@ static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
 		if (unlikely(next == block ||
 			     !mpool_link_valid(pool, &bounds, next,
 					       &next_index))) {
-			WRITE_ONCE(pool->free_list, block);
+			/* Those taken are out: the report counts the rest. */
+			pool->nr_out += got;
 			mpool_link_corrupt(pool, block, c);
 			return got;
 		}
@@ -201,5 +203,6 @@ static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
 		index = next_index;
 	}
 	WRITE_ONCE(pool->free_list, block);
+	pool->nr_out += got;
 	return got;
 }

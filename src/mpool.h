@@ -116,12 +116,12 @@ struct mpool {
 	void *base;		/* first block, @align-aligned */
 	size_t stride;		/* distance between blocks */
 	unsigned int stride_shift; /* log2(@stride), 0 if not a power of 2 */
+	unsigned int zero_words; /* zeroed inline by an alloc, or 0 */
 	u64 stride_recip;	/* ceil(2^64 / @stride) where that divides */
 	size_t region_bytes;	/* @nr_blocks * @stride, from @base */
 	size_t meta_bytes;	/* what the pool costs beyond its region */
 	size_t nr_blocks;
 	size_t block_size;	/* usable bytes, as asked */
-	unsigned int zero_words; /* zeroed inline by an alloc, or 0 */
 	size_t link_offset;	/* where a free block keeps its link */
 	size_t redzone_bytes;	/* with MPOOL_REDZONE, after @block_size */
 	unsigned int flags;	/* MPOOL_*, debug= included */

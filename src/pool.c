@@ -56,9 +56,9 @@ static bool mpool_depot_may_have_free(struct mpool *pool)
 /*
  * Sleep until the depot may have a block.  The first time, announce the
  * sleeper and wait for a grace period: every free that began before it
- * has put its block in a cache by then, where the retry steals it, and
- * every free after it sees @nr_waiters and takes the depot, which wakes
- * us.  The frees' preemption-off section is what the grace period waits
+ * has put its block in a cache or the depot by then, where the retry
+ * finds it, and every free after it sees @nr_waiters and takes the depot,
+ * which wakes us.  The frees' preemption-off section is what the grace period waits
  * for.
  * Announced under the same hold that found the pool alive, so that
  * mpool_destroy() counts us.
@@ -133,8 +133,8 @@ static void *mpool_refill(struct mpool *pool, bool can_block,
 	 * is room.
 	 */
 	if (got > 1)
-		mpool_cache_push(pool, this_cpu_ptr(pool->caches), blocks + 1,
-				 got - 1);
+		WARN_ON_ONCE(mpool_cache_push(pool, this_cpu_ptr(pool->caches),
+					      blocks + 1, got - 1) != got - 1);
 	mpool_unlock(pool, flags);
 	return got ? blocks[0] : NULL;
 }
@@ -158,21 +158,21 @@ static void mpool_stop_waiting(struct mpool *pool)
 }
 
 /*
- * A pool without caches: one block straight from the depot, in one short
- * hold, or NULL for mpool_refill() to look further (the free list's
- * rebuild, the stashes, waiting).
+ * A pool without caches: one block in one hold, as mpool_refill()'s first
+ * look takes it, or NULL for mpool_refill() to go on (another hold for
+ * the free list's rebuild, waiting).
  */
 static void *mpool_take_uncached(struct mpool *pool,
 				 struct mpool_corruption *c)
 {
 	unsigned long flags;
-	void *block;
+	void *block = NULL;
+	bool again;
 
 	mpool_lock(pool, &flags);
-	if (mpool_depot_get(pool, &block, 1, c))
+	if (likely(!pool->dying) &&
+	    mpool_gather(pool, &block, 1, NULL, c, &again))
 		mpool_depot_note_peak(pool);
-	else
-		block = NULL;
 	mpool_unlock(pool, flags);
 	return block;
 }
@@ -307,6 +307,8 @@ static unsigned int mpool_give_back_slow(struct mpool *pool,
 	unsigned int wake, pushed;
 	unsigned long flags;
 
+	lockdep_assert_preemption_disabled();
+
 	for (;;) {
 		mpool_lock(pool, &flags);
 		if (!cache || pool->nr_waiters)
@@ -356,9 +358,9 @@ static __always_inline void mpool_give_back_batch(struct mpool *pool,
 }
 
 /* One claimed block: mpool_give_back_slow(), for mpool_free()'s fast path. */
-static noinline unsigned int mpool_give_back_one_slow(struct mpool *pool,
-						      struct mpool_cpu_cache *cache,
-						      void *block)
+static noinline unsigned int
+mpool_give_back_one_slow(struct mpool *pool, struct mpool_cpu_cache *cache,
+			 void *block)
 {
 	return mpool_give_back_slow(pool, cache, &block, 1);
 }
@@ -385,7 +387,7 @@ static __always_inline void mpool_give_back_one(struct mpool *pool,
 	}
 }
 
-/* Give @nr claimed blocks back a batch at a time: IRQs go on in between. */
+/* Give @nr claimed blocks back a batch at a time, preemptible in between. */
 static __always_inline void mpool_give_back(struct mpool *pool, void **blocks,
 					    size_t nr)
 {

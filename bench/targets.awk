@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The speed targets, cell by cell, from bench/format.awk's CSV: a
+# markdown section on stdout that bench.sh appends to latest.md.  Every
+# figure is a ratio within one boot, as the rest of the results.
+#
+#   dma_pool's workload  mpool's time / dma_pool's        at most 0.9
+#   pair, batch32        mpool's time / kmem_cache's      at most 0.8
+#   bulk16               mpool's time / kmem_cache's      at most 0.8
+#   MPOOL_NO_PERCPU      its throughput / gen_pool's      at least 2
+#
+# A time ratio is the inverse of the CSV's relative_speed, which is a
+# throughput ratio (all threads together).
+#
+# Usage: awk -F, -f targets.awk latest.csv
+
+function kernel(k,    v) {
+	v = k
+	sub(/-amd64$/, "", v)
+	sub(/\+deb12$/, "", v)
+	return v
+}
+
+# Record one cell of target T: its label, its ratio and whether it is met.
+function cell(t, label, ratio, met) {
+	cells[t]++
+	if (met)
+		nmet[t]++
+	else
+		missed[t] = missed[t] (missed[t] == "" ? "" : "; ") label " " sprintf("%.2f", ratio)
+	if (!(t in worst) || (lower[t] ? ratio > worst[t] : ratio < worst[t]))
+		worst[t] = ratio
+}
+
+BEGIN {
+	name[1] = "dma_pool's workload: mpool's time / dma_pool's, at most 0.9"
+	name[2] = "pairs and batches of 32: mpool's time / kmem_cache's, at most 0.8"
+	name[3] = "bulk calls of 16: mpool's time / kmem_cache's, per block, at most 0.8"
+	name[4] = "MPOOL_NO_PERCPU: its throughput / gen_pool's, at least 2"
+	lower[1] = lower[2] = lower[3] = 1
+	lower[4] = 0
+}
+
+NR == 1 {
+	for (i = 1; i <= NF; i++)
+		col[$i] = i
+	next
+}
+
+{
+	where = kernel($col["kernel"]) " ioa=" $col["init_on_alloc"] " " $col["test"] " " \
+		$col["block_size"] (($col["test"] == "dmapool_fill") ? "" : " B " $col["threads"] " thr")
+	rel = $col["relative_speed"]
+	if ($col["allocator"] == "mpool" && rel != "") {
+		if ($col["test"] == "dmapool_fill")
+			cell(1, where, 1 / rel, 1 / rel <= 0.9)
+		else if ($col["test"] == "bulk16")
+			cell(3, where, 1 / rel, 1 / rel <= 0.8)
+		else if ($col["test"] == "pair" || $col["test"] == "batch32")
+			cell(2, where, 1 / rel, 1 / rel <= 0.8)
+	}
+	key = $col["kernel"] SUBSEP $col["init_on_alloc"] SUBSEP $col["test"] SUBSEP \
+	      $col["block_size"] SUBSEP $col["threads"]
+	if ($col["test"] != "dmapool_fill" && $col["mpairs_per_s"] != "") {
+		if ($col["allocator"] == "mpool_nopcpu") {
+			nopcpu[key] = $col["mpairs_per_s"]
+			keys[++nkeys] = key
+		}
+		else if ($col["allocator"] == "gen_pool")
+			genpool[key] = $col["mpairs_per_s"]
+		label[key] = where
+	}
+}
+
+END {
+	for (k = 1; k <= nkeys; k++)
+		if (((key = keys[k]) in genpool) && genpool[key] > 0)
+			cell(4, label[key], nopcpu[key] / genpool[key],
+			     nopcpu[key] / genpool[key] >= 2)
+
+	print "## Against the speed targets"
+	print ""
+	print "Cell by cell, from the tables above (TCG ratios within one boot)."
+	print ""
+	print "| target | cells | met | worst |"
+	print "|---|--:|--:|--:|"
+	for (t = 1; t <= 4; t++)
+		if (t in cells)
+			printf "| %s | %d | %d | %.2f |\n", name[t], cells[t], nmet[t], worst[t]
+	print ""
+	for (t = 1; t <= 4; t++)
+		if (missed[t] != "")
+			print "- Missed, " name[t] ": " missed[t] "."
+	print ""
+}
