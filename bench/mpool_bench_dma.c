@@ -283,7 +283,12 @@ static int __init mpool_bench_dma_init(void)
 	}
 	kthread_bind(task, dma_cpu);
 	wake_up_process(task);
-	wait_for_completion(&done);
+	/*
+	 * Minutes under TCG: a wait that wakes every few seconds is not the
+	 * hung task the watchdog reports after 120 s of one sleep.
+	 */
+	while (!wait_for_completion_timeout(&done, 10 * HZ))
+		;
 
 	dma_dir = debugfs_create_dir("mpool_bench_dma", NULL);
 	debugfs_create_file("results", 0444, dma_dir, NULL, &dma_results_fops);
