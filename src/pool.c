@@ -427,6 +427,26 @@ static void mpool_refuse_free(struct mpool *pool, const void *block,
 		   block, where, (void *)caller, mpool_free_refusal[verdict]);
 }
 
+/*
+ * Make @block, freed by @caller, the pool's again: claimed, then checked
+ * and poisoned as the flags ask; or refused, counted and reported.  True
+ * if claimed.
+ */
+static __always_inline bool mpool_claim_back(struct mpool *pool, void *block,
+					     unsigned long caller)
+{
+	enum mpool_free_verdict verdict;
+	size_t index;
+
+	verdict = mpool_claim(pool, block, &index);
+	if (unlikely(verdict != MPOOL_FREE_OK)) {
+		mpool_refuse_free(pool, block, verdict, caller);
+		return false;
+	}
+	mpool_take_back(pool, block, index, caller);
+	return true;
+}
+
 /* ---- create and destroy ------------------------------------------------ */
 
 /* Reserve the region, the states and the caches; -ENOMEM if refused. */
@@ -751,23 +771,15 @@ EXPORT_SYMBOL_NS_GPL(mpool_alloc, MPOOL_NS);
 static __always_inline void mpool_free_many(struct mpool *pool, size_t nr,
 					    void **blocks, unsigned long caller)
 {
-	enum mpool_free_verdict verdict;
-	size_t i, index, claimed = 0;
+	size_t i, claimed = 0;
 	void *block;
 
 	if (WARN_ON_ONCE(in_nmi()))
 		return;
 	for (i = 0; i < nr; i++) {
 		block = blocks[i];
-		if (!block)
-			continue;
-		verdict = mpool_claim(pool, block, &index);
-		if (unlikely(verdict != MPOOL_FREE_OK)) {
-			mpool_refuse_free(pool, block, verdict, caller);
-			continue;
-		}
-		mpool_take_back(pool, block, index, caller);
-		blocks[claimed++] = block;
+		if (block && mpool_claim_back(pool, block, caller))
+			blocks[claimed++] = block;
 	}
 	if (!claimed)
 		return;
@@ -792,18 +804,10 @@ static __always_inline void mpool_free_many(struct mpool *pool, size_t nr,
  */
 void mpool_free(struct mpool *pool, void *block)
 {
-	enum mpool_free_verdict verdict;
-	size_t index;
-
 	/* mpool_free_many() for one block, with no array to go through. */
-	if (unlikely(!block) || WARN_ON_ONCE(in_nmi()))
+	if (unlikely(!block) || WARN_ON_ONCE(in_nmi()) ||
+	    !mpool_claim_back(pool, block, _RET_IP_))
 		return;
-	verdict = mpool_claim(pool, block, &index);
-	if (unlikely(verdict != MPOOL_FREE_OK)) {
-		mpool_refuse_free(pool, block, verdict, _RET_IP_);
-		return;
-	}
-	mpool_take_back(pool, block, index, _RET_IP_);
 	mpool_give_back_one(pool, block);
 	this_cpu_inc(pool->caches->frees);
 }
