@@ -30,8 +30,9 @@
  * context but NMI, on the same pool, concurrently.  The caches run with
  * preemption off; each pool's depot has one IRQ-safe raw spinlock, held
  * for O(batch) work only, so this holds on PREEMPT_RT too.
- * mpool_create() and mpool_destroy() may sleep.  The caller guarantees that no alloc or
- * free on a pool runs during or after its mpool_destroy().
+ * mpool_create() and mpool_destroy() may sleep.  The caller guarantees
+ * that no alloc or free on a pool runs during or after its
+ * mpool_destroy().
  *
  * Each pool publishes its statistics in debugfs, under
  * /sys/kernel/debug/mempool_mod/<name>/, and one line in .../pools.

@@ -58,10 +58,9 @@ static bool mpool_depot_may_have_free(struct mpool *pool)
  * sleeper and wait for a grace period: every free that began before it
  * has put its block in a cache or the depot by then, where the retry
  * finds it, and every free after it sees @nr_waiters and takes the depot,
- * which wakes us.  The frees' preemption-off section is what the grace period waits
- * for.
- * Announced under the same hold that found the pool alive, so that
- * mpool_destroy() counts us.
+ * which wakes us.  The frees' preemption-off section is what the grace
+ * period waits for.  Announced under the same hold that found the pool
+ * alive, so that mpool_destroy() counts us.
  */
 static void mpool_wait_for_free(struct mpool *pool, unsigned long *flags,
 				bool *waiting)
