@@ -292,6 +292,16 @@ static __always_inline void mpool_take_back(struct mpool *pool, void *block,
 		memset(block, 0, pool->block_size);
 }
 
+/* Wake @nr tasks waiting for a block; with no lock held. */
+static __always_inline void mpool_wake_waiters(struct mpool *pool,
+					       unsigned int nr)
+{
+	while (unlikely(nr)) {
+		swake_up_one(&pool->wait);
+		nr--;
+	}
+}
+
 /*
  * With preemption off, the blocks this CPU's ring did not take, at most a
  * batch: flush its oldest half to the depot and retry, or put them
@@ -350,10 +360,7 @@ static __always_inline void mpool_give_back_batch(struct mpool *pool,
 	mpool_cache_disown(cache);
 	preempt_enable();
 
-	while (unlikely(wake)) {
-		swake_up_one(&pool->wait);
-		wake--;
-	}
+	mpool_wake_waiters(pool, wake);
 }
 
 /* One claimed block: mpool_give_back_slow(), for mpool_free()'s fast path. */
@@ -380,10 +387,7 @@ static __always_inline void mpool_give_back_one(struct mpool *pool,
 	mpool_cache_disown(cache);
 	preempt_enable();
 
-	while (unlikely(wake)) {
-		swake_up_one(&pool->wait);
-		wake--;
-	}
+	mpool_wake_waiters(pool, wake);
 }
 
 /* Give @nr claimed blocks back a batch at a time, preemptible in between. */
@@ -869,8 +873,7 @@ static void mpool_stash_give_back(struct mpool *pool,
 		wake = mpool_depot_put_many(pool, stash->blocks + stash->nr,
 					    batch);
 		mpool_unlock(pool, *flags);
-		while (wake--)
-			swake_up_one(&pool->wait);
+		mpool_wake_waiters(pool, wake);
 		mpool_lock(pool, flags);
 	}
 }
