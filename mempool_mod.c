@@ -94,6 +94,7 @@
 #include "src/test_hooks.c"
 #include "src/layout.c"
 #include "src/freelist.c"
+#include "src/stack.c"
 #include "src/depot.c"
 #include "src/cpu_cache.c"
 #include "src/debug.c"

@@ -65,9 +65,11 @@ struct mpool;
 #define MPOOL_TRACK_CALLER	BIT(2)
 
 /*
- * MPOOL_NO_PERCPU: no per-CPU caches; every alloc and free takes the
- * pool's lock.  For pools too small to share among the CPUs' caches, or
- * to measure the lock alone.
+ * MPOOL_NO_PERCPU: no per-CPU caches; every alloc and free goes to one
+ * lock-free stack of free blocks, last freed first, whose links sit
+ * outside the region (4 bytes a block).  For pools too small to share
+ * among the CPUs' caches, or whose blocks must not sit in idle CPUs'
+ * caches.
  */
 #define MPOOL_NO_PERCPU		BIT(3)
 #define MPOOL_VALID_FLAGS	(MPOOL_POISON | MPOOL_REDZONE | \

@@ -517,6 +517,7 @@ struct ctx_param {
 
 static const struct ctx_param ctx_params[] = {
 	{ "plain pool", 0 },
+	{ "MPOOL_NO_PERCPU: the lock-free stack", MPOOL_NO_PERCPU },
 	{ "MPOOL_POISON | MPOOL_REDZONE | MPOOL_TRACK_CALLER",
 	  MPOOL_POISON | MPOOL_REDZONE | MPOOL_TRACK_CALLER },
 };

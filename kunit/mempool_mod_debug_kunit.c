@@ -25,6 +25,7 @@
 
 #include "mempool_mod.h"
 #include "mpool_kunit_stats.h"
+#include "src/test_hooks.h"
 
 /*
  * Enough for per-CPU caches on up to 8 possible CPUs: every check runs
@@ -37,8 +38,7 @@
 				 MPOOL_TRACK_CALLER)
 /*
  * For the cases that need the depot's order of reuse, last freed first,
- * which the per-CPU caches do not keep.  mempool_mod_percpu_kunit checks
- * the same damage with the caches on.
+ * which the per-CPU caches do not keep: its lock-free stack.
  */
 #define DBG_DEPOT_ONLY		MPOOL_NO_PERCPU
 
@@ -128,9 +128,9 @@ static void dbg_assert_stats(struct kunit *test, struct dbg_pool *tp,
 	KUNIT_ASSERT_STREQ_MSG(test, diff, "", "%s", when);
 }
 
-static struct dbg_pool *dbg_create(struct kunit *test, const char *name,
-				   size_t block_size, size_t align,
-				   unsigned int flags)
+static struct dbg_pool *dbg_create_as(struct kunit *test, const char *name,
+				      size_t block_size, size_t align,
+				      unsigned int flags, bool small)
 {
 	struct kunit_resource *res;
 	struct mpool_stats st;
@@ -157,7 +157,9 @@ static struct dbg_pool *dbg_create(struct kunit *test, const char *name,
 	tp->exp.flags = flags;
 	tp->exp.redzone_bytes = tp->lay.redzone_bytes;
 
+	mpool_test_make_small(small);
 	pool = mpool_create(name, block_size, align, DBG_NR_BLOCKS, flags);
+	mpool_test_make_small(false);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, pool, "mpool_create(%s): %pe",
 					 name, pool);
 	tp->pool = pool;
@@ -168,10 +170,20 @@ static struct dbg_pool *dbg_create(struct kunit *test, const char *name,
 	KUNIT_ASSERT_NOT_NULL_MSG(test, res, "cannot track pool %s", name);
 	dbg_assert_stats(test, tp, "new pool");
 	mpool_get_stats(pool, &st);
-	if (!(flags & MPOOL_NO_PERCPU))
+	if (small || (flags & MPOOL_NO_PERCPU))
+		KUNIT_ASSERT_EQ_MSG(test, st.cache_size, 0UL,
+				    "%s has per-CPU caches", name);
+	else
 		KUNIT_ASSERT_GT_MSG(test, st.cache_size, 0UL,
 				    "%s has no per-CPU caches", name);
 	return tp;
+}
+
+static struct dbg_pool *dbg_create(struct kunit *test, const char *name,
+				   size_t block_size, size_t align,
+				   unsigned int flags)
+{
+	return dbg_create_as(test, name, block_size, align, flags, false);
 }
 
 static void dbg_hold(struct kunit *test, struct dbg_pool *tp, void *p)
@@ -887,8 +899,8 @@ static void freelist_catches_corrupt_link(struct kunit *test)
 	char *got;
 	size_t i;
 
-	tp = dbg_create(test, "kunit_dbg_link", 64, 0,
-			p->flags | DBG_DEPOT_ONLY);
+	/* The depot's hardened list alone, last freed first. */
+	tp = dbg_create_as(test, "kunit_dbg_link", 64, 0, p->flags, true);
 	for (i = 0; i < 6; i++)
 		KUNIT_ASSERT_NOT_NULL(test, dbg_alloc(test, tp, GFP_NOWAIT));
 	dbg_free(test, tp, dbg_block(tp, 1));

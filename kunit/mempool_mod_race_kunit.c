@@ -172,6 +172,7 @@ static void race_case_exit(struct kunit *test)
 	race_resume();
 	race_nested_disarm();
 	mpool_test_set_hook(NULL);
+	mpool_test_make_small(false);
 }
 
 /* ---- pools and threads ------------------------------------------------ */
@@ -577,6 +578,61 @@ static void ring_pop_survives_index_wrap(struct kunit *test)
 }
 
 /*
+ * A lock-free pop of a MPOOL_NO_PERCPU pool's stack reads the top, block
+ * a, and the link below it, block b, and is preempted.  Meanwhile a and b
+ * are allocated and a is freed: a is on top again, b is in use.  The pop
+ * must not swap b in as the top, on the strength of a's being there: b
+ * would be handed out twice.
+ */
+static void stack_pop_refuses_aba(struct kunit *test)
+{
+	unsigned int cpu = cpumask_first(cpu_online_mask);
+	void *a, *b, *c, *again_a, *again_b, *next;
+	struct race_op *popper;
+	struct mpool *pool;
+
+	pool = race_create(test, "kunit_race_stack_aba", RACE_BLOCK_SIZE, 4,
+			   MPOOL_NO_PERCPU);
+	a = mpool_alloc(pool, GFP_KERNEL);
+	b = mpool_alloc(pool, GFP_KERNEL);
+	c = mpool_alloc(pool, GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, a && b && c);
+	/* The stack: a, then b, then c. */
+	mpool_free(pool, c);
+	mpool_free(pool, b);
+	mpool_free(pool, a);
+
+	popper = race_op_start(test, pool, race_alloc_fn, GFP_ATOMIC, 0, cpu,
+			       false);
+	race_park_arm(pool, MPOOL_TEST_STACK_POPPING, popper->task);
+	race_op_go(popper);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&race_park.parked,
+							    RACE_TIMEOUT));
+
+	again_a = mpool_alloc(pool, GFP_ATOMIC);
+	again_b = mpool_alloc(pool, GFP_ATOMIC);
+	KUNIT_ASSERT_PTR_EQ(test, again_a, a);
+	KUNIT_ASSERT_PTR_EQ(test, again_b, b);
+	mpool_free(pool, a);
+
+	race_resume();
+	KUNIT_ASSERT_TRUE(test, race_op_wait(popper, RACE_TIMEOUT));
+	KUNIT_EXPECT_PTR_EQ(test, popper->block, a);
+	next = mpool_alloc(pool, GFP_ATOMIC);
+	KUNIT_EXPECT_PTR_NE_MSG(test, next, b,
+				"block b handed out twice: the stale link was swapped in");
+	KUNIT_EXPECT_PTR_EQ(test, next, c);
+	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 3UL);
+
+	if (next != b)
+		mpool_free(pool, next);
+	mpool_free(pool, popper->block);
+	race_op_free(popper);
+	mpool_free(pool, b);
+	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
+}
+
+/*
  * A free keeps IRQs on while it adds to its CPU's ring.  An interrupt that
  * frees on that CPU meanwhile must not add to the ring too: both would
  * write the same slot, and one block would be lost to every later alloc.
@@ -837,6 +893,7 @@ static struct kunit_case mpool_race_cases[] = {
 	KUNIT_CASE_PARAM(bulk_holding_leaves_atomic_a_block,
 			 race_bulk_gen_params),
 	KUNIT_CASE(ring_pop_survives_index_wrap),
+	KUNIT_CASE(stack_pop_refuses_aba),
 	KUNIT_CASE(irq_free_during_ring_fill_loses_no_block),
 	KUNIT_CASE(irq_refill_during_ring_fill_caches_nothing),
 	KUNIT_CASE_PARAM(stats_snapshot_never_impossible,
@@ -930,8 +987,12 @@ static void hold_bounded_for_free_list_rebuild(struct kunit *test)
 	size_t i;
 
 	blocks = race_array(test, nr_blocks);
+	/* The depot's hardened list alone: MPOOL_NO_PERCPU has none. */
+	mpool_test_make_small(true);
 	pool = race_create(test, "kunit_hold_rebuild", RACE_BLOCK_SIZE,
-			   nr_blocks, MPOOL_NO_PERCPU);
+			   nr_blocks, 0);
+	mpool_test_make_small(false);
+	KUNIT_ASSERT_EQ(test, race_stats(pool).cache_size, 0UL);
 	KUNIT_ASSERT_EQ(test, race_drain(pool, blocks, nr_blocks), nr_blocks);
 	mpool_free_bulk(pool, nr_blocks, blocks);
 	/* The last freed is the list's head: scribble over its link. */

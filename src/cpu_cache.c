@@ -92,7 +92,7 @@ static unsigned int mpool_cache_size(size_t nr_blocks, unsigned int flags)
 {
 	size_t share = nr_blocks / num_possible_cpus() >> MPOOL_CACHE_SHARE_SHIFT;
 
-	if ((flags & MPOOL_NO_PERCPU) || share < 2)
+	if ((flags & MPOOL_NO_PERCPU) || share < 2 || mpool_test_small_pool())
 		return 0;
 	return rounddown_pow_of_two(min_t(size_t, share, MPOOL_CACHE_MAX));
 }

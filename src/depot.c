@@ -24,11 +24,15 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 
 	lockdep_assert_held(&pool->lock);
 
-	got = mpool_pop_free(pool, blocks, nr, c);
+	if (pool->stack_next)
+		got = mpool_stack_pop_many(pool, blocks, nr);
+	else
+		got = mpool_pop_free(pool, blocks, nr, c);
 	while (got < nr && carved < pool->nr_blocks) {
 		WRITE_ONCE(pool->state[carved], MPOOL_BLOCK_CACHED);
 		blocks[got++] = mpool_block(pool, carved++);
-		pool->nr_out++;
+		/* After the block was taken: see stack.c. */
+		atomic_long_inc(&pool->nr_out);
 	}
 	WRITE_ONCE(pool->nr_carved, carved);
 	mpool_hold_work(pool, got);
@@ -43,7 +47,7 @@ static void mpool_depot_note_peak(struct mpool *pool)
 {
 	lockdep_assert_held(&pool->lock);
 
-	pool->peak_out = max(pool->peak_out, pool->nr_out);
+	mpool_note_peak(pool, atomic_long_read(&pool->nr_out));
 }
 
 /*
@@ -55,8 +59,12 @@ static unsigned int mpool_depot_put_many(struct mpool *pool, void **blocks,
 {
 	lockdep_assert_held(&pool->lock);
 
-	mpool_push_free(pool, blocks, nr);
-	pool->nr_out -= nr;
+	if (pool->stack_next) {
+		mpool_stack_push(pool, blocks, nr);
+	} else {
+		mpool_push_free(pool, blocks, nr);
+		atomic_long_sub(nr, &pool->nr_out);
+	}
 	mpool_hold_work(pool, nr);
 	return min_t(size_t, nr, pool->nr_waiters);
 }
@@ -67,13 +75,14 @@ static void mpool_depot_quarantine(struct mpool *pool, size_t index)
 	lockdep_assert_held(&pool->lock);
 
 	mpool_quarantine(pool, index);
-	pool->nr_out--;
+	atomic_long_dec(&pool->nr_out);
 }
 
 /* Free blocks in the depot: listed, awaiting the rescan, or never carved. */
 static size_t mpool_depot_nr_free(const struct mpool *pool)
 {
-	return pool->nr_blocks - pool->nr_out - pool->quarantined;
+	return pool->nr_blocks - atomic_long_read(&pool->nr_out) -
+	       pool->quarantined;
 }
 
 /* A bulk alloc's blocks, gathered a batch per hold, on pool->stashes. */

@@ -193,7 +193,7 @@ static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
 			     !mpool_link_valid(pool, &bounds, next,
 					       &next_index))) {
 			/* Those taken are out: the report counts the rest. */
-			pool->nr_out += got;
+			atomic_long_add(got, &pool->nr_out);
 			mpool_link_corrupt(pool, block, c);
 			return got;
 		}
@@ -203,6 +203,6 @@ static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
 		index = next_index;
 	}
 	WRITE_ONCE(pool->free_list, block);
-	pool->nr_out += got;
+	atomic_long_add(got, &pool->nr_out);
 	return got;
 }

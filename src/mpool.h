@@ -130,6 +130,9 @@ struct mpool {
 	u8 *state;		/* enum mpool_block_state, one per block */
 	struct mpool_track *track; /* one per block, with MPOOL_TRACK_CALLER */
 	struct mpool_cpu_cache __percpu *caches;
+	/* MPOOL_NO_PERCPU: the stack's links, see stack.c; else NULL. */
+	u32 *stack_next;
+	unsigned int stack_shift; /* bits of the top's block index + 1 */
 
 	/*
 	 * Read by every free without the lock, written under it only when a
@@ -140,16 +143,20 @@ struct mpool {
 
 	/*
 	 * The depot: blocks no CPU caches, and every count that is not
-	 * per-CPU.  Under @lock, which starts a cache line of its own.
+	 * per-CPU.  Under @lock, which starts a cache line of its own, but
+	 * for the three words after it, which the lock-free stack of a
+	 * MPOOL_NO_PERCPU pool moves with atomics (stack.c), under the lock
+	 * or not.
 	 */
 	raw_spinlock_t lock ____cacheline_aligned_in_smp; /* this group */
+	unsigned long stack_top; /* MPOOL_NO_PERCPU: tag and top block */
+	atomic_long_t nr_out;	/* blocks out of the depot */
+	unsigned long peak_out;	/* highest @nr_out */
 	void *free_list;	/* freed blocks, in any order */
 	size_t nr_carved;	/* blocks at and above it never handed out */
 	size_t rescan;		/* free blocks below it are not on the list */
 	struct list_head stashes; /* of bulk allocs gathering blocks */
 	bool dying;		/* mpool_destroy() has begun: waiters leave */
-	size_t nr_out;		/* blocks out of the depot */
-	size_t peak_out;	/* highest @nr_out */
 	size_t quarantined;
 	u64 alloc_failures;
 	u64 invalid_frees;
@@ -185,8 +192,11 @@ static void mpool_hold_work(struct mpool *pool, size_t work);
 static void mpool_hold_end(struct mpool *pool);
 /* Whether a test point may park here; never asked in the product. */
 #define mpool_test_may_park()	preemptible()
+/* Pools made as if too small to share: mpool_test_make_small(). */
+#define mpool_test_small_pool()	READ_ONCE(mpool_test_small)
 #else
 #define mpool_test_may_park()	false
+#define mpool_test_small_pool()	false
 
 static inline void mpool_test_point(struct mpool *pool,
 				    enum mpool_test_point point)
@@ -251,6 +261,15 @@ static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
 static void mpool_quarantine(struct mpool *pool, size_t index);
 static bool mpool_rescan_pending(const struct mpool *pool);
 static void mpool_rescan_step(struct mpool *pool);
+
+/* stack.c: the depot of a MPOOL_NO_PERCPU pool. */
+static int mpool_stack_init(struct mpool *pool, gfp_t gfp);
+static bool mpool_stack_empty(const struct mpool *pool);
+static void mpool_note_peak(struct mpool *pool, unsigned long out);
+static void *mpool_stack_pop(struct mpool *pool);
+static size_t mpool_stack_pop_many(struct mpool *pool, void **blocks,
+				   size_t nr);
+static void mpool_stack_push(struct mpool *pool, void **blocks, size_t nr);
 
 /* depot.c */
 struct mpool_stash;

@@ -49,6 +49,7 @@ static struct mpool *mpool_find(const char *name)
 static bool mpool_depot_may_have_free(struct mpool *pool)
 {
 	return READ_ONCE(pool->free_list) ||
+	       (pool->stack_next && !mpool_stack_empty(pool)) ||
 	       READ_ONCE(pool->nr_carved) < pool->nr_blocks ||
 	       READ_ONCE(pool->rescan) || READ_ONCE(pool->dying);
 }
@@ -157,9 +158,9 @@ static void mpool_stop_waiting(struct mpool *pool)
 }
 
 /*
- * A pool without caches: one block in one hold, as mpool_refill()'s first
- * look takes it, or NULL for mpool_refill() to go on (another hold for
- * the free list's rebuild, waiting).
+ * A pool too small for caches: one block in one hold, as mpool_refill()'s
+ * first look takes it, or NULL for mpool_refill() to go on (another hold
+ * for the free list's rebuild, waiting).
  */
 static void *mpool_take_uncached(struct mpool *pool,
 				 struct mpool_corruption *c)
@@ -177,8 +178,25 @@ static void *mpool_take_uncached(struct mpool *pool,
 }
 
 /*
- * Take a free block for an alloc: from this CPU's cache, else through the
- * depot.  A block that fails its checks is quarantined and another taken.
+ * A block without the lock: from this CPU's ring, or from the stack of a
+ * MPOOL_NO_PERCPU pool.  NULL if there is none there.
+ */
+static __always_inline void *mpool_take_fast(struct mpool *pool)
+{
+	void *block;
+
+	if (pool->stack_next)
+		return mpool_stack_pop(pool);
+	/* From another CPU's ring if preempted here: just as good. */
+	if (mpool_cache_pop(pool, raw_cpu_ptr(pool->caches), &block, 1, false))
+		return block;
+	return NULL;
+}
+
+/*
+ * Take a free block for an alloc: from this CPU's cache or the stack,
+ * else through the depot's lock.  A block that fails its checks is
+ * quarantined and another taken.
  */
 static __always_inline void *mpool_take(struct mpool *pool, bool can_block,
 					struct mpool_corruption *c,
@@ -187,12 +205,10 @@ static __always_inline void *mpool_take(struct mpool *pool, bool can_block,
 	void *block;
 
 	do {
-		if (!pool->cache_size)
+		if (pool->cache_size || pool->stack_next)
+			block = mpool_take_fast(pool);
+		else
 			block = mpool_take_uncached(pool, c);
-		/* From another CPU's ring if preempted here: just as good. */
-		else if (!mpool_cache_pop(pool, raw_cpu_ptr(pool->caches),
-					  &block, 1, false))
-			block = NULL;
 		if (!block)
 			block = mpool_refill(pool, can_block, c, waiting);
 		if (!block)
@@ -337,26 +353,46 @@ static unsigned int mpool_give_back_slow(struct mpool *pool,
 }
 
 /*
+ * With preemption off, put up to @nr claimed blocks where the next allocs
+ * find them without the lock: this CPU's ring (@cache, owned), or the
+ * stack of a MPOOL_NO_PERCPU pool.  None while a task waits: the depot's
+ * lock is what wakes it.  Returns how many it put.
+ */
+static __always_inline size_t mpool_give_back_fast(struct mpool *pool,
+						   struct mpool_cpu_cache *cache,
+						   void **blocks, size_t nr)
+{
+	if (unlikely(READ_ONCE(pool->nr_waiters)))
+		return 0;
+	if (cache)
+		return mpool_cache_push(pool, cache, blocks, nr);
+	if (pool->stack_next) {
+		mpool_stack_push(pool, blocks, nr);
+		return nr;
+	}
+	return 0;
+}
+
+/*
  * Put @nr claimed blocks, at most a batch, where the next allocs find
  * them: this CPU's cache, and when it is full, its oldest half to the
- * depot.  With a task waiting, straight to the depot, which wakes it.
+ * depot; or the stack.  With a task waiting, straight to the depot,
+ * under its lock, which wakes it.
  */
 static __always_inline void mpool_give_back_batch(struct mpool *pool,
 						  void **blocks, size_t nr)
 {
 	struct mpool_cpu_cache *cache;
-	unsigned int wake = 0, pushed;
+	unsigned int wake = 0;
+	size_t pushed;
 
 	/* Also the read side of mpool_wait_for_free()'s grace period. */
 	preempt_disable();
 	cache = mpool_cache_own(pool);
-	if (likely(cache && !READ_ONCE(pool->nr_waiters))) {
-		pushed = mpool_cache_push(pool, cache, blocks, nr);
-		blocks += pushed;
-		nr -= pushed;
-	}
-	if (unlikely(nr))
-		wake = mpool_give_back_slow(pool, cache, blocks, nr);
+	pushed = mpool_give_back_fast(pool, cache, blocks, nr);
+	if (unlikely(pushed < nr))
+		wake = mpool_give_back_slow(pool, cache, blocks + pushed,
+					    nr - pushed);
 	mpool_cache_disown(cache);
 	preempt_enable();
 
@@ -381,8 +417,7 @@ static __always_inline void mpool_give_back_one(struct mpool *pool,
 	/* Also the read side of mpool_wait_for_free()'s grace period. */
 	preempt_disable();
 	cache = mpool_cache_own(pool);
-	if (unlikely(!cache || READ_ONCE(pool->nr_waiters) ||
-		     !mpool_cache_push(pool, cache, &block, 1)))
+	if (unlikely(!mpool_give_back_fast(pool, cache, &block, 1)))
 		wake = mpool_give_back_one_slow(pool, cache, block);
 	mpool_cache_disown(cache);
 	preempt_enable();
@@ -464,20 +499,23 @@ static int mpool_alloc_memory(struct mpool *pool, size_t vmem_bytes)
 	if (!pool->vmem || !pool->state)
 		return -ENOMEM;
 	pool->base = PTR_ALIGN(pool->vmem, pool->align);
-	return mpool_caches_init(pool) ?: mpool_debug_init(pool);
+	return mpool_stack_init(pool, gfp) ?: mpool_caches_init(pool) ?:
+	       mpool_debug_init(pool);
 }
 
 static void mpool_free_memory(struct mpool *pool)
 {
 	mpool_debug_exit(pool);
 	mpool_caches_exit(pool);
+	kvfree(pool->stack_next);
 	kvfree(pool->state);
 	vfree(pool->vmem);
 }
 
 /*
  * What the pool costs beyond its region: the vmalloc's slack, the state
- * map, every possible CPU's cache, caller tracking and the pool itself.
+ * map, every possible CPU's cache or the stack's links, caller tracking
+ * and the pool itself.
  */
 static size_t mpool_meta_bytes(const struct mpool *pool, size_t vmem_bytes)
 {
@@ -486,6 +524,8 @@ static size_t mpool_meta_bytes(const struct mpool *pool, size_t vmem_bytes)
 
 	bytes += num_possible_cpus() *
 		 struct_size_t(struct mpool_cpu_cache, blocks, pool->cache_size);
+	if (pool->stack_next)
+		bytes += pool->nr_blocks * sizeof(*pool->stack_next);
 	if (pool->track)
 		bytes += pool->nr_blocks * sizeof(*pool->track);
 	return bytes;
@@ -755,13 +795,14 @@ void *mpool_alloc(struct mpool *pool, gfp_t gfp)
 
 	if (WARN_ON_ONCE(in_nmi()) || unlikely(mpool_injected_failure(pool)))
 		return NULL;
-	/* The fast path: a block from this CPU's ring, nothing to check. */
-	if (likely(!(pool->flags & MPOOL_POISON)) &&
-	    likely(mpool_cache_pop(pool, raw_cpu_ptr(pool->caches), &block, 1,
-				   false))) {
-		mpool_hand_out(pool, block, gfp, _RET_IP_);
-		this_cpu_inc(pool->caches->allocs);
-		return block;
+	/* The fast path: a block without the lock, nothing to check. */
+	if (likely(!(pool->flags & MPOOL_POISON))) {
+		block = mpool_take_fast(pool);
+		if (likely(block)) {
+			mpool_hand_out(pool, block, gfp, _RET_IP_);
+			this_cpu_inc(pool->caches->allocs);
+			return block;
+		}
 	}
 	return mpool_alloc_slow(pool, gfp, _RET_IP_);
 }
@@ -1036,7 +1077,7 @@ static void mpool_stats_fill(struct mpool *pool, struct mpool_stats *stats)
 	stats->cache_size = pool->cache_size;
 
 	mpool_lock(pool, &flags);
-	stats->peak_in_use = pool->peak_out;
+	stats->peak_in_use = READ_ONCE(pool->peak_out);
 	stats->alloc_failures = pool->alloc_failures;
 	stats->invalid_frees = pool->invalid_frees;
 	stats->double_frees = pool->double_frees;

@@ -7,6 +7,7 @@
 #ifdef MPOOL_TEST_HOOKS
 
 static void (*mpool_test_hook)(struct mpool *pool, enum mpool_test_point point);
+static bool mpool_test_small;
 
 static void mpool_test_point(struct mpool *pool, enum mpool_test_point point)
 {
@@ -100,5 +101,24 @@ void mpool_test_ring_advance(struct mpool *pool, unsigned int cpu,
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_test_ring_advance, MPOOL_NS);
+
+/**
+ * mpool_test_make_small - create pools as if too small to share
+ * @small: true for the pools the test creates next, then false
+ *
+ * A pool created while it is on has no per-CPU caches, whatever the
+ * number of CPUs, as a pool too small to give each a share: its free
+ * blocks are all on the depot's hardened free list, last freed first,
+ * where a test can reach their links.  MPOOL_NO_PERCPU has no such list:
+ * its stack keeps no link in a block.
+ *
+ * Context: Process context.
+ * Return: nothing.
+ */
+void mpool_test_make_small(bool small)
+{
+	WRITE_ONCE(mpool_test_small, small);
+}
+EXPORT_SYMBOL_NS_GPL(mpool_test_make_small, MPOOL_NS);
 
 #endif /* MPOOL_TEST_HOOKS */

@@ -26,6 +26,8 @@ enum mpool_test_point {
 	 * published them; preemption, maybe IRQs, are off: must not sleep
 	 */
 	MPOOL_TEST_RING_FILLING,
+	/* a lock-free stack pop read the top and its link, not yet swapped */
+	MPOOL_TEST_STACK_POPPING,
 };
 
 /*
@@ -43,5 +45,6 @@ void mpool_test_set_hook(void (*hook)(struct mpool *pool,
 unsigned int mpool_test_max_hold(struct mpool *pool);
 void mpool_test_ring_advance(struct mpool *pool, unsigned int cpu,
 			     unsigned long delta);
+void mpool_test_make_small(bool small);
 
 #endif /* _MPOOL_TEST_HOOKS_H */

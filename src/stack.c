@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The depot of a MPOOL_NO_PERCPU pool: a lock-free stack of its free
+ * blocks (R. K. Treiber's), so that an alloc or a free of such a pool
+ * takes no lock and turns no IRQ off.  An IRQ toggle costs more than the
+ * rest of an alloc or a free, and a lock collapses the throughput of
+ * every CPU contending for it.
+ *
+ * The links are block indexes in an array of their own, out of the
+ * region and so out of a consumer's reach, 4 bytes a block: a write
+ * after free cannot corrupt the stack, so no link needs checking, and no
+ * list needs rebuilding from the state map, which a pop in flight (off
+ * the stack, not yet marked) would make wrong.
+ *
+ * The top is one word: the top block's index + 1 (0: empty) in the low
+ * @stack_shift bits, and above them a tag that every push and pop moves
+ * on.  A pop reads the top and the link below it and swaps the link in
+ * with one cmpxchg.  If anything was pushed or popped in between, even
+ * with the same block back on top (ABA), the tag has moved and the
+ * cmpxchg fails: the link it read may be stale, and is never installed.
+ * The tag could only come back to the same value after 2^(64 -
+ * @stack_shift) pushes and pops during one pop, at least 2^33.  A push
+ * writes its links before the cmpxchg that publishes them.
+ *
+ * The depot's lock still serialises what goes a batch at a time (carving,
+ * bulk allocs, waiting), and those take blocks off and put them on the
+ * stack with the same cmpxchg.  A block leaves @nr_out before it is
+ * pushed and joins it after it is popped: the count never exceeds the
+ * blocks out of the depot, nor its peak the most that were out at once.
+ */
+
+/* The top after a push or pop that leaves block @index1 - 1 on it. */
+static __always_inline unsigned long
+mpool_stack_top(const struct mpool *pool, unsigned long top,
+		unsigned int index1)
+{
+	unsigned long tag_one = BIT(pool->stack_shift);
+
+	return ((top & ~(tag_one - 1)) + tag_one) | index1;
+}
+
+/* Index + 1 of the block on top of @top, 0 if the stack is empty. */
+static __always_inline unsigned int mpool_stack_first(const struct mpool *pool,
+						      unsigned long top)
+{
+	return top & (BIT(pool->stack_shift) - 1);
+}
+
+static bool mpool_stack_empty(const struct mpool *pool)
+{
+	return !mpool_stack_first(pool, READ_ONCE(pool->stack_top));
+}
+
+/* Make room for the links: a pool of MPOOL_NO_PERCPU, at create. */
+static int mpool_stack_init(struct mpool *pool, gfp_t gfp)
+{
+	if (!(pool->flags & MPOOL_NO_PERCPU))
+		return 0;
+	/* Index + 1 of every block fits below the tag. */
+	pool->stack_shift = fls_long(pool->nr_blocks);
+	/* Zeroed: 0 ends the stack, which starts empty. */
+	pool->stack_next = kvcalloc(pool->nr_blocks, sizeof(u32), gfp);
+	return pool->stack_next ? 0 : -ENOMEM;
+}
+
+/* Note @out blocks out of the depot at once: a new peak? */
+static __always_inline void mpool_note_peak(struct mpool *pool,
+					    unsigned long out)
+{
+	unsigned long peak = READ_ONCE(pool->peak_out);
+
+	while (unlikely(out > peak)) {
+		if (try_cmpxchg(&pool->peak_out, &peak, out))
+			break;
+	}
+}
+
+/*
+ * Pop one block, marked CACHED and counted out of the depot: the
+ * caller's.  NULL when the stack is empty.
+ */
+static __always_inline void *mpool_stack_pop(struct mpool *pool)
+{
+	unsigned long top = READ_ONCE(pool->stack_top);
+	unsigned int index1, next;
+
+	do {
+		index1 = mpool_stack_first(pool, top);
+		if (!index1)
+			return NULL;
+		/* Stale if @top moved meanwhile: the cmpxchg then fails. */
+		next = READ_ONCE(pool->stack_next[index1 - 1]);
+		if (mpool_test_may_park())
+			mpool_test_point(pool, MPOOL_TEST_STACK_POPPING);
+	} while (!try_cmpxchg(&pool->stack_top, &top,
+			      mpool_stack_top(pool, top, next)));
+
+	WRITE_ONCE(pool->state[index1 - 1], MPOOL_BLOCK_CACHED);
+	mpool_note_peak(pool, atomic_long_inc_return(&pool->nr_out));
+	return mpool_block(pool, index1 - 1);
+}
+
+/*
+ * Under the depot's lock: pop up to @nr blocks into @blocks, as
+ * mpool_stack_pop() pops one.  Returns how many.
+ */
+static size_t mpool_stack_pop_many(struct mpool *pool, void **blocks,
+				   size_t nr)
+{
+	unsigned long top = READ_ONCE(pool->stack_top);
+	unsigned int next;
+	size_t got, i, index;
+
+	lockdep_assert_held(&pool->lock);
+
+	do {
+		/*
+		 * A stale walk (@top moved) fails the cmpxchg; every link
+		 * read is a block's index + 1 or 0 even then.
+		 */
+		next = mpool_stack_first(pool, top);
+		for (got = 0; got < nr && next; got++) {
+			blocks[got] = mpool_block(pool, next - 1);
+			next = READ_ONCE(pool->stack_next[next - 1]);
+		}
+		if (!got)
+			return 0;
+	} while (!try_cmpxchg(&pool->stack_top, &top,
+			      mpool_stack_top(pool, top, next)));
+
+	for (i = 0; i < got; i++) {
+		index = mpool_block_index(pool, blocks[i]);
+		WRITE_ONCE(pool->state[index], MPOOL_BLOCK_CACHED);
+	}
+	atomic_long_add(got, &pool->nr_out);
+	return got;
+}
+
+/*
+ * Push @nr blocks the caller holds, @blocks[0] on top, with or without
+ * the depot's lock: linked to each other, marked and counted back in,
+ * then published with one cmpxchg.
+ */
+static __always_inline void mpool_stack_push(struct mpool *pool,
+					     void **blocks, size_t nr)
+{
+	unsigned int first = 0, last = 0, index;
+	unsigned long top;
+	size_t i = nr;
+
+	atomic_long_sub(nr, &pool->nr_out);
+	while (i--) {
+		index = mpool_block_index(pool, blocks[i]);
+		WRITE_ONCE(pool->state[index], MPOOL_BLOCK_IN_DEPOT);
+		if (first)
+			WRITE_ONCE(pool->stack_next[index], first);
+		else
+			last = index;
+		first = index + 1;
+	}
+	top = READ_ONCE(pool->stack_top);
+	do {
+		WRITE_ONCE(pool->stack_next[last],
+			   mpool_stack_first(pool, top));
+	} while (!try_cmpxchg(&pool->stack_top, &top,
+			      mpool_stack_top(pool, top, first)));
+}
