@@ -49,14 +49,16 @@ static struct race_park {
 	struct completion resume;	/* the test lets it go on */
 } race_park;
 
-static void race_interrupt_fill(struct mpool *pool);
+static void race_interrupt(struct mpool *pool, enum mpool_test_point point);
 
 static void race_hook(struct mpool *pool, enum mpool_test_point point)
 {
 	struct race_park *p = &race_park;
 
-	if (point == MPOOL_TEST_RING_FILLING) {
-		race_interrupt_fill(pool);
+	/* Preemption off there: an interrupt comes in, nobody parks. */
+	if (point == MPOOL_TEST_RING_FILLING ||
+	    point == MPOOL_TEST_STACK_POPPING) {
+		race_interrupt(pool, point);
 		return;
 	}
 	if (pool != READ_ONCE(p->pool) || point != p->point ||
@@ -101,35 +103,48 @@ static void race_resume(void)
 /*
  * A hard interrupt, raised on the CPU of a free that has written its
  * ring's slot and not yet published it, that frees another block, or
- * allocates one.  Real: a self-IPI through irq_work, taken there because
- * a free runs with IRQs on; waited for before the outer free goes on.
+ * allocates one; or on the CPU of a stack pop that has read the top and
+ * its link and not yet swapped them, that allocates two blocks and frees
+ * the first.  Real: a self-IPI through irq_work, taken there because
+ * both run with IRQs on; waited for before the outer call goes on.
  */
 static struct race_nested {
-	struct mpool *pool;	/* armed for this pool's next ring fill */
+	struct mpool *pool;	/* armed for this pool's next @point */
+	enum mpool_test_point point;
 	void *block;		/* what the interrupt frees; NULL: allocates */
+	bool aba;		/* instead: allocates two, frees the first */
 	void *got;		/* what the interrupt's alloc returned */
+	void *got2;		/* with @aba, the second */
 	bool raised;
 	bool done;		/* the interrupt's call returned */
-	bool nested;		/* ... before the interrupted free went on */
+	bool nested;		/* ... before the interrupted call went on */
 } race_nested;
 
 static void race_nested_call(struct irq_work *work)
 {
-	if (race_nested.block)
-		mpool_free(race_nested.pool, race_nested.block);
-	else
-		race_nested.got = mpool_alloc(race_nested.pool, GFP_ATOMIC);
-	WRITE_ONCE(race_nested.done, true);
+	struct race_nested *n = &race_nested;
+
+	if (n->aba) {
+		n->got = mpool_alloc(n->pool, GFP_ATOMIC);
+		n->got2 = mpool_alloc(n->pool, GFP_ATOMIC);
+		mpool_free(n->pool, n->got);
+	} else if (n->block) {
+		mpool_free(n->pool, n->block);
+	} else {
+		n->got = mpool_alloc(n->pool, GFP_ATOMIC);
+	}
+	WRITE_ONCE(n->done, true);
 }
 
 static struct irq_work race_nested_work = IRQ_WORK_INIT_HARD(race_nested_call);
 
-static void race_interrupt_fill(struct mpool *pool)
+static void race_interrupt(struct mpool *pool, enum mpool_test_point point)
 {
 	u64 deadline;
 
 	/* With IRQs off it could not come: the case says so. */
-	if (pool != READ_ONCE(race_nested.pool) || race_nested.raised ||
+	if (pool != READ_ONCE(race_nested.pool) ||
+	    point != race_nested.point || race_nested.raised ||
 	    irqs_disabled())
 		return;
 	race_nested.raised = true;
@@ -140,15 +155,25 @@ static void race_interrupt_fill(struct mpool *pool)
 	race_nested.nested = READ_ONCE(race_nested.done);
 }
 
-/* The interrupt frees @block, or allocates if it is NULL. */
-static void race_nested_arm(struct mpool *pool, void *block)
+static void race_nested_arm_at(struct mpool *pool,
+			       enum mpool_test_point point, void *block,
+			       bool aba)
 {
+	race_nested.point = point;
 	race_nested.block = block;
+	race_nested.aba = aba;
 	race_nested.got = NULL;
+	race_nested.got2 = NULL;
 	race_nested.raised = false;
 	race_nested.done = false;
 	race_nested.nested = false;
 	WRITE_ONCE(race_nested.pool, pool);
+}
+
+/* In the next ring fill, the interrupt frees @block, or allocates. */
+static void race_nested_arm(struct mpool *pool, void *block)
+{
+	race_nested_arm_at(pool, MPOOL_TEST_RING_FILLING, block, false);
 }
 
 static void race_nested_disarm(void)
@@ -172,7 +197,6 @@ static void race_case_exit(struct kunit *test)
 	race_resume();
 	race_nested_disarm();
 	mpool_test_set_hook(NULL);
-	mpool_test_make_small(false);
 }
 
 /* ---- pools and threads ------------------------------------------------ */
@@ -579,16 +603,14 @@ static void ring_pop_survives_index_wrap(struct kunit *test)
 
 /*
  * A lock-free pop of a MPOOL_NO_PERCPU pool's stack reads the top, block
- * a, and the link below it, block b, and is preempted.  Meanwhile a and b
- * are allocated and a is freed: a is on top again, b is in use.  The pop
- * must not swap b in as the top, on the strength of a's being there: b
- * would be handed out twice.
+ * a, and the link below it, block b.  An interrupt on its CPU allocates a
+ * and b and frees a: a is on top again, b is in use.  The pop must not
+ * swap b in as the top on the strength of a's being there: b would be
+ * handed out twice.
  */
 static void stack_pop_refuses_aba(struct kunit *test)
 {
-	unsigned int cpu = cpumask_first(cpu_online_mask);
-	void *a, *b, *c, *again_a, *again_b, *next;
-	struct race_op *popper;
+	void *a, *b, *c, *got, *next;
 	struct mpool *pool;
 
 	pool = race_create(test, "kunit_race_stack_aba", RACE_BLOCK_SIZE, 4,
@@ -602,22 +624,15 @@ static void stack_pop_refuses_aba(struct kunit *test)
 	mpool_free(pool, b);
 	mpool_free(pool, a);
 
-	popper = race_op_start(test, pool, race_alloc_fn, GFP_ATOMIC, 0, cpu,
-			       false);
-	race_park_arm(pool, MPOOL_TEST_STACK_POPPING, popper->task);
-	race_op_go(popper);
-	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&race_park.parked,
-							    RACE_TIMEOUT));
+	race_nested_arm_at(pool, MPOOL_TEST_STACK_POPPING, NULL, true);
+	got = mpool_alloc(pool, GFP_ATOMIC);
+	race_nested_disarm();
+	KUNIT_ASSERT_TRUE_MSG(test, race_nested.nested,
+			      "no interrupt came while the pop held the top (IRQs off?)");
+	KUNIT_ASSERT_PTR_EQ(test, race_nested.got, a);
+	KUNIT_ASSERT_PTR_EQ(test, race_nested.got2, b);
+	KUNIT_EXPECT_PTR_EQ(test, got, a);
 
-	again_a = mpool_alloc(pool, GFP_ATOMIC);
-	again_b = mpool_alloc(pool, GFP_ATOMIC);
-	KUNIT_ASSERT_PTR_EQ(test, again_a, a);
-	KUNIT_ASSERT_PTR_EQ(test, again_b, b);
-	mpool_free(pool, a);
-
-	race_resume();
-	KUNIT_ASSERT_TRUE(test, race_op_wait(popper, RACE_TIMEOUT));
-	KUNIT_EXPECT_PTR_EQ(test, popper->block, a);
 	next = mpool_alloc(pool, GFP_ATOMIC);
 	KUNIT_EXPECT_PTR_NE_MSG(test, next, b,
 				"block b handed out twice: the stale link was swapped in");
@@ -626,8 +641,7 @@ static void stack_pop_refuses_aba(struct kunit *test)
 
 	if (next != b)
 		mpool_free(pool, next);
-	mpool_free(pool, popper->block);
-	race_op_free(popper);
+	mpool_free(pool, got);
 	mpool_free(pool, b);
 	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
 }
@@ -1018,8 +1032,15 @@ static struct kunit_case mpool_hold_cases[] = {
 	{}
 };
 
+/* Whatever the case did, the next pools are made as usual. */
+static void hold_case_exit(struct kunit *test)
+{
+	mpool_test_make_small(false);
+}
+
 static struct kunit_suite mpool_hold_suite = {
 	.name = "mpool_lock_hold",
+	.exit = hold_case_exit,
 	.test_cases = mpool_hold_cases,
 };
 

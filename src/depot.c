@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The depot: the blocks no CPU caches, behind the pool's lock.  It hands
- * them out in batches, carving fresh blocks only when no freed one is
- * left, and counts the blocks out of it for the peak.
+ * The depot: the blocks no CPU caches, behind the pool's lock, on its
+ * free list, or for MPOOL_NO_PERCPU on its lock-free stack (stack.c),
+ * which allocs and frees also use without the lock.  It hands them out
+ * in batches, carving fresh blocks only when no freed one is left, and
+ * counts the blocks out of it for the peak.
  *
  * Every hold of the lock does at most one batch of work, whatever the
  * caller asked for: a bulk call or a rebuild of the free list goes a

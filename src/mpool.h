@@ -75,10 +75,12 @@ struct mpool_corruption {
  * of a consumer's reach.  A free moves IN_USE to CACHED with one cmpxchg,
  * so that of two racing frees of a block exactly one wins.  The other
  * moves are made by whoever holds the block: the depot under the lock,
- * or the CPU that just took it out of a cache.
+ * the CPU that just took it out of a cache, or a stack's pusher before
+ * and its popper after their cmpxchg.
  */
 enum mpool_block_state {
-	MPOOL_BLOCK_IN_DEPOT,	/* on the depot's free list, or not carved */
+	/* On the depot's list or stack, not carved, or popped, not marked */
+	MPOOL_BLOCK_IN_DEPOT,
 	MPOOL_BLOCK_CACHED,	/* free, out of the depot: in a CPU's cache */
 	MPOOL_BLOCK_IN_USE,	/* handed out */
 	MPOOL_BLOCK_QUARANTINED, /* corrupted while free: out of service */
@@ -142,16 +144,19 @@ struct mpool {
 	unsigned int nr_waiters; /* tasks waiting in mpool_alloc() */
 
 	/*
-	 * The depot: blocks no CPU caches, and every count that is not
-	 * per-CPU.  Under @lock, which starts a cache line of its own, but
-	 * for the three words after it, which the lock-free stack of a
-	 * MPOOL_NO_PERCPU pool moves with atomics (stack.c), under the lock
-	 * or not.
+	 * Moved with atomics, under @lock or not: by every alloc and free of
+	 * a MPOOL_NO_PERCPU pool (stack.c), so on a line of their own, away
+	 * from @lock's.
 	 */
-	raw_spinlock_t lock ____cacheline_aligned_in_smp; /* this group */
-	unsigned long stack_top; /* MPOOL_NO_PERCPU: tag and top block */
+	unsigned long stack_top ____cacheline_aligned_in_smp; /* tag, top */
 	atomic_long_t nr_out;	/* blocks out of the depot */
 	unsigned long peak_out;	/* highest @nr_out */
+
+	/*
+	 * The depot: blocks no CPU caches, and every count that is not
+	 * per-CPU.  Under @lock, which starts a cache line of its own.
+	 */
+	raw_spinlock_t lock ____cacheline_aligned_in_smp; /* this group */
 	void *free_list;	/* freed blocks, in any order */
 	size_t nr_carved;	/* blocks at and above it never handed out */
 	size_t rescan;		/* free blocks below it are not on the list */

@@ -18,15 +18,19 @@
  * with one cmpxchg.  If anything was pushed or popped in between, even
  * with the same block back on top (ABA), the tag has moved and the
  * cmpxchg fails: the link it read may be stale, and is never installed.
- * The tag could only come back to the same value after 2^(64 -
- * @stack_shift) pushes and pops during one pop, at least 2^33.  A push
- * writes its links before the cmpxchg that publishes them.
+ * A pop runs with preemption off, so that only interrupts come in
+ * between, and the tag (at least 33 bits) cannot come back to the same
+ * value within one: a preempted pop could wait minutes while the other
+ * CPUs push and pop 2^33 times.  A push writes its links before the
+ * cmpxchg that publishes them.
  *
  * The depot's lock still serialises what goes a batch at a time (carving,
- * bulk allocs, waiting), and those take blocks off and put them on the
- * stack with the same cmpxchg.  A block leaves @nr_out before it is
- * pushed and joins it after it is popped: the count never exceeds the
- * blocks out of the depot, nor its peak the most that were out at once.
+ * bulk allocs, waiting), and those take blocks off the stack one at a
+ * time with the same cmpxchg, so that the other CPUs' pushes and pops
+ * cannot keep failing a long walk with IRQs off.  A block leaves
+ * @nr_out before it is pushed and joins it after it is popped: the count
+ * never exceeds the blocks out of the depot, nor its peak the most that
+ * were out at once.
  */
 
 /* The top after a push or pop that leaves block @index1 - 1 on it. */
@@ -54,12 +58,16 @@ static bool mpool_stack_empty(const struct mpool *pool)
 /* Make room for the links: a pool of MPOOL_NO_PERCPU, at create. */
 static int mpool_stack_init(struct mpool *pool, gfp_t gfp)
 {
+	/* Index + 1 of every block fits a link and leaves the tag 33 bits. */
+	BUILD_BUG_ON(U32_MAX <= MPOOL_MAX_BLOCKS);
+	BUILD_BUG_ON(BITS_PER_LONG != 64);
+
 	if (!(pool->flags & MPOOL_NO_PERCPU))
 		return 0;
-	/* Index + 1 of every block fits below the tag. */
 	pool->stack_shift = fls_long(pool->nr_blocks);
 	/* Zeroed: 0 ends the stack, which starts empty. */
-	pool->stack_next = kvcalloc(pool->nr_blocks, sizeof(u32), gfp);
+	pool->stack_next = kvcalloc(pool->nr_blocks,
+				    sizeof(*pool->stack_next), gfp);
 	return pool->stack_next ? 0 : -ENOMEM;
 }
 
@@ -76,10 +84,10 @@ static __always_inline void mpool_note_peak(struct mpool *pool,
 }
 
 /*
- * Pop one block, marked CACHED and counted out of the depot: the
- * caller's.  NULL when the stack is empty.
+ * With preemption off: take the top block off the stack, marked CACHED,
+ * not yet counted out.  Returns its index + 1, 0 if the stack is empty.
  */
-static __always_inline void *mpool_stack_pop(struct mpool *pool)
+static __always_inline unsigned int mpool_stack_take(struct mpool *pool)
 {
 	unsigned long top = READ_ONCE(pool->stack_top);
 	unsigned int index1, next;
@@ -87,50 +95,52 @@ static __always_inline void *mpool_stack_pop(struct mpool *pool)
 	do {
 		index1 = mpool_stack_first(pool, top);
 		if (!index1)
-			return NULL;
-		/* Stale if @top moved meanwhile: the cmpxchg then fails. */
+			return 0;
+		/*
+		 * Its address depends on @top: read after the push that
+		 * published @top, whose links it sees.  Stale if @top has
+		 * moved since: the cmpxchg then fails.
+		 */
 		next = READ_ONCE(pool->stack_next[index1 - 1]);
-		if (mpool_test_may_park())
-			mpool_test_point(pool, MPOOL_TEST_STACK_POPPING);
+		mpool_test_point(pool, MPOOL_TEST_STACK_POPPING);
 	} while (!try_cmpxchg(&pool->stack_top, &top,
 			      mpool_stack_top(pool, top, next)));
 
 	WRITE_ONCE(pool->state[index1 - 1], MPOOL_BLOCK_CACHED);
+	return index1;
+}
+
+/* Pop one block, counted out of the depot: the caller's.  NULL if none. */
+static __always_inline void *mpool_stack_pop(struct mpool *pool)
+{
+	unsigned int index1;
+
+	preempt_disable();
+	index1 = mpool_stack_take(pool);
+	preempt_enable();
+	if (!index1)
+		return NULL;
 	mpool_note_peak(pool, atomic_long_inc_return(&pool->nr_out));
 	return mpool_block(pool, index1 - 1);
 }
 
 /*
- * Under the depot's lock: pop up to @nr blocks into @blocks, as
- * mpool_stack_pop() pops one.  Returns how many.
+ * Under the depot's lock: pop up to @nr blocks into @blocks, counted out
+ * of the depot; the caller notes the peak.  Returns how many.
  */
 static size_t mpool_stack_pop_many(struct mpool *pool, void **blocks,
 				   size_t nr)
 {
-	unsigned long top = READ_ONCE(pool->stack_top);
-	unsigned int next;
-	size_t got, i, index;
+	unsigned int index1;
+	size_t got;
 
 	lockdep_assert_held(&pool->lock);
 
-	do {
-		/*
-		 * A stale walk (@top moved) fails the cmpxchg; every link
-		 * read is a block's index + 1 or 0 even then.
-		 */
-		next = mpool_stack_first(pool, top);
-		for (got = 0; got < nr && next; got++) {
-			blocks[got] = mpool_block(pool, next - 1);
-			next = READ_ONCE(pool->stack_next[next - 1]);
-		}
-		if (!got)
-			return 0;
-	} while (!try_cmpxchg(&pool->stack_top, &top,
-			      mpool_stack_top(pool, top, next)));
-
-	for (i = 0; i < got; i++) {
-		index = mpool_block_index(pool, blocks[i]);
-		WRITE_ONCE(pool->state[index], MPOOL_BLOCK_CACHED);
+	for (got = 0; got < nr; got++) {
+		index1 = mpool_stack_take(pool);
+		if (!index1)
+			break;
+		blocks[got] = mpool_block(pool, index1 - 1);
 	}
 	atomic_long_add(got, &pool->nr_out);
 	return got;
@@ -148,6 +158,8 @@ static __always_inline void mpool_stack_push(struct mpool *pool,
 	unsigned long top;
 	size_t i = nr;
 
+	if (unlikely(!nr))
+		return;
 	atomic_long_sub(nr, &pool->nr_out);
 	while (i--) {
 		index = mpool_block_index(pool, blocks[i]);

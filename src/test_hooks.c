@@ -38,8 +38,8 @@ static void mpool_hold_end(struct mpool *pool)
  * @hook: the function, or NULL for none
  *
  * The hook runs in the context that reached the point, which may sleep
- * there but at %MPOOL_TEST_RING_FILLING; it must return at once for
- * every context it does not act on.
+ * there but at %MPOOL_TEST_RING_FILLING and %MPOOL_TEST_STACK_POPPING;
+ * it must return at once for every context it does not act on.
  *
  * Context: Process context.
  * Return: nothing.

@@ -26,7 +26,10 @@ enum mpool_test_point {
 	 * published them; preemption, maybe IRQs, are off: must not sleep
 	 */
 	MPOOL_TEST_RING_FILLING,
-	/* a lock-free stack pop read the top and its link, not yet swapped */
+	/*
+	 * a lock-free stack pop read the top and its link and has not yet
+	 * swapped them; preemption is off: must not sleep
+	 */
 	MPOOL_TEST_STACK_POPPING,
 };
 
