@@ -419,46 +419,63 @@ static size_t race_nr_blocks(void)
  * How many blocks are free, all in the bulk caller's CPU's cache, when it
  * asks for one more: fewer than one hold's batch, and more.
  */
-static const size_t race_bulk_free_counts[] = { 1, MPOOL_HOLD_MAX + 7 };
+/* Where the few free blocks are: a CPU's ring, or the lock-free stack. */
+struct race_bulk_param {
+	size_t nr_free;
+	unsigned int flags;
+};
 
-static void race_bulk_desc(const size_t *nr, char *desc)
+static const struct race_bulk_param race_bulk_params[] = {
+	{ 1, 0 },
+	{ MPOOL_HOLD_MAX + 7, 0 },
+	{ 1, MPOOL_NO_PERCPU },
+	{ MPOOL_HOLD_MAX + 7, MPOOL_NO_PERCPU },
+};
+
+static void race_bulk_desc(const struct race_bulk_param *p, char *desc)
 {
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%zu free, bulk of %zu", *nr,
-		 *nr + 1);
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%zu free%s, bulk of %zu",
+		 p->nr_free, p->flags ? " on the stack" : "", p->nr_free + 1);
 }
 
-KUNIT_ARRAY_PARAM(race_bulk, race_bulk_free_counts, race_bulk_desc);
+KUNIT_ARRAY_PARAM(race_bulk, race_bulk_params, race_bulk_desc);
 
 /* A pool whose every block is out but a few, and a bulk alloc of one more. */
 struct race_bulk {
 	struct mpool *pool;
 	void **held;		/* the blocks the case holds */
 	size_t nr_blocks;
-	size_t nr_free;		/* in the bulk caller's CPU's cache */
+	size_t nr_free;		/* in its CPU's cache, or on the stack */
 	struct race_op *op;	/* the bulk caller */
 };
 
 /*
- * Start the bulk alloc on the second CPU, where the free blocks are, and
- * park it if it ever holds blocks outside the lock.
+ * Start the bulk alloc on the second CPU, where the free blocks are (or
+ * on the stack, anywhere), and park it if it ever holds blocks outside
+ * the lock.
  */
 static void race_bulk_park(struct kunit *test, struct race_bulk *b,
 			   const char *name)
 {
+	const struct race_bulk_param *p = test->param_value;
 	unsigned int cpu = race_second_cpu(test);
 	struct race_cpu_job job = {};
+	struct mpool_stats st;
 
-	b->nr_free = *(const size_t *)test->param_value;
+	b->nr_free = p->nr_free;
 	b->nr_blocks = race_nr_blocks();
 	b->held = race_array(test, b->nr_blocks);
-	b->pool = race_create(test, name, RACE_BLOCK_SIZE, b->nr_blocks, 0);
+	b->pool = race_create(test, name, RACE_BLOCK_SIZE, b->nr_blocks,
+			      p->flags);
 	KUNIT_ASSERT_EQ(test, race_drain(b->pool, b->held, b->nr_blocks),
 			b->nr_blocks);
 	job.pool = b->pool;
 	job.blocks = b->held + b->nr_blocks - b->nr_free;
 	job.nr = b->nr_free;
 	race_on_cpu(test, cpu, race_free_here, &job);
-	KUNIT_ASSERT_EQ(test, race_stats(b->pool).cached, b->nr_free);
+	st = race_stats(b->pool);
+	KUNIT_ASSERT_EQ(test, st.cached, p->flags ? 0UL : b->nr_free);
+	KUNIT_ASSERT_EQ(test, st.in_use, b->nr_blocks - b->nr_free);
 
 	b->op = race_op_start(test, b->pool, race_bulk_fn, GFP_ATOMIC,
 			      b->nr_free + 1, cpu, false);

@@ -17,12 +17,14 @@
  * Take up to @nr blocks into @blocks: freed ones first, then fresh ones.
  * Each is the caller's from here on, marked CACHED until it is handed out.
  * A fresh block of a MPOOL_POISON pool holds its poison since the pool
- * was created: no block's bytes are written under the lock.
+ * was created: no block's bytes are written under the lock.  A pool with
+ * a stack carves the rest of a batch onto it, in order, for the next
+ * allocs to take without the lock.
  */
 static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 			      struct mpool_corruption *c)
 {
-	size_t got, carved = pool->nr_carved;
+	size_t got, carved = pool->nr_carved, more;
 
 	lockdep_assert_held(&pool->lock);
 
@@ -35,6 +37,14 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 		blocks[got++] = mpool_block(pool, carved++);
 		/* After the block was taken: see stack.c. */
 		atomic_long_inc(&pool->nr_out);
+	}
+	if (pool->stack_next && carved > pool->nr_carved) {
+		more = min(MPOOL_HOLD_BLOCKS - min_t(size_t, got,
+						     MPOOL_HOLD_BLOCKS),
+			   pool->nr_blocks - carved);
+		mpool_stack_push_fresh(pool, carved, more);
+		carved += more;
+		mpool_hold_work(pool, more);
 	}
 	WRITE_ONCE(pool->nr_carved, carved);
 	mpool_hold_work(pool, got);

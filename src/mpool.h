@@ -275,6 +275,8 @@ static void *mpool_stack_pop(struct mpool *pool);
 static size_t mpool_stack_pop_many(struct mpool *pool, void **blocks,
 				   size_t nr);
 static void mpool_stack_push(struct mpool *pool, void **blocks, size_t nr);
+static void mpool_stack_push_fresh(struct mpool *pool, size_t first,
+				   size_t nr);
 
 /* depot.c */
 struct mpool_stash;

@@ -177,3 +177,28 @@ static __always_inline void mpool_stack_push(struct mpool *pool,
 	} while (!try_cmpxchg(&pool->stack_top, &top,
 			      mpool_stack_top(pool, top, first)));
 }
+
+/*
+ * Under the depot's lock: push @nr fresh blocks from @first on, never
+ * handed out, lowest on top, so that allocs take them in order.  Neither
+ * counted out nor marked: they were neither.
+ */
+static void mpool_stack_push_fresh(struct mpool *pool, size_t first,
+				   size_t nr)
+{
+	unsigned long top;
+	size_t i;
+
+	lockdep_assert_held(&pool->lock);
+
+	if (!nr)
+		return;
+	for (i = first; i < first + nr - 1; i++)
+		WRITE_ONCE(pool->stack_next[i], i + 2);
+	top = READ_ONCE(pool->stack_top);
+	do {
+		WRITE_ONCE(pool->stack_next[first + nr - 1],
+			   mpool_stack_first(pool, top));
+	} while (!try_cmpxchg(&pool->stack_top, &top,
+			      mpool_stack_top(pool, top, first + 1)));
+}
