@@ -102,7 +102,8 @@ END {
 	print "|---|--:|--:|--:|"
 	for (t = 1; t <= 5; t++)
 		if (t in cells)
-			printf "| %s | %d | %d | %.2f |\n", name[t], cells[t], nmet[t], worst[t]
+			printf "| %s | %d | %d | %s |\n", name[t], cells[t], nmet[t], \
+			       (nmet[t] < cells[t] ? shown(t, worst[t]) : sprintf("%.2f", worst[t]))
 	print ""
 	for (t = 1; t <= 5; t++)
 		if (missed[t] != "")

@@ -1025,10 +1025,10 @@ static struct kunit_suite mpool_debug_misuse_suite = {
 
 kunit_test_suites(&mpool_debug_flags_suite, &mpool_debug_layout_suite,
 		  &mpool_debug_poison_suite, &mpool_debug_redzone_suite,
-#ifdef MPOOL_TEST_HOOKS
-		  &mpool_debug_freelist_suite,
-#endif
 		  &mpool_debug_misuse_suite);
+#ifdef MPOOL_TEST_HOOKS
+kunit_test_suite(mpool_debug_freelist_suite);
+#endif
 
 MODULE_DESCRIPTION("KUnit tests for mempool_mod's debug checks");
 MODULE_LICENSE("GPL");

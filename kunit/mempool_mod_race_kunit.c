@@ -425,10 +425,13 @@ struct race_bulk_param {
 	unsigned int flags;
 };
 
+/* One block; a hold's worth, all gathered at once; more than a hold. */
 static const struct race_bulk_param race_bulk_params[] = {
 	{ 1, 0 },
+	{ MPOOL_HOLD_MAX - 1, 0 },
 	{ MPOOL_HOLD_MAX + 7, 0 },
 	{ 1, MPOOL_NO_PERCPU },
+	{ MPOOL_HOLD_MAX - 1, MPOOL_NO_PERCPU },
 	{ MPOOL_HOLD_MAX + 7, MPOOL_NO_PERCPU },
 };
 

@@ -17,9 +17,10 @@
  * Take up to @nr blocks into @blocks: freed ones first, then fresh ones.
  * Each is the caller's from here on, marked CACHED until it is handed out.
  * A fresh block of a MPOOL_POISON pool holds its poison since the pool
- * was created: no block's bytes are written under the lock.  A pool with
- * a stack carves the rest of a batch onto it, in order, for the next
- * allocs to take without the lock.
+ * was created: no block's bytes are written under the lock.  For a single
+ * block, a pool with a stack carves the rest of a batch onto it, in
+ * order, for the next allocs to take without the lock (a bulk alloc
+ * carves its own batches, and may check their poison in the same hold).
  */
 static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 			      struct mpool_corruption *c)
@@ -38,7 +39,7 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 		/* After the block was taken: see stack.c. */
 		atomic_long_inc(&pool->nr_out);
 	}
-	if (pool->stack_next && carved > pool->nr_carved) {
+	if (pool->stack_next && nr == 1 && carved > pool->nr_carved) {
 		more = min(MPOOL_HOLD_BLOCKS - min_t(size_t, got,
 						     MPOOL_HOLD_BLOCKS),
 			   pool->nr_blocks - carved);

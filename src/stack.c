@@ -59,7 +59,7 @@ static bool mpool_stack_empty(const struct mpool *pool)
 static int mpool_stack_init(struct mpool *pool, gfp_t gfp)
 {
 	/* Index + 1 of every block fits a link and leaves the tag 33 bits. */
-	BUILD_BUG_ON(U32_MAX <= MPOOL_MAX_BLOCKS);
+	BUILD_BUG_ON(BIT_ULL(31) <= MPOOL_MAX_BLOCKS);
 	BUILD_BUG_ON(BITS_PER_LONG != 64);
 
 	if (!(pool->flags & MPOOL_NO_PERCPU))

@@ -11,7 +11,7 @@
 
 #include "../mempool_mod.h"
 
-/* Where mempool_mod calls the test's hook; each point may sleep but one. */
+/* Where mempool_mod calls the test's hook; each may sleep but two. */
 enum mpool_test_point {
 	/* mpool_alloc_bulk() holds blocks it took and does not hold the lock */
 	MPOOL_TEST_BULK_HOLDING,
