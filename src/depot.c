@@ -39,10 +39,10 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 		/* After the block was taken: see stack.c. */
 		atomic_long_inc(&pool->nr_out);
 	}
+	/* Carved just now: the stack was empty, and this one block is got. */
 	if (pool->stack_next && nr == 1 && carved > pool->nr_carved) {
-		more = min(MPOOL_HOLD_BLOCKS - min_t(size_t, got,
-						     MPOOL_HOLD_BLOCKS),
-			   pool->nr_blocks - carved);
+		more = min_t(size_t, MPOOL_HOLD_BLOCKS - 1,
+			     pool->nr_blocks - carved);
 		mpool_stack_push_fresh(pool, carved, more);
 		carved += more;
 		mpool_hold_work(pool, more);

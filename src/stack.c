@@ -147,6 +147,24 @@ static size_t mpool_stack_pop_many(struct mpool *pool, void **blocks,
 }
 
 /*
+ * Publish a chain the caller linked, from block @first1 - 1 on top down
+ * to block @last, on the stack: @last links to the old top, written
+ * before the cmpxchg that makes the chain reachable.
+ */
+static __always_inline void mpool_stack_publish(struct mpool *pool,
+						unsigned int first1,
+						size_t last)
+{
+	unsigned long top = READ_ONCE(pool->stack_top);
+
+	do {
+		WRITE_ONCE(pool->stack_next[last],
+			   mpool_stack_first(pool, top));
+	} while (!try_cmpxchg(&pool->stack_top, &top,
+			      mpool_stack_top(pool, top, first1)));
+}
+
+/*
  * Push @nr blocks the caller holds, @blocks[0] on top, with or without
  * the depot's lock: linked to each other, marked and counted back in,
  * then published with one cmpxchg.
@@ -155,7 +173,6 @@ static __always_inline void mpool_stack_push(struct mpool *pool,
 					     void **blocks, size_t nr)
 {
 	unsigned int first = 0, last = 0, index;
-	unsigned long top;
 	size_t i = nr;
 
 	if (unlikely(!nr))
@@ -170,12 +187,7 @@ static __always_inline void mpool_stack_push(struct mpool *pool,
 			last = index;
 		first = index + 1;
 	}
-	top = READ_ONCE(pool->stack_top);
-	do {
-		WRITE_ONCE(pool->stack_next[last],
-			   mpool_stack_first(pool, top));
-	} while (!try_cmpxchg(&pool->stack_top, &top,
-			      mpool_stack_top(pool, top, first)));
+	mpool_stack_publish(pool, first, last);
 }
 
 /*
@@ -186,7 +198,6 @@ static __always_inline void mpool_stack_push(struct mpool *pool,
 static void mpool_stack_push_fresh(struct mpool *pool, size_t first,
 				   size_t nr)
 {
-	unsigned long top;
 	size_t i;
 
 	lockdep_assert_held(&pool->lock);
@@ -195,10 +206,5 @@ static void mpool_stack_push_fresh(struct mpool *pool, size_t first,
 		return;
 	for (i = first; i < first + nr - 1; i++)
 		WRITE_ONCE(pool->stack_next[i], i + 2);
-	top = READ_ONCE(pool->stack_top);
-	do {
-		WRITE_ONCE(pool->stack_next[first + nr - 1],
-			   mpool_stack_first(pool, top));
-	} while (!try_cmpxchg(&pool->stack_top, &top,
-			      mpool_stack_top(pool, top, first + 1)));
+	mpool_stack_publish(pool, first + 1, first + nr - 1);
 }
