@@ -13,6 +13,12 @@
 # KVER=6.1 or KVER=6.12 runs one series.  BENCH_PARAMS adds mpool_bench
 # parameters (pairs=, reps=, warmup=, big_mib=), for a quick try.
 #
+# ABLATE=NAME measures what one of the pool's guarantees costs: every
+# tree built is first patched with bench/ablate/NAME.patch, which takes
+# that guarantee out, and the results go to bench/results/ablate-NAME.*
+# (raw lines in out/bench-ablate-NAME/), never to latest.*.  What is
+# measured then is not the product.
+#
 # HOST=1 measures this machine's running kernel instead, once, as it was
 # booted: as root, both modules are built against its headers
 # (/lib/modules/$(uname -r)/build), the guests' job loads them on the host
@@ -23,6 +29,18 @@ set -euo pipefail
 
 out=$MPOOL_ROOT/out/bench
 results=$MPOOL_ROOT/bench/results
+name=latest
+ablation=
+if [ -n "${ABLATE:-}" ]; then
+	ablation=$MPOOL_ROOT/bench/ablate/$ABLATE.patch
+	if [ ! -f "$ablation" ]; then
+		echo "make bench: no $ablation; ABLATE= takes one of:" \
+			$(cd "$MPOOL_ROOT/bench/ablate" && ls -- *.patch | sed 's/\.patch$//') >&2
+		exit 1
+	fi
+	out=$MPOOL_ROOT/out/bench-ablate-$ABLATE
+	name=ablate-$ABLATE
+fi
 raw=$out/latest.txt
 started=$(date +%s)
 on_host=0
@@ -40,6 +58,10 @@ build() {
 	local what=$1 kdir=$2 dir=$3
 
 	copy_tree "$dir/src"
+	if [ -n "$ablation" ]; then
+		run_logged "$what: patch with ${ablation#"$MPOOL_ROOT"/}" \
+			"$dir/patch.log" patch -d "$dir/src" -p1 -i "$ablation"
+	fi
 	run_logged "$what: build mempool_mod" "$dir/build.log" \
 		make -C "$kdir" M="$dir/src" modules
 	run_logged "$what: build mpool_bench" "$dir/bench-build.log" \
@@ -209,8 +231,10 @@ tree=$(git -C "$MPOOL_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git -C "$MPOOL_ROOT" status --porcelain -- . ':!bench/results' 2>/dev/null)" ]; then
 	tree+=" with uncommitted changes"
 fi
+[ -z "$ablation" ] || how+=" ABLATE=$ABLATE"
 awk -v md="$out/latest.md" -v csv="$out/latest.csv" -v host="$machine" \
 	-v how="$how" -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" -v tree="$tree" \
+	-v raw="${raw#"$MPOOL_ROOT"/}" -v ablation="${ablation#"$MPOOL_ROOT"/}" \
 	-f "$MPOOL_ROOT/bench/format.awk" "$raw" || failed=1
 # Cell by cell against the speed targets, at the end of latest.md.
 if [ -s "$out/latest.csv" ]; then
@@ -234,5 +258,7 @@ if [ "$failed" -ne 0 ]; then
 	exit 1
 fi
 mkdir -p "$results"
-cp "$out"/latest.{md,csv,png} "$results/"
-echo "bench done in ${elapsed}s: bench/results/latest.{md,csv,png}, raw lines in $raw" >&2
+for f in md csv png; do
+	cp "$out/latest.$f" "$results/$name.$f"
+done
+echo "bench done in ${elapsed}s: bench/results/$name.{md,csv,png}, raw lines in $raw" >&2

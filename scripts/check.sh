@@ -85,6 +85,16 @@ product_build_check() {
 		"$dir-modules.log" only_the_pool_built "$dir"
 }
 
+# make bench ABLATE=NAME patches a copy of the tree with
+# bench/ablate/NAME.patch: each must still apply to the tree as it is.
+ablations_apply() (
+	local patch
+	for patch in "$src"/bench/ablate/*.patch; do
+		patch -d "$src" -p1 --dry-run -s -i "$patch" ||
+			{ echo "${patch#"$src"/} no longer applies"; exit 1; }
+	done
+)
+
 # The compat headers, and the API header's MPOOL_NS, are where a test of
 # LINUX_VERSION_CODE belongs, so that one rule is off there and only there.
 checkpatch() (
@@ -163,6 +173,8 @@ check_series() {
 			checkpatch
 		host_check "style: kernel-doc with Context: on every export" \
 			"$out/kernel-doc.log" kernel_doc
+		host_check "bench: the ablation patches still apply" \
+			"$out/ablations.log" ablations_apply
 	fi
 
 	# The guest loads the sample as its user would build it: out of
