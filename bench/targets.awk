@@ -16,6 +16,12 @@
 # throughput ratio (all threads together).
 #
 # Usage: awk -F, -f targets.awk latest.csv
+#        awk -F, -f targets.awk latest.csv ablate-NAME.csv
+#
+# Given two, the summary is the second's, followed by every cell the
+# first misses, with its ratio in both: what the ablation's missing
+# guarantee costs in the cells that stand between the product and the
+# targets.
 
 function kernel(k,    v) {
 	v = k
@@ -33,8 +39,14 @@ function shown(t, ratio,    r) {
 	return sprintf("%.2f", r / 100)
 }
 
-# Record one cell of target T: its label, its ratio and whether it is met.
+# Record one cell of target T, of file number FI: its label, its ratio and
+# whether it is met.  The summary counts the last file's cells.
 function cell(t, label, ratio, met) {
+	ratios[fi, t, label] = ratio
+	if (fi == 1 && !met)
+		missed_first[t] = missed_first[t] SUBSEP label
+	if (fi < nfiles)
+		return
 	cells[t]++
 	if (met)
 		nmet[t]++
@@ -52,9 +64,27 @@ BEGIN {
 	name[5] = "dma_pool's workload, MPOOL_NO_PERCPU: its time / dma_pool's, at most 0.9"
 	lower[1] = lower[2] = lower[3] = lower[5] = 1
 	lower[4] = 0
+	limit[1] = limit[5] = 0.9
+	limit[2] = limit[3] = 0.8
+	limit[4] = 2
+	short[1] = "dma_pool's workload"
+	short[2] = "pairs, batches of 32"
+	short[3] = "bulk16"
+	short[4] = "MPOOL_NO_PERCPU x gen_pool"
+	short[5] = "dma_pool's workload, MPOOL_NO_PERCPU"
+	for (i = 1; i < ARGC; i++)
+		if (ARGV[i] !~ /=/ && !nfiles++)
+			first_file = ARGV[i]
 }
 
-NR == 1 {
+FNR == 1 {
+	if (fi)
+		pair_genpool()
+	fi++
+	# The gen_pool pairing below is per file.
+	delete nopcpu
+	delete genpool
+	nkeys = 0
 	for (i = 1; i <= NF; i++)
 		col[$i] = i
 	next
@@ -88,12 +118,45 @@ NR == 1 {
 	}
 }
 
-END {
+# MPOOL_NO_PERCPU against gen_pool, once a file's rows are all read.
+function pair_genpool(    k, key) {
 	for (k = 1; k <= nkeys; k++)
 		if (((key = keys[k]) in genpool) && genpool[key] > 0)
 			cell(4, label[key], nopcpu[key] / genpool[key],
 			     nopcpu[key] / genpool[key] >= 2)
+}
 
+# Every cell the first file misses, with its ratio in the second.
+function compare(    t, n, i, cells_missed, l, r, met, nmet2, total) {
+	print "## The cells the product misses, in this build"
+	print ""
+	print "Each cell that " first_file " misses, its ratio"
+	print "there and here (TCG ratios within one boot each)."
+	print ""
+	print "| target | cell | product | here | met here |"
+	print "|---|---|--:|--:|---|"
+	for (t = 1; t <= 5; t++) {
+		n = split(missed_first[t], cells_missed, SUBSEP)
+		for (i = 2; i <= n; i++) {
+			l = cells_missed[i]
+			if (!((2, t, l) in ratios)) {
+				printf "| %s | %s | %s | - | not measured |\n", short[t], l, shown(t, ratios[1, t, l])
+				continue
+			}
+			r = ratios[2, t, l]
+			met = lower[t] ? r <= limit[t] : r >= limit[t]
+			nmet2 += met
+			printf "| %s | %s | %s | %.2f | %s |\n", short[t], l, shown(t, ratios[1, t, l]), r, met ? "yes" : "no"
+			total++
+		}
+	}
+	print ""
+	printf "%d of the %d cells missed there are met here.\n", nmet2, total
+	print ""
+}
+
+END {
+	pair_genpool()
 	print "## Against the speed targets"
 	print ""
 	print "Cell by cell, from the tables above (TCG ratios within one boot)."
@@ -109,4 +172,6 @@ END {
 		if (missed[t] != "")
 			print "- Missed, " name[t] ": " missed[t] "."
 	print ""
+	if (nfiles == 2)
+		compare()
 }

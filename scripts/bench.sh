@@ -34,8 +34,12 @@ ablation=
 if [ -n "${ABLATE:-}" ]; then
 	ablation=$MPOOL_ROOT/bench/ablate/$ABLATE.patch
 	if [ ! -f "$ablation" ]; then
-		echo "make bench: no $ablation; ABLATE= takes one of:" \
-			$(cd "$MPOOL_ROOT/bench/ablate" && ls -- *.patch | sed 's/\.patch$//') >&2
+		names=
+		for patch in "$MPOOL_ROOT"/bench/ablate/*.patch; do
+			patch=${patch##*/}
+			names+=" ${patch%.patch}"
+		done
+		echo "make bench: no $ablation; ABLATE= takes one of:$names" >&2
 		exit 1
 	fi
 	out=$MPOOL_ROOT/out/bench-ablate-$ABLATE
@@ -236,10 +240,14 @@ awk -v md="$out/latest.md" -v csv="$out/latest.csv" -v host="$machine" \
 	-v how="$how" -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" -v tree="$tree" \
 	-v raw="${raw#"$MPOOL_ROOT"/}" -v ablation="${ablation#"$MPOOL_ROOT"/}" \
 	-f "$MPOOL_ROOT/bench/format.awk" "$raw" || failed=1
-# Cell by cell against the speed targets, at the end of latest.md.
+# Cell by cell against the speed targets, at the end of latest.md; for an
+# ablation, with every cell the product's published results miss.
 if [ -s "$out/latest.csv" ]; then
-	awk -F, -f "$MPOOL_ROOT/bench/targets.awk" "$out/latest.csv" \
-		>>"$out/latest.md" || failed=1
+	against=()
+	[ -z "$ablation" ] || [ ! -s "$results/latest.csv" ] ||
+		against=(bench/results/latest.csv)
+	(cd "$MPOOL_ROOT" && awk -F, -f bench/targets.awk "${against[@]}" \
+		"${out#"$MPOOL_ROOT"/}/latest.csv") >>"$out/latest.md" || failed=1
 fi
 # Nothing to draw when every run failed.
 if [ -f "$out/latest.csv" ] && [ "$(wc -l <"$out/latest.csv")" -gt 1 ]; then
