@@ -16,7 +16,9 @@
 #                       and a PREEMPT_RT 6.12 (KVER=6.1, 6.12 or 6.12-rt:
 #                       in that one only), and the packaging
 # make bench            time the pool against the kernel's allocators in
-#                       QEMU, or on this machine's kernel with HOST=1
+#                       QEMU, or on this machine's kernel with HOST=1;
+#                       ABLATE=NAME: a build without one guarantee
+#                       (bench/ablate/NAME.patch), to see what it costs
 # make fuzz             the model-checked random test in the debug kernel:
 #                       SECONDS=N per case (default 60) from SEED=S (default
 #                       random); KVER= as for check
