@@ -127,7 +127,7 @@ function pair_genpool(    k, key) {
 }
 
 # Every cell the first file misses, with its ratio in the second.
-function compare(    t, n, i, cells_missed, l, r, met, nmet2, total) {
+function compare(    t, n, i, cells_missed, l, r, met, nmet2, total, unmeasured) {
 	print "## The cells the product misses, in this build"
 	print ""
 	print "Each cell that " first_file " misses, its ratio"
@@ -141,6 +141,7 @@ function compare(    t, n, i, cells_missed, l, r, met, nmet2, total) {
 			l = cells_missed[i]
 			if (!((2, t, l) in ratios)) {
 				printf "| %s | %s | %s | - | not measured |\n", short[t], l, shown(t, ratios[1, t, l])
+				unmeasured++
 				continue
 			}
 			r = ratios[2, t, l]
@@ -151,7 +152,10 @@ function compare(    t, n, i, cells_missed, l, r, met, nmet2, total) {
 		}
 	}
 	print ""
-	printf "%d of the %d cells missed there are met here.\n", nmet2, total
+	printf "%d of the %d cells missed there are met here", nmet2, total
+	if (unmeasured)
+		printf "; %d more were not measured here", unmeasured
+	print "."
 	print ""
 }
 
