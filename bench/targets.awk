@@ -39,9 +39,15 @@ function shown(t, ratio,    r) {
 	return sprintf("%.2f", r / 100)
 }
 
-# Record one cell of target T, of file number FI: its label, its ratio and
-# whether it is met.  The summary counts the last file's cells.
-function cell(t, label, ratio, met) {
+# Whether RATIO meets target T.
+function meets(t, ratio) {
+	return lower[t] ? ratio <= limit[t] : ratio >= limit[t]
+}
+
+# Record one cell of target T, of file number FI: its label and its
+# ratio.  The summary counts the last file's cells.
+function cell(t, label, ratio,    met) {
+	met = meets(t, ratio)
 	ratios[fi, t, label] = ratio
 	if (fi == 1 && !met)
 		missed_first[t] = missed_first[t] SUBSEP label
@@ -96,14 +102,14 @@ FNR == 1 {
 	rel = $col["relative_speed"]
 	if ($col["allocator"] == "mpool_nopcpu" && rel != "" &&
 	    $col["test"] == "dmapool_fill")
-		cell(5, where, 1 / rel, 1 / rel <= 0.9)
+		cell(5, where, 1 / rel)
 	if ($col["allocator"] == "mpool" && rel != "") {
 		if ($col["test"] == "dmapool_fill")
-			cell(1, where, 1 / rel, 1 / rel <= 0.9)
+			cell(1, where, 1 / rel)
 		else if ($col["test"] == "bulk16")
-			cell(3, where, 1 / rel, 1 / rel <= 0.8)
+			cell(3, where, 1 / rel)
 		else if ($col["test"] == "pair" || $col["test"] == "batch32")
-			cell(2, where, 1 / rel, 1 / rel <= 0.8)
+			cell(2, where, 1 / rel)
 	}
 	key = $col["kernel"] SUBSEP $col["init_on_alloc"] SUBSEP $col["test"] SUBSEP \
 	      $col["block_size"] SUBSEP $col["threads"]
@@ -122,8 +128,7 @@ FNR == 1 {
 function pair_genpool(    k, key) {
 	for (k = 1; k <= nkeys; k++)
 		if (((key = keys[k]) in genpool) && genpool[key] > 0)
-			cell(4, label[key], nopcpu[key] / genpool[key],
-			     nopcpu[key] / genpool[key] >= 2)
+			cell(4, label[key], nopcpu[key] / genpool[key])
 }
 
 # Every cell the first file misses, with its ratio in the second.
@@ -145,7 +150,7 @@ function compare(    t, n, i, cells_missed, l, r, met, nmet2, total, unmeasured)
 				continue
 			}
 			r = ratios[2, t, l]
-			met = lower[t] ? r <= limit[t] : r >= limit[t]
+			met = meets(t, r)
 			nmet2 += met
 			printf "| %s | %s | %s | %.2f | %s |\n", short[t], l, shown(t, ratios[1, t, l]), r, met ? "yes" : "no"
 			total++
