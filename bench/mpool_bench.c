@@ -349,6 +349,7 @@ static noinline int bench_run(struct bench_target *t,
 	switch (t->kind) {
 	case BENCH_MPOOL:
 	case BENCH_MPOOL_NOPCPU:
+	case BENCH_MPOOL_TRACED:
 		return bench_pattern_loop(t, BENCH_MPOOL, pattern, nr, blocks);
 	case BENCH_KMEM_CACHE:
 		return bench_pattern_loop(t, BENCH_KMEM_CACHE, pattern, nr,
