@@ -52,17 +52,18 @@ static bool mpool_depot_may_have_free(struct mpool *pool)
  * finds it, and every free after it sees @nr_waiters and takes the depot,
  * which wakes us.  The frees' preemption-off section is what the grace
  * period waits for.  Announced under the same hold that found the pool
- * alive, so that mpool_destroy() counts us.
+ * alive, so that mpool_destroy() counts us.  *@wait_start, 0 until then,
+ * is when the first wait began, for the mpool_wait event.
  */
 static void mpool_wait_for_free(struct mpool *pool, unsigned long *flags,
-				bool *waiting)
+				u64 *wait_start)
 	__releases(&pool->lock) __acquires(&pool->lock)
 {
 	lockdep_assert_held(&pool->lock);
 
-	if (!*waiting) {
+	if (!*wait_start) {
 		WRITE_ONCE(pool->nr_waiters, pool->nr_waiters + 1);
-		*waiting = true;
+		*wait_start = ktime_get_ns() ?: 1;
 		mpool_unlock(pool, *flags);
 		synchronize_rcu();
 	} else {
@@ -79,12 +80,12 @@ static void mpool_wait_for_free(struct mpool *pool, unsigned long *flags,
  * This CPU's cache is empty: take a batch from the depot, or from the
  * other CPUs' caches when the depot is empty, keep one block for the
  * caller and cache the rest.  With @can_block, wait for a free rather
- * than fail, counted in @nr_waiters from the first wait (*@waiting) until
- * the alloc returns.  Returns NULL only when no block was free anywhere,
- * or when the pool is being destroyed.
+ * than fail, counted in @nr_waiters from the first wait (*@wait_start
+ * set) until the alloc returns.  Returns NULL only when no block was free
+ * anywhere, or when the pool is being destroyed.
  */
 static void *mpool_refill(struct mpool *pool, bool can_block,
-			  struct mpool_corruption *c, bool *waiting,
+			  struct mpool_corruption *c, u64 *wait_start,
 			  enum mpool_source *source)
 {
 	/* Scratch: not zeroed (CONFIG_INIT_STACK_ALL_ZERO) on every refill. */
@@ -111,7 +112,7 @@ static void *mpool_refill(struct mpool *pool, bool can_block,
 			mpool_lock(pool, &flags);
 			continue;
 		}
-		mpool_wait_for_free(pool, &flags, waiting);
+		mpool_wait_for_free(pool, &flags, wait_start);
 	}
 	if (got)
 		mpool_depot_note_peak(pool);
@@ -201,7 +202,7 @@ static __always_inline void *mpool_take_fast(struct mpool *pool)
  */
 static __always_inline void *mpool_take(struct mpool *pool, bool can_block,
 					struct mpool_corruption *c,
-					bool *waiting,
+					u64 *wait_start,
 					enum mpool_source *source)
 {
 	void *block;
@@ -213,7 +214,7 @@ static __always_inline void *mpool_take(struct mpool *pool, bool can_block,
 		else
 			block = mpool_take_uncached(pool, c, source);
 		if (!block)
-			block = mpool_refill(pool, can_block, c, waiting,
+			block = mpool_refill(pool, can_block, c, wait_start,
 					     source);
 		if (!block)
 			return NULL;
@@ -758,14 +759,12 @@ static noinline void *mpool_alloc_slow(struct mpool *pool, gfp_t gfp,
 				       unsigned long caller)
 {
 	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
-	bool can_block = gfpflags_allow_blocking(gfp);
-	/* For mpool_wait: from the first look, a lock's hold before the sleep. */
-	u64 start = can_block ? ktime_get_ns() : 0;
 	enum mpool_source source;
-	bool waiting = false;
+	u64 wait_start = 0;
 	void *block;
 
-	block = mpool_take(pool, can_block, &corruption, &waiting, &source);
+	block = mpool_take(pool, gfpflags_allow_blocking(gfp), &corruption,
+			   &wait_start, &source);
 	if (block) {
 		mpool_hand_out(pool, block, gfp, caller);
 		this_cpu_inc(pool->caches->allocs);
@@ -775,8 +774,9 @@ static noinline void *mpool_alloc_slow(struct mpool *pool, gfp_t gfp,
 	}
 	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
 		mpool_report_corruption(pool, &corruption);
-	if (unlikely(waiting)) {
-		trace_mpool_wait(pool, caller, ktime_get_ns() - start, block);
+	if (unlikely(wait_start)) {
+		trace_mpool_wait(pool, caller, ktime_get_ns() - wait_start,
+				 block);
 		mpool_stop_waiting(pool);
 	}
 	return block;
