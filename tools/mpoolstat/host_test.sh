@@ -128,7 +128,7 @@ json() {
 }
 
 echo "TAP version 13"
-echo "1..21"
+echo "1..22"
 
 # ---- the module is not loaded -------------------------------------------
 run "$tmp/no-such-dir"
@@ -264,6 +264,32 @@ set_value "$root" alpha in_use 12abc
 run "$root"
 [ "$rc" -eq 1 ] && grep -q "alpha/in_use: not a value" "$tmp/err"
 ok $? "a file that is not a number: exit status 1, the file named"
+
+# ---- a pool destroyed while it is read ----------------------------------
+# beta's in_use is a FIFO: the tool blocks opening it, with beta's
+# directory open.  Then beta goes, and the value comes: the tool's next
+# file of beta is not there any more.
+root=$tmp/midread
+make_pool "$root" alpha 3 -
+make_pool "$root" beta 4 -
+rm "$root/beta/in_use"
+mkfifo "$root/beta/in_use"
+start "$root" --json
+reading=1
+for i in $(seq 100); do
+	ls -l /proc/$bg/fd 2>/dev/null | grep -q -- "-> $root/beta\$" && { reading=0; break; }
+	sleep 0.05
+done
+exec 3<>"$root/beta/in_use"
+rm -rf "$root/beta"
+echo 5 >&3
+exec 3>&-
+wait_done
+[ "$reading" -eq 0 ] && [ "$rc" -eq 0 ] &&
+	[ "$(jq -c '[.pools[].name]' "$tmp/out")" = '["alpha"]' ] &&
+	[ "$(jq -c .gone "$tmp/out")" = '["beta"]' ] &&
+	grep -q "pool beta is gone" "$tmp/err"
+ok $? "a pool destroyed while it is read: left out, listed in gone and said on stderr, status 0"
 
 # ---- -i: activity between samples, pools that come and go --------------
 root=$tmp/live
