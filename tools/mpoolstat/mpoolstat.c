@@ -188,6 +188,7 @@ static bool parse_number(const char *s, unsigned long long *val)
 	return !errno && !*end;
 }
 
+/* "-", or capital letters: "PZU" now, any letter a later module adds. */
 static bool valid_flags(const char *s)
 {
 	return *s && strlen(s) < FLAGS_MAX && strspn(s, "-ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(s);
