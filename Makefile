@@ -9,6 +9,8 @@
 # make uninstall        remove what make install installed
 # make modules_install  the module and depmod only
 # make tests            build the test modules and the sample as well
+# make tools            build the user-space tool tools/mpoolstat/mpoolstat
+#                       (CC=, CFLAGS=, LDFLAGS= as for any program)
 # make deb              the Debian package mempool-mod-dkms, in out/deb/
 # make version          print the version (MPOOL_VERSION in mempool_mod.h)
 # make demo             build, boot Debian's stock kernel in QEMU, use the pool
@@ -44,6 +46,10 @@ tests: modules
 	$(kbuild) M=$(CURDIR)/selftests/mempool_mod modules
 	$(MAKE) -C samples/mpool_sample KDIR=$(KDIR) MPOOL_DIR=$(CURDIR)
 
+# User space: built by the targets that use it, never by `make`.
+tools:
+	$(MAKE) -C tools/mpoolstat
+
 # Our own install rather than kbuild's modules_install: that one skips
 # depmod where the headers ship no System.map (Debian's do not), and
 # compresses the module as the kernel's config says, so the installed
@@ -74,6 +80,7 @@ clean:
 		done; \
 	fi
 	if [ -d selftests/mempool_mod ]; then $(MAKE) -C selftests/mempool_mod clean; fi
+	if [ -d tools/mpoolstat ]; then $(MAKE) -C tools/mpoolstat clean; fi
 	rm -rf out
 
 deb:
@@ -94,5 +101,5 @@ bench:
 fuzz:
 	scripts/fuzz.sh "$(SECONDS)" "$(SEED)"
 
-.PHONY: all modules tests modules_install install uninstall have-kdir clean \
+.PHONY: all modules tests tools modules_install install uninstall have-kdir clean \
 	deb version demo check bench fuzz

@@ -67,13 +67,47 @@ check_crcs_stable() {
 	diff -u "$out/crcs-before" "$out/crcs-after"
 }
 
-# What the package and DKMS may leave on the host, and nothing else: the
+# What the packages and DKMS may leave on the host, and nothing else: the
 # depmod indexes of a kernel that had none, and DKMS's signing key.
 host_files() {
 	{ find /usr/src /lib/modules /var/lib/dkms /usr/share/doc/mempool-mod-dkms \
-		/etc/modprobe.d 2>/dev/null || true; } |
+		/etc/modprobe.d /usr/bin/mpoolstat /usr/share/man/man1/mpoolstat.1.gz \
+		/usr/share/doc/mempool-mod-utils 2>/dev/null || true; } |
 		grep -Ev '^/lib/modules/[^/]+/modules\.[a-z.]+$|^/var/lib/dkms/mok\.(key|pub)$' |
 		sort
+}
+
+# dpkg -i the utils package DEB: it puts the tool and its man page where
+# a user finds them.
+install_utils() {
+	local f
+	dpkg -i "$1" || return 1
+	for f in /usr/bin/mpoolstat /usr/share/man/man1/mpoolstat.1.gz; do
+		dpkg -L mempool-mod-utils | grep -qx "$f" ||
+			{ echo "$f: not in the package"; return 1; }
+		ls -l "$f" || return 1
+	done
+	[ -x /usr/bin/mpoolstat ]
+}
+
+# `man mpoolstat` finds the page and renders it without a warning.
+man_page_renders() {
+	MANWIDTH=80 man --warnings mpoolstat >"$out/man.txt" 2>"$out/man.err"
+	cat "$out/man.err"
+	[ ! -s "$out/man.err" ] && grep -q '^NAME' "$out/man.txt"
+}
+
+# This host never has the module loaded (it cannot load modules): the
+# installed mpoolstat must say so, with its documented status 3.
+mpoolstat_without_module() {
+	local rc=0
+	[ ! -e /sys/kernel/mempool_mod ] ||
+		{ echo "/sys/kernel/mempool_mod exists on this host"; return 1; }
+	env -u MPOOLSTAT_SYSFS /usr/bin/mpoolstat >"$out/mpoolstat.out" \
+		2>"$out/mpoolstat.err" || rc=$?
+	cat "$out/mpoolstat.out" "$out/mpoolstat.err"
+	[ "$rc" -eq 3 ] && [ ! -s "$out/mpoolstat.out" ] &&
+		grep -q 'mempool_mod is not loaded' "$out/mpoolstat.err"
 }
 
 remove_sample() {
@@ -143,18 +177,31 @@ check_package() {
 
 	rc=0
 	run_logged "package: make deb" "$out/deb.log" "$MPOOL_ROOT/scripts/make-deb.sh" || rc=$?
-	if [ "$rc" -eq 0 ] || [ "$rc" -eq 2 ]; then pass "deb: the .deb builds"; else fail "deb: the .deb builds"; fi
-	if [ "$rc" -eq 0 ]; then pass "deb: lintian reports no error or warning"; else fail "deb: lintian reports no error or warning"; fi
-	local deb
+	if [ "$rc" -eq 0 ] || [ "$rc" -eq 2 ]; then pass "deb: the .debs build"; else fail "deb: the .debs build"; fi
+	if [ "$rc" -eq 0 ]; then pass "deb: lintian reports no error or warning on either"; else fail "deb: lintian reports no error or warning on either"; fi
+	local deb utils_deb
 	deb=$(ls "$MPOOL_ROOT"/out/deb/mempool-mod-dkms_"$v"_all.deb 2>/dev/null) || {
 		fail "deb: nothing to install"
 		return
 	}
+	utils_deb=$(ls "$MPOOL_ROOT"/out/deb/mempool-mod-utils_"$v"_"$(dpkg --print-architecture)".deb \
+		2>/dev/null) || utils_deb=
 
-	# From a host without the package, whatever an earlier run left.
+	# From a host without the packages, whatever an earlier run left.
 	remove_sample "$v"
-	dpkg -r mempool-mod-dkms >/dev/null 2>&1 || true
+	dpkg -r mempool-mod-dkms mempool-mod-utils >/dev/null 2>&1 || true
 	host_files >"$out/files-before"
+
+	if [ -n "$utils_deb" ]; then
+		host_check "utils: dpkg -i installs /usr/bin/mpoolstat and its man page" \
+			"$out/utils-install.log" install_utils "$utils_deb"
+		host_check "utils: man mpoolstat renders without a warning" \
+			"$out/utils-man.log" man_page_renders
+		host_check "utils: mpoolstat says the module is not loaded, exit status 3" \
+			"$out/utils-run.log" mpoolstat_without_module
+	else
+		fail "utils: no mempool-mod-utils .deb to install"
+	fi
 
 	host_check "deb: dpkg -i builds and installs the module with DKMS" \
 		"$out/dpkg-install.log" dpkg -i "$deb"
@@ -188,8 +235,8 @@ check_package() {
 	done
 
 	remove_sample "$v"
-	host_check "deb: dpkg -r removes it" "$out/dpkg-remove.log" \
-		dpkg -r mempool-mod-dkms
+	host_check "deb: dpkg -r removes both" "$out/dpkg-remove.log" \
+		dpkg -r mempool-mod-dkms mempool-mod-utils
 	host_files >"$out/files-after"
 	host_check "deb: nothing of it is left on the host" "$out/files-left.log" \
 		diff -u "$out/files-before" "$out/files-after"

@@ -23,7 +23,7 @@ for series in "${all_series[@]}"; do
 done
 
 # One apt run for every series' packages, and the packaging's.
-need_packages $BASE_PACKAGES sparse $PACKAGING_PACKAGES
+need_packages $BASE_PACKAGES sparse jq $PACKAGING_PACKAGES
 pkgs=" linux-headers-$(stock_abi 6.1) linux-headers-$(stock_abi 6.12)"
 for series in "${all_series[@]}"; do
 	[ "$series" = package ] ||
@@ -133,6 +133,20 @@ kernel_doc() (
 	     END { print n + 0 " exports checked"; exit bad }' "${files[@]}"
 )
 
+# mpoolstat's tests against fake sysfs trees, on the host: one ledger
+# line per test, as the guest's tests get.
+mpoolstat_host_tests() {
+	local results=$out/mpoolstat-host.txt
+	{
+		echo "### BEGIN tap mpoolstat-host"
+		"$src/tools/mpoolstat/host_test.sh" "$src/tools/mpoolstat/mpoolstat"
+		echo "### END rc=$?"
+		echo "### DONE"
+	} >"$results" 2>&1
+	awk -v required=mpoolstat-host -v series="$series" \
+		-f "$MPOOL_ROOT"/scripts/parse-results.awk "$results" >>"$ledger"
+}
+
 # Every check against one series' kernel, into out/check-SERIES/ledger.
 check_series() {
 	out=$MPOOL_ROOT/out/check-$series
@@ -171,6 +185,10 @@ check_series() {
 		make -C "$src/selftests/mempool_mod" \
 		KSELFTEST_DIR="$ksrc/tools/testing/selftests" OUTPUT="$out"
 
+	# mpoolstat static, for the guest's initramfs, which has no libc.
+	build_check "build: make tools, mpoolstat static (-Wall -Wextra)" \
+		"$out/tools.log" '' make -C "$src" tools LDFLAGS=-static
+
 	# One series' tools judge the style: the sources are the same.
 	if [ "$series" = "$style_series" ]; then
 		host_check "style: checkpatch --strict" "$out/checkpatch.log" \
@@ -179,6 +197,7 @@ check_series() {
 			"$out/kernel-doc.log" kernel_doc
 		host_check "bench: the ablation patches still apply" \
 			"$out/ablations.log" ablations_apply
+		mpoolstat_host_tests
 	fi
 
 	# The guest loads the sample as its user would build it: out of
@@ -187,7 +206,8 @@ check_series() {
 	local kos="$src/mempool_mod.ko ${kunit[*]}
 		$src/selftests/mempool_mod/test_mempool_mod.ko
 		$consumer/mpool_sample.ko"
-	if ! ls $kos "$out/mempool_mod_test" >/dev/null 2>&1; then
+	if ! ls $kos "$out/mempool_mod_test" "$src/tools/mpoolstat/mpoolstat" \
+		>/dev/null 2>&1; then
 		fail "guest: everything to boot with was built"
 		return
 	fi
@@ -196,7 +216,9 @@ check_series() {
 		"$MPOOL_ROOT"/scripts/make-initramfs.sh "$out/initramfs.cpio.gz" \
 		"$MPOOL_ROOT"/scripts/guest/check-job.sh $kos \
 		"$out/kunit-modules" "$out/mempool_mod_test" \
-		"$src/selftests/mempool_mod/sample_test.sh"
+		"$src/selftests/mempool_mod/sample_test.sh" \
+		"$src/tools/mpoolstat/mpoolstat" \
+		"$src/selftests/mempool_mod/mpoolstat_test.sh"
 	echo "==> $series: boot the debug kernel in QEMU and run the tests" >&2
 	local rc=0
 	"$MPOOL_ROOT"/scripts/run-guest.sh "$kdir/arch/x86/boot/bzImage" \
@@ -207,7 +229,7 @@ check_series() {
 		fail "guest: qemu exited with status $rc"
 	fi
 	touch "$out/results.txt" "$out/console.log"
-	awk -v required="guest kunit selftests sample scan" \
+	awk -v required="guest kunit selftests sample mpoolstat scan" \
 		-v series="$series" \
 		-f "$MPOOL_ROOT"/scripts/parse-results.awk "$out/results.txt" >>"$ledger"
 	# The test driver provokes one report on purpose, between these two

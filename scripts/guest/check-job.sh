@@ -1,7 +1,7 @@
 #!/bin/sh
-# The `make check` job, run in the guest: the KUnit suites, the kselftests
-# and the sample's test, then a kmemleak scan.  Each part is framed by
-# "### BEGIN/END" lines for scripts/parse-results.awk.
+# The `make check` job, run in the guest: the KUnit suites, the kselftests,
+# the sample's test and mpoolstat's, then a kmemleak scan.  Each part is
+# framed by "### BEGIN/END" lines for scripts/parse-results.awk.
 K=$MPOOL_KO_DIR
 KMEMLEAK=/sys/kernel/debug/kmemleak
 
@@ -46,6 +46,11 @@ echo "### END rc=$?"
 
 echo "### BEGIN tap sample"
 sh $K/sample_test.sh
+echo "### END rc=$?"
+
+# mpoolstat, built static, against the pools' sysfs files.
+echo "### BEGIN tap mpoolstat"
+sh $K/mpoolstat_test.sh
 echo "### END rc=$?"
 
 # kmemleak reports only objects older than 5 s, and only from the second

@@ -1,0 +1,361 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mpoolstat against fake sysfs trees (MPOOLSTAT_SYSFS), on the host: no
+# module, no QEMU.  Every expected value is computed here from what this
+# script wrote into the tree, never taken from the tool's output.  TAP.
+#
+# Usage: host_test.sh [PATH_TO_MPOOLSTAT]	(needs jq)
+set -u
+
+tool=$(readlink -f "${1:-$(dirname "$0")/mpoolstat}")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+nr=0
+failed=0
+
+ok() {
+	nr=$((nr + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $nr $2"
+	else
+		echo "not ok $nr $2"
+		failed=1
+	fi
+}
+
+# set_value ROOT POOL FILE VALUE: as sysfs shows it, replaced at once so
+# that a sample never reads a half-written file.
+set_value() {
+	printf '%s\n' "$4" >"$1/$2/.$3.new" && mv "$1/$2/.$3.new" "$1/$2/$3"
+}
+
+# value ROOT POOL FILE
+value() {
+	cat "$1/$2/$3"
+}
+
+# make_pool ROOT NAME SEED FLAGS: a pool whose every value derives from
+# SEED, consistent as the module keeps them (free = nr_blocks - in_use -
+# quarantined, in_use = allocs - frees).
+make_pool() {
+	local root=$1 name=$2 s=$3 flags=$4
+	local nr_blocks=$((1000 + s * 10)) in_use=$((s * 37 % 900)) quarantined=$((s % 3))
+	local frees=$((s * 1000 + 11))
+	mkdir -p "$root/$name"
+	set_value "$root" "$name" block_size $((16 * s))
+	set_value "$root" "$name" align 8
+	set_value "$root" "$name" stride $((16 * s + 8))
+	set_value "$root" "$name" nr_blocks $nr_blocks
+	set_value "$root" "$name" region_bytes $((nr_blocks * (16 * s + 8)))
+	set_value "$root" "$name" meta_bytes $((4096 + s))
+	set_value "$root" "$name" redzone_bytes $((s % 2 * 8))
+	set_value "$root" "$name" cache_size $((s % 5 * 4))
+	set_value "$root" "$name" in_use $in_use
+	set_value "$root" "$name" free $((nr_blocks - in_use - quarantined))
+	set_value "$root" "$name" cached $((s % 7))
+	set_value "$root" "$name" peak_in_use $((in_use + s))
+	set_value "$root" "$name" allocs $((frees + in_use))
+	set_value "$root" "$name" frees $frees
+	set_value "$root" "$name" alloc_failures $((s * 3))
+	set_value "$root" "$name" invalid_frees $((s + 1))
+	set_value "$root" "$name" double_frees $((s + 2))
+	set_value "$root" "$name" poison_errors $((s % 4))
+	set_value "$root" "$name" redzone_errors $((s % 3 + 1))
+	set_value "$root" "$name" freelist_errors $((s % 2))
+	set_value "$root" "$name" quarantined $quarantined
+	set_value "$root" "$name" flags "$flags"
+}
+
+# Every file of a pool that holds a number, as the spec lists them.
+fields="block_size align stride nr_blocks region_bytes meta_bytes
+	redzone_bytes cache_size in_use free cached peak_in_use allocs frees
+	alloc_failures invalid_frees double_frees poison_errors redzone_errors
+	freelist_errors quarantined"
+
+refused() {
+	echo $(($(value "$1" "$2" invalid_frees) + $(value "$1" "$2" double_frees)))
+}
+
+errors() {
+	echo $(($(value "$1" "$2" poison_errors) + $(value "$1" "$2" redzone_errors) +
+		$(value "$1" "$2" freelist_errors)))
+}
+
+# run ROOT ARGS...: the tool on ROOT, its output in $tmp/out, its
+# messages in $tmp/err, its exit status in $rc.
+run() {
+	local root=$1
+	shift
+	MPOOLSTAT_SYSFS=$root "$tool" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# start ROOT ARGS...: the tool in the background, as run; wait_first_sample
+# returns once it printed its first line, wait_done when it ended.
+start() {
+	local root=$1
+	shift
+	MPOOLSTAT_SYSFS=$root "$tool" "$@" >"$tmp/out" 2>"$tmp/err" &
+	bg=$!
+}
+wait_first_sample() {
+	local i
+	for i in $(seq 100); do
+		[ "$(wc -l <"$tmp/out")" -ge 1 ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+wait_done() {
+	wait "$bg"
+	rc=$?
+}
+
+# table_cell NAME COLUMN: the cell of pool NAME under header COLUMN in
+# the table in $tmp/out.
+table_cell() {
+	awk -v pool="$1" -v col="$2" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
+		$1 == pool { print $c }' "$tmp/out"
+}
+
+# json POOL FILTER: FILTER applied to pool POOL of sample N (default 1)
+# of the JSON in $tmp/out.
+json() {
+	jq -r --arg pool "$1" "select(.sample == ${3:-1}) | .pools[] | select(.name == \$pool) | $2" \
+		"$tmp/out"
+}
+
+echo "TAP version 13"
+echo "1..22"
+
+# ---- the module is not loaded -------------------------------------------
+run "$tmp/no-such-dir"
+[ "$rc" -eq 3 ] && grep -q "no such directory" "$tmp/err" && [ ! -s "$tmp/out" ]
+ok $? "no pool directory: exit status 3, said on stderr, nothing on stdout"
+
+run "$tmp/no-such-dir" --json
+[ "$rc" -eq 3 ] && [ ! -s "$tmp/out" ]
+ok $? "no pool directory with --json: exit status 3, no document"
+
+# ---- one sample ---------------------------------------------------------
+root=$tmp/three
+make_pool "$root" alpha 5 PU
+make_pool "$root" beta 2 -
+make_pool "$root" gamma 9 PZU
+# Each sort key a different order: in_use gamma alpha beta, allocs beta
+# alpha gamma, block_size alpha gamma beta, refused beta gamma alpha.
+set_pool() {
+	set_value "$root" "$1" in_use "$2"
+	set_value "$root" "$1" allocs "$3"
+	set_value "$root" "$1" frees $(($3 - $2))
+	set_value "$root" "$1" block_size "$4"
+	set_value "$root" "$1" invalid_frees "$5"
+	set_value "$root" "$1" double_frees "$6"
+}
+set_pool alpha 300 9000 512 1 1
+set_pool beta 50 12000 64 10 0
+set_pool gamma 700 800 128 0 5
+
+run "$root"
+bad=0
+for pool in alpha beta gamma; do
+	for col in block_size nr_blocks in_use free peak_in_use allocs frees alloc_failures flags; do
+		[ "$(table_cell $pool $col)" = "$(value "$root" $pool $col)" ] ||
+			{ echo "# $pool $col: $(table_cell $pool $col), wrote $(value "$root" $pool $col)"; bad=1; }
+	done
+	[ "$(table_cell $pool refused)" = "$(refused "$root" $pool)" ] || bad=1
+	[ "$(table_cell $pool errors)" = "$(errors "$root" $pool)" ] || bad=1
+done
+[ "$rc" -eq 0 ] && [ "$bad" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 4 ]
+ok $? "table: a row per pool, every cell the value written, refused and errors summed"
+
+[ "$(awk 'NR > 1 { print $1 }' "$tmp/out" | paste -sd' ')" = "alpha beta gamma" ]
+ok $? "table: sorted by name by default"
+
+for col in in_use allocs block_size; do
+	want=$(for pool in alpha beta gamma; do
+		echo "$pool $(value "$root" $pool $col)"
+	done | sort -k2,2nr -k1,1 | cut -d' ' -f1 | paste -sd' ')
+	run "$root" -s $col
+	[ "$rc" -eq 0 ] && [ "$(awk 'NR > 1 { print $1 }' "$tmp/out" | paste -sd' ')" = "$want" ]
+	ok $? "table: -s $col sorts largest first ($want)"
+done
+
+run "$root" -s refused
+want=$(for pool in alpha beta gamma; do
+	echo "$pool $(refused "$root" $pool)"
+done | sort -k2,2nr -k1,1 | cut -d' ' -f1 | paste -sd' ')
+[ "$rc" -eq 0 ] && [ "$(awk 'NR > 1 { print $1 }' "$tmp/out" | paste -sd' ')" = "$want" ]
+ok $? "table: -s refused sorts by invalid_frees + double_frees ($want)"
+
+run "$root" --json
+bad=0
+for pool in alpha beta gamma; do
+	for f in $fields flags; do
+		[ "$(json $pool ".$f")" = "$(value "$root" $pool $f)" ] ||
+			{ echo "# $pool $f: $(json $pool ".$f"), wrote $(value "$root" $pool $f)"; bad=1; }
+	done
+	[ "$(json $pool .refused)" = "$(refused "$root" $pool)" ] || bad=1
+	[ "$(json $pool .errors)" = "$(errors "$root" $pool)" ] || bad=1
+	[ "$(json $pool '.delta, .rate' | paste -sd' ')" = "null null" ] || bad=1
+done
+[ "$rc" -eq 0 ] && [ "$bad" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] &&
+	[ "$(jq -c '[.sample, .interval_s, .gone]' "$tmp/out")" = '[1,null,[]]' ]
+ok $? "--json: one document, every raw value written, no delta without -i"
+
+# Prometheus: every sample line's value, HELP and TYPE once per family
+# and before its samples, counters named _total.
+run "$root" --prometheus
+bad=0
+for pool in alpha beta gamma; do
+	for pair in allocs_total:allocs frees_total:frees alloc_failures_total:alloc_failures \
+		    blocks:nr_blocks blocks_in_use:in_use blocks_free:free \
+		    block_size_bytes:block_size region_bytes:region_bytes; do
+		grep -qx "mempool_mod_${pair%%:*}{pool=\"$pool\"} $(value "$root" $pool ${pair#*:})" "$tmp/out" ||
+			{ echo "# $pool: no mempool_mod_${pair%%:*} $(value "$root" $pool ${pair#*:})"; bad=1; }
+	done
+	grep -qx "mempool_mod_refused_frees_total{pool=\"$pool\",reason=\"double\"} $(value "$root" $pool double_frees)" "$tmp/out" || bad=1
+	grep -qx "mempool_mod_corruptions_total{pool=\"$pool\",kind=\"redzone\"} $(value "$root" $pool redzone_errors)" "$tmp/out" || bad=1
+	grep -qx "mempool_mod_pool_info{pool=\"$pool\",flags=\"$(value "$root" $pool flags)\"} 1" "$tmp/out" || bad=1
+done
+[ "$rc" -eq 0 ] && [ "$bad" -eq 0 ]
+ok $? "--prometheus: each pool's values as written, with a pool label"
+
+awk '
+	/^# HELP / { help[$3]++; next }
+	/^# TYPE / { if (!($3 in help) || ($3 in seen)) bad = 1; type[$3] = $4; next }
+	{
+		name = $1; sub(/\{.*/, "", name)
+		if (!(name in type)) { print "# no TYPE before " name; bad = 1 }
+		if (type[name] == "counter" && name !~ /_total$/) bad = 1
+		if (type[name] != "counter" && name ~ /_total$/) bad = 1
+		if (name !~ /^mempool_mod_/ || $0 !~ /\{pool="/) bad = 1
+		if (last != "" && name != last && (name in seen)) { print "# " name " split"; bad = 1 }
+		seen[name] = 1; last = name; n++
+	}
+	END {
+		for (f in help) if (help[f] != 1) bad = 1
+		exit bad || n == 0
+	}' "$tmp/out"
+ok $? "--prometheus: each family's HELP and TYPE once, before its samples, grouped; _total for counters only"
+
+# A name that needs escaping, in JSON and in a label value.
+root=$tmp/quote
+make_pool "$root" 'q"x\y' 1 -
+run "$root" --json
+[ "$rc" -eq 0 ] && [ "$(jq -r '.pools[0].name' "$tmp/out")" = 'q"x\y' ]
+ok $? "--json: a pool name with a quote and a backslash comes back intact"
+run "$root" --prometheus
+grep -qx 'mempool_mod_allocs_total{pool="q\\"x\\\\y"} '"$(value "$root" 'q"x\y' allocs)" "$tmp/out"
+ok $? "--prometheus: the same name escaped in its label"
+
+# ---- broken trees: errors, not a crash or a silent drop -----------------
+root=$tmp/broken
+make_pool "$root" alpha 3 -
+rm "$root/alpha/frees"
+run "$root"
+[ "$rc" -eq 1 ] && grep -q "alpha/frees" "$tmp/err"
+ok $? "a pool missing a file: exit status 1, the file named"
+
+make_pool "$root" alpha 3 -
+set_value "$root" alpha in_use 12abc
+run "$root"
+[ "$rc" -eq 1 ] && grep -q "alpha/in_use: not a value" "$tmp/err"
+ok $? "a file that is not a number: exit status 1, the file named"
+
+# ---- a pool destroyed while it is read ----------------------------------
+# beta's in_use is a FIFO: the tool blocks opening it, with beta's
+# directory open.  Then beta goes, and the value comes: the tool's next
+# file of beta is not there any more.
+root=$tmp/midread
+make_pool "$root" alpha 3 -
+make_pool "$root" beta 4 -
+rm "$root/beta/in_use"
+mkfifo "$root/beta/in_use"
+start "$root" --json
+reading=1
+for i in $(seq 100); do
+	ls -l /proc/$bg/fd 2>/dev/null | grep -q -- "-> $root/beta\$" && { reading=0; break; }
+	sleep 0.05
+done
+exec 3<>"$root/beta/in_use"
+rm -rf "$root/beta"
+echo 5 >&3
+exec 3>&-
+wait_done
+[ "$reading" -eq 0 ] && [ "$rc" -eq 0 ] &&
+	[ "$(jq -c '[.pools[].name]' "$tmp/out")" = '["alpha"]' ] &&
+	[ "$(jq -c .gone "$tmp/out")" = '["beta"]' ] &&
+	grep -q "pool beta is gone" "$tmp/err"
+ok $? "a pool destroyed while it is read: left out, listed in gone and said on stderr, status 0"
+
+# ---- -i: activity between samples, pools that come and go --------------
+root=$tmp/live
+make_pool "$root" alpha 4 PU
+make_pool "$root" beta 6 -
+make_pool "$root" gamma 8 Z
+start "$root" -i 1 -c 2 --json
+if wait_first_sample; then
+	# Between the samples: alpha allocates 500 blocks and frees 320,
+	# 7 allocs fail; beta is destroyed; gamma is destroyed and
+	# created again (its counters start over); delta appears.
+	for f in allocs frees alloc_failures in_use; do
+		eval "alpha_$f=\$(value \"\$root\" alpha $f)"
+	done
+	set_value "$root" alpha allocs $((alpha_allocs + 500))
+	set_value "$root" alpha frees $((alpha_frees + 320))
+	set_value "$root" alpha alloc_failures $((alpha_alloc_failures + 7))
+	set_value "$root" alpha in_use $((alpha_in_use + 180))
+	rm -rf "$root/beta"
+	rm -rf "$root/gamma"
+	make_pool "$root" gamma 1 Z
+	make_pool "$root" delta 2 -
+fi
+wait_done
+
+[ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 2 ] &&
+	[ "$(json alpha .delta 1)" = null ] &&
+	[ "$(json alpha '.delta | [.allocs, .frees, .alloc_failures, .in_use] | join(" ")' 2)" = "500 320 7 180" ]
+ok $? "-i 1 -c 2 --json: two documents; alpha's delta is what the test did between them"
+
+# The interval is measured: at least the one second asked for.
+interval=$(jq -r 'select(.sample == 2) | .interval_s' "$tmp/out")
+awk -v i="$interval" 'BEGIN { exit !(i >= 1 && i < 3) }'
+ok $? "-i 1: the measured interval ($interval s) is at least 1 s"
+
+rates=$(json alpha '.rate | [.allocs, .frees, .alloc_failures] | join(" ")' 2)
+awk -v i="$interval" -v r="$rates" 'BEGIN {
+	split(r, got, " "); split("500 320 7", d, " ")
+	for (k = 1; k <= 3; k++) {
+		want = d[k] / i
+		if (got[k] == "" || got[k] - want > 0.001 + want * 1e-5 ||
+		    want - got[k] > 0.001 + want * 1e-5)
+			exit 1
+	}
+}'
+ok $? "-i: alpha's rates ($rates) are its deltas (500 320 7) over interval_s"
+
+[ "$(jq -c 'select(.sample == 2) | .gone' "$tmp/out")" = '["beta"]' ] &&
+	[ "$(jq -c 'select(.sample == 2) | [.pools[].name]' "$tmp/out")" = '["alpha","delta","gamma"]' ] &&
+	[ "$(jq -c 'select(.sample == 1) | [.pools[].name]' "$tmp/out")" = '["alpha","beta","gamma"]' ] &&
+	grep -q "pool beta is gone" "$tmp/err"
+ok $? "-i: a pool destroyed between samples is left out, listed in gone and said on stderr"
+
+[ "$(json gamma .delta 2)" = null ] && [ "$(json delta .delta 2)" = null ] &&
+	[ "$(json gamma .allocs 2)" = "$(value "$root" gamma allocs)" ]
+ok $? "-i: no delta for a new pool, nor for one created again (counters went back)"
+
+# ---- usage --------------------------------------------------------------
+bad=0
+for args in "-c 2" "-s nosuch" "-i 0" "-i x" "--json --prometheus" \
+	    "-i 1 --prometheus" "-s allocs/s" "extra"; do
+	run "$tmp/three" $args
+	[ "$rc" -eq 2 ] && grep -q -- "--help" "$tmp/err" || { echo "# $args: status $rc"; bad=1; }
+done
+run "$tmp/three" -h
+[ "$bad" -eq 0 ] && [ "$rc" -eq 0 ] && grep -q "^Usage: mpoolstat" "$tmp/out"
+ok $? "bad options: exit status 2 and a hint; -h: the usage, status 0"
+
+exit $failed
