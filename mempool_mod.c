@@ -100,6 +100,7 @@
 #include "src/debug.c"
 #include "src/fault_inject.c"
 #include "src/pool.c"
+#include "src/mempool_t.c"
 #include "src/debugfs.c"
 #include "src/module.c"
 
