@@ -108,6 +108,7 @@
 #include "src/debug.c"
 #include "src/fault_inject.c"
 #include "src/pool.c"
+#include "src/mempool_t.c"
 #include "src/debugfs.c"
 #include "src/sysfs.c"
 #include "src/module.c"

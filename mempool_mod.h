@@ -24,6 +24,7 @@
 #include <linux/compiler.h>
 #include <linux/gfp.h>
 #include <linux/limits.h>
+#include <linux/mempool.h>
 #include <linux/types.h>
 #include <linux/version.h>
 
@@ -158,6 +159,13 @@ bool mpool_owns(const struct mpool *pool, const void *ptr);
 size_t mpool_read_stats(struct mpool *pool, void *stats, size_t size);
 struct mpool *mpool_default(void);
 
+/*
+ * A mempool_t's alloc_fn and free_fn over a pool, as mempool_alloc_slab()
+ * and mempool_free_slab() are over a kmem_cache; @pool_data is the pool.
+ */
+void *mpool_mempool_alloc(gfp_t gfp_mask, void *pool_data) __malloc;
+void mpool_mempool_free(void *element, void *pool_data);
+
 /**
  * mpool_get_stats - take a snapshot of a pool's statistics
  * @pool: pool to read
@@ -174,6 +182,29 @@ static inline void mpool_get_stats(struct mpool *pool,
 				   struct mpool_stats *stats)
 {
 	mpool_read_stats(pool, stats, sizeof(*stats));
+}
+
+/**
+ * mempool_create_mpool_pool - create a mempool_t whose elements are blocks
+ * @min_nr: elements kept in reserve, taken from @pool at once; at least 1
+ *	for mempool_free() to wake a waiting mempool_alloc()
+ * @pool: pool the elements come from; it must outlive the mempool_t
+ *
+ * As mempool_create_slab_pool() is for a kmem_cache.  mempool_alloc()
+ * takes a block from @pool without waiting, then from the reserve; with a
+ * gfp that may block, it then waits until a mempool_free() refills the
+ * reserve, or for 5 s and tries again.  A block given back to @pool with
+ * mpool_free() wakes no such waiter: it finds the block on its next try.
+ *
+ * Context: Process context. May sleep.
+ * Return: the mempool_t, or NULL if @pool has fewer than @min_nr free
+ * blocks or no memory was left for the mempool_t.
+ */
+static inline mempool_t *mempool_create_mpool_pool(int min_nr,
+						   struct mpool *pool)
+{
+	return mempool_create(min_nr, mpool_mempool_alloc, mpool_mempool_free,
+			      pool);
 }
 
 #endif /* _MEMPOOL_MOD_H */
