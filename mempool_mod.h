@@ -32,7 +32,7 @@
  * The release, as modinfo shows it: major.minor.patch.  The single place
  * it is written; the Makefile, the packaging and the changelog follow it.
  */
-#define MPOOL_VERSION		"1.0.0"
+#define MPOOL_VERSION		"1.1.0"
 
 /*
  * The namespace of the exports, spelt as EXPORT_SYMBOL_NS_GPL() and
