@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #endif
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -57,6 +58,8 @@
 #define TMM_CONTROL		TMM_DEBUGFS "/control"
 #define TMM_SOAK		TMM_DEBUGFS "/soak"
 #define MPOOL_DEBUG_PARAM	MPOOL_SYSFS "/parameters/debug"
+/* One directory per pool, issue 12's sysfs files. */
+#define MPOOL_SYSFS_POOLS	"/sys/kernel/" MPOOL_MOD
 #define DEFAULT_KO_DIR		"/mpool"
 
 #ifndef DEBUGFS_MAGIC
@@ -83,6 +86,12 @@
 #define FL_Z			0x2ULL	/* red zone after each block */
 #define FL_U			0x4ULL	/* track callers */
 #define FL_NONE			0x0ULL
+/*
+ * MPOOL_NO_PERCPU, the driver's "create" letter N: not a debug flag, so
+ * neither in flag_letters nor in the files' flags, where it shows as
+ * cache_size 0.
+ */
+#define FL_N			0x8ULL
 /* Most blocks a CPU caches, from mempool_mod.h. */
 #define MPOOL_CACHE_MAX		64
 static const char flag_letters[] = "PZU";
@@ -780,7 +789,13 @@ static inline bool stat_follows_caches(int i)
 	       i == ST_META_BYTES;
 }
 
-/* Compare <pool>/stats with the model, field by field. */
+static inline void check_sysfs(struct __test_metadata *_metadata,
+			       const char *pool, const char *step);
+
+/*
+ * Compare <pool>/stats with the model, field by field, and the pool's
+ * sysfs files with its stats.
+ */
 static inline void check_stats(struct __test_metadata *_metadata,
 			       const char *pool, const struct pool_st *model,
 			       const char *step)
@@ -805,6 +820,7 @@ static inline void check_stats(struct __test_metadata *_metadata,
 		       step, pool);
 	EXPECT_LE(st.v[ST_IN_USE], st.v[ST_PEAK_IN_USE])
 		TH_LOG("%s: pool %s: peak_in_use < in_use", step, pool);
+	check_sysfs(_metadata, pool, step);
 }
 
 /* Check the driver's status line: its target and how many blocks it holds. */
@@ -869,6 +885,127 @@ static inline void check_mode_0444(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s: %s", path, strerror(errno));
 	EXPECT_TRUE(S_ISREG(st.st_mode)) TH_LOG("%s: not a regular file", path);
 	EXPECT_EQ(0444U, st.st_mode & 07777) TH_LOG("%s: mode", path);
+}
+
+/* ---- sysfs: one directory per pool, a file per stats key ------------- */
+
+static inline void sysfs_path(char *path, size_t size, const char *pool,
+			      const char *file)
+{
+	snprintf(path, size, "%s/%s%s%s", MPOOL_SYSFS_POOLS, pool,
+		 file ? "/" : "", file ? file : "");
+}
+
+/*
+ * Read the sysfs file of stats key @idx of @pool, which must hold one
+ * value and a newline, nothing else: digits, or for "flags" the letters
+ * of "PZU" in that order or "-".  0; -errno if the open or the read
+ * failed; -EINVAL if the text is not one such value.  @why says which.
+ */
+static inline int read_sysfs_stat(const char *pool, int idx, __u64 *val)
+{
+	char path[512], buf[64];
+	ssize_t len;
+	size_t span;
+	int err;
+
+	sysfs_path(path, sizeof(path), pool, stat_names[idx]);
+	len = read_text(path, buf, sizeof(buf));
+	if (len < 0)
+		return len;
+	span = strspn(buf, idx == ST_FLAGS ? "PZU-" : "0123456789");
+	err = idx == ST_FLAGS ? parse_flags(buf, val) : parse_ull(buf, val);
+	if (!len || span != (size_t)len - 1 || buf[span] != '\n' || err) {
+		set_why("%s: \"%s\" is not one value and a newline", path,
+			buf);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Read every sysfs file of @pool: 0, or the first read_sysfs_stat() error. */
+static inline int read_sysfs(const char *pool, struct pool_st *st)
+{
+	int i, err;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < NR_STATS; i++) {
+		err = read_sysfs_stat(pool, i, &st->v[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * The sysfs directory of @pool holds the files of the spec, one per stats
+ * key, each a regular file of mode 0444, and no other file.
+ */
+static inline void check_sysfs_files(struct __test_metadata *_metadata,
+				     const char *pool, const char *step)
+{
+	bool seen[NR_STATS] = { false };
+	char dir[256], path[512];
+	struct dirent *de;
+	DIR *d;
+	int i;
+
+	sysfs_path(dir, sizeof(dir), pool, NULL);
+	d = opendir(dir);
+	ASSERT_NE(NULL, d) TH_LOG("%s: %s: %s", step, dir, strerror(errno));
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		i = stat_index(de->d_name);
+		EXPECT_LE(0, i)
+			TH_LOG("%s: %s/%s is not a file of the spec", step,
+			       dir, de->d_name);
+		if (i >= 0)
+			seen[i] = true;
+	}
+	closedir(d);
+	for (i = 0; i < NR_STATS; i++) {
+		EXPECT_TRUE(seen[i])
+			TH_LOG("%s: no %s in %s", step, stat_name(i), dir);
+		if (!seen[i])
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, stat_names[i]);
+		check_mode_0444(_metadata, path);
+	}
+}
+
+/*
+ * Every sysfs file of @pool as the spec has it, each value equal to the
+ * key of the same name in <pool>/stats.  The pool must be idle: both
+ * are read one after the other.
+ */
+static inline void check_sysfs(struct __test_metadata *_metadata,
+			       const char *pool, const char *step)
+{
+	struct pool_st sys, st;
+	int i;
+
+	check_sysfs_files(_metadata, pool, step);
+	ASSERT_EQ(0, read_sysfs(pool, &sys)) TH_LOG("%s: %s", step, why);
+	ASSERT_EQ(0, read_stats(pool, &st)) TH_LOG("%s: %s", step, why);
+	for (i = 0; i < NR_STATS; i++)
+		EXPECT_EQ(st.v[i], sys.v[i])
+			TH_LOG("%s: pool %s: sysfs %s differs from stats",
+			       step, pool, stat_name(i));
+}
+
+/* The letters of the driver's "create" for FL_* @flags: "PZUN", or "-". */
+static inline const char *cmd_flags_str(__u64 flags, char *buf)
+{
+	size_t len;
+
+	flags_str(flags, buf);
+	if (flags & FL_N) {
+		len = buf[0] == '-' ? 0 : strlen(buf);
+		buf[len] = 'N';
+		buf[len + 1] = '\0';
+	}
+	return buf;
 }
 
 /* ---- the kernel log ---------------------------------------------------- */
