@@ -504,7 +504,8 @@ TEST_F_TIMEOUT(trace, sequence, TEST_TIMEOUT)
 	const __u64 nr_free = nr_alloc / 2 - 1;
 	char letters[8], val[128], misused[32] = "", first[512];
 	struct pool_st model, st0, st1;
-	__u64 n, nr_dry, want;
+	__u64 n, nr_dry, want, nr_corrupt;
+	char overrun[32] = "";
 	struct trace t;
 	int i, bad;
 
@@ -521,6 +522,11 @@ TEST_F_TIMEOUT(trace, sequence, TEST_TIMEOUT)
 	ASSERT_EQ(0, ctl("alloc %llu", nr_alloc)) TH_LOG("%s", why);
 	model_alloc(&model, nr_alloc);
 	check_unpaired(_metadata, own, nr_alloc, "alloc");
+	/* With Z, an overrun of the block held last, found as it is freed. */
+	if (variant->flags & FL_Z) {
+		ASSERT_EQ(0, ctl("overrun 2")) TH_LOG("%s", why);
+		model.v[ST_REDZONE_ERRORS]++;
+	}
 	ASSERT_EQ(0, ctl("free %llu", nr_free)) TH_LOG("%s", why);
 	model_free(&model, nr_free);
 	check_unpaired(_metadata, own, nr_alloc - nr_free, "free");
@@ -577,16 +583,20 @@ TEST_F_TIMEOUT(trace, sequence, TEST_TIMEOUT)
 	want = st1.v[ST_POISON_ERRORS] - st0.v[ST_POISON_ERRORS] +
 	       st1.v[ST_REDZONE_ERRORS] - st0.v[ST_REDZONE_ERRORS] +
 	       st1.v[ST_FREELIST_ERRORS] - st0.v[ST_FREELIST_ERRORS];
-	EXPECT_EQ(1ULL, want);
+	nr_corrupt = variant->flags & FL_Z ? 2 : 1;
+	EXPECT_EQ(nr_corrupt, want);
 	EXPECT_EQ(want, count_events(&t, "mpool_corruption", own, NULL, NULL));
 	EXPECT_EQ(st1.v[ST_POISON_ERRORS] - st0.v[ST_POISON_ERRORS],
 		  count_events(&t, "mpool_corruption", own, "kind", "poison"));
+	EXPECT_EQ(st1.v[ST_REDZONE_ERRORS] - st0.v[ST_REDZONE_ERRORS],
+		  count_events(&t, "mpool_corruption", own, "kind", "redzone"));
 	EXPECT_EQ(1ULL, count_events(&t, "mpool_create", own, NULL, NULL));
 	EXPECT_EQ(1ULL, count_events(&t, "mpool_destroy", own, NULL, NULL));
 	EXPECT_EQ(0ULL, count_events(&t, "mpool_wait", own, NULL, NULL));
 	/* Nothing of another pool, nothing but the spec's events. */
 	EXPECT_EQ((__u64)t.nr,
-		  model.v[ST_ALLOCS] + model.v[ST_FREES] + 2 + 4 + 1 + 2)
+		  model.v[ST_ALLOCS] + model.v[ST_FREES] + 2 + 4 + nr_corrupt +
+		  2)
 		TH_LOG("events beyond those of the sequence");
 	EXPECT_EQ((__u64)t.nr, count_mpool_events(&t));
 
@@ -644,6 +654,9 @@ TEST_F_TIMEOUT(trace, sequence, TEST_TIMEOUT)
 				TH_LOG("mpool_free: %s", ev->fields);
 			if (is_caller(cs, FN_MISUSE_FREE))
 				field(ev, "block", misused, sizeof(misused));
+			/* The first block freed is the one held last. */
+			if (!overrun[0])
+				field(ev, "block", overrun, sizeof(overrun));
 		} else if (!strcmp(ev->name, "mpool_alloc_fail")) {
 			EXPECT_TRUE(is_caller(cs, FN_ALLOC))
 				TH_LOG("mpool_alloc_fail: %s", ev->fields);
@@ -681,33 +694,41 @@ TEST_F_TIMEOUT(trace, sequence, TEST_TIMEOUT)
 			       block);
 	}
 
-	/* The write after free: the block freed to misuse, at its offset. */
+	/*
+	 * The write after free: the block freed to misuse, at the offset
+	 * written.  The overrun: the block held last, at the first byte
+	 * past its usable size.  Without caches, blocks are carved in index
+	 * order and the block freed last is handed out first: the block
+	 * held last is nr_alloc - 1; the double free took and gave back the
+	 * one "free" gave back last, and the misused block is the one held
+	 * last after "free".
+	 */
 	EXPECT_NE(0, misused[0]) TH_LOG("no free from %s", FN_MISUSE_FREE);
 	for (i = 0; i < t.nr; i++) {
 		const struct trace_event *ev = &t.ev[i];
+		bool poison;
 
 		if (!is_event(ev, "mpool_corruption", own))
 			continue;
-		EXPECT_TRUE(field(ev, "block", val, sizeof(val)) &&
-			    !strcmp(val, misused))
-			TH_LOG("mpool_corruption: %s: want block=%s",
-			       ev->fields, misused);
 		EXPECT_TRUE(field(ev, "kind", val, sizeof(val)) &&
-			    !strcmp(val, "poison"))
+			    (!strcmp(val, "poison") ||
+			     (!strcmp(val, "redzone") &&
+			      (variant->flags & FL_Z))))
 			TH_LOG("mpool_corruption: %s", ev->fields);
-		EXPECT_EQ(offset, field_ull(ev, "offset"))
+		poison = !strcmp(val, "poison");
+		EXPECT_TRUE(field(ev, "block", val, sizeof(val)) &&
+			    !strcmp(val, poison ? misused : overrun))
+			TH_LOG("mpool_corruption: %s: want block=%s",
+			       ev->fields, poison ? misused : overrun);
+		EXPECT_EQ(poison ? offset : block_size,
+			  field_ull(ev, "offset"))
 			TH_LOG("mpool_corruption: %s", ev->fields);
 		n = field_ull(ev, "index");
 		EXPECT_LT(n, nr_blocks)
 			TH_LOG("mpool_corruption: %s", ev->fields);
-		/*
-		 * Without caches, blocks are carved in index order and the
-		 * block freed last is handed out first: the double free
-		 * took and gave back the one "free" gave back last, and
-		 * the misused block is the one held last.
-		 */
 		if (!st0.v[ST_CACHE_SIZE])
-			EXPECT_EQ(nr_alloc - nr_free - 1, n)
+			EXPECT_EQ(poison ? nr_alloc - nr_free - 1 :
+					   nr_alloc - 1, n)
 				TH_LOG("mpool_corruption: %s", ev->fields);
 	}
 	EXPECT_EQ(1ULL, count_events(&t, "mpool_refused_free", own, "ptr",
