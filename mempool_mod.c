@@ -34,8 +34,11 @@
  * that no alloc or free on a pool runs during or after its
  * mpool_destroy().
  *
- * Each pool publishes its statistics in debugfs, under
- * /sys/kernel/debug/mempool_mod/<name>/, and one line in .../pools.
+ * Each pool publishes its statistics in sysfs, one value per file under
+ * /sys/kernel/mempool_mod/<name>/, and for people in debugfs, under
+ * /sys/kernel/debug/mempool_mod/<name>/, and one line in .../pools.  Trace
+ * events (system mempool_mod) show each alloc and free with its caller,
+ * and every misuse.
  *
  * The module is this one compilation unit, made of the files under src/,
  * one job each, as kernel/sched/build_policy.c is: kbuild names a module
@@ -64,6 +67,8 @@
 #include <linux/fault-inject.h>
 #include <linux/jiffies.h>
 #include <linux/kmemleak.h>
+#include <linux/kobject.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -85,11 +90,14 @@
 #include <linux/string.h>
 #include <linux/swab.h>
 #include <linux/swait.h>
+#include <linux/sysfs.h>
 #include <linux/vmalloc.h>
 #include <linux/wait_bit.h>
 
 #include "mempool_mod.h"
 #include "src/mpool.h"
+#define CREATE_TRACE_POINTS
+#include "src/trace_events.h"
 
 #include "src/test_hooks.c"
 #include "src/layout.c"
@@ -101,6 +109,7 @@
 #include "src/fault_inject.c"
 #include "src/pool.c"
 #include "src/debugfs.c"
+#include "src/sysfs.c"
 #include "src/module.c"
 
 MODULE_DESCRIPTION("Bounded pools of fixed-size blocks for other modules");

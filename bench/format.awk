@@ -168,6 +168,9 @@ function notes(    a, x, list, guests, tcg, onhost) {
 	print "  MPOOL_NO_PERCPU; **mempool_t** is mempool_create_slab_pool(16) over" > md
 	print "  a kmem_cache; **gen_pool** has one vmalloc chunk with order" > md
 	print "  ilog2(size); **objpool** (6.7 and later) is lib/objpool.c." > md
+	print "  **mpool_traced** is mpool with its mpool_alloc and mpool_free trace" > md
+	print "  events on, in its own samples only (pairs): mpool's own rows have" > md
+	print "  them off, compiled in, as every build has them." > md
 	print "  Every pool holds 4096 blocks." > md
 	print "- **B/block**: bytes one block costs beyond its size.  mpool: stride" > md
 	print "  minus size, plus its share of the stats' meta_bytes (a state byte" > md
@@ -180,6 +183,40 @@ function notes(    a, x, list, guests, tcg, onhost) {
 	print "- **init_on_alloc=1** (Debian's default) zeroes every block that" > md
 	print "  kmem_cache, mempool_t and mpool hand out; gen_pool and objpool never" > md
 	print "  zero.  The init_on_alloc=0 boot shows the allocators without it." > md
+	print "" > md
+}
+
+# What tracing costs in run R: mpool_traced's pairs against mpool's.
+function trace_cost(r,    s, t, size, thr, on, off, line, head, rule) {
+	head = "| size |"
+	rule = "|--:|"
+	for (t = 1; t <= norder["threads"]; t++) {
+		head = head " " order["threads", t] " thr: off ns | on ns | on/off |"
+		rule = rule "--:|--:|--:|"
+	}
+	for (s = 1; s <= norder["size"]; s++) {
+		size = order["size", s]
+		line = "| " size " |"
+		for (t = 1; t <= norder["threads"]; t++) {
+			thr = order["threads", t]
+			on = r SUBSEP "pair" SUBSEP "mpool_traced" SUBSEP size SUBSEP thr
+			off = r SUBSEP "pair" SUBSEP "mpool" SUBSEP size SUBSEP thr
+			if (!(on in count) || !(off in count))
+				return
+			on = median(ns, on, count[on])
+			off = median(ns, off, count[off])
+			line = line " " fmt_ns(off) " | " fmt_ns(on) " | " \
+			       sprintf("%.2f", on / off) " |"
+		}
+		if (s == 1) {
+			print "Trace events mpool_alloc and mpool_free on (mpool_traced)" \
+			      " against off (mpool), pairs:" > md
+			print "" > md
+			print head > md
+			print rule > md
+		}
+		print line > md
+	}
 	print "" > md
 }
 
@@ -257,6 +294,7 @@ END {
 				print line > md
 		}
 		print "" > md
+		trace_cost(r)
 	}
 
 	if (norder["pool"]) {

@@ -24,6 +24,10 @@
  *
  * Every allocator is used as a consumer would: GFP_KERNEL, and one word of
  * each block written between its alloc and its free.
+ *
+ * mpool_traced is mpool with its mpool_alloc and mpool_free trace events
+ * on, in the pair pattern, during its own samples only: what a developer
+ * pays while tracing, next to mpool in the same boot with them off.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -46,6 +50,7 @@
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/trace_events.h>
 #include <linux/utsname.h>
 #include <linux/vmalloc.h>
 #ifdef MPOOL_BENCH_OBJPOOL
@@ -93,6 +98,7 @@ static const size_t bench_sizes[] = { 64, 256, 1024 };
 enum bench_kind {
 	BENCH_MPOOL,
 	BENCH_MPOOL_NOPCPU,
+	BENCH_MPOOL_TRACED,
 	BENCH_KMEM_CACHE,
 	BENCH_MEMPOOL,
 	BENCH_GEN_POOL,
@@ -103,6 +109,7 @@ enum bench_kind {
 static const char * const bench_kind_name[] = {
 	[BENCH_MPOOL]		= "mpool",
 	[BENCH_MPOOL_NOPCPU]	= "mpool_nopcpu",
+	[BENCH_MPOOL_TRACED]	= "mpool_traced",
 	[BENCH_KMEM_CACHE]	= "kmem_cache",
 	[BENCH_MEMPOOL]		= "mempool_t",
 	[BENCH_GEN_POOL]	= "gen_pool",
@@ -203,6 +210,7 @@ static __always_inline void *bench_alloc(struct bench_target *t,
 	switch (kind) {
 	case BENCH_MPOOL:
 	case BENCH_MPOOL_NOPCPU:
+	case BENCH_MPOOL_TRACED:
 		return mpool_alloc(t->mpool, GFP_KERNEL);
 	case BENCH_KMEM_CACHE:
 		return kmem_cache_alloc(t->cache, GFP_KERNEL);
@@ -225,6 +233,7 @@ static __always_inline void bench_free(struct bench_target *t,
 	switch (kind) {
 	case BENCH_MPOOL:
 	case BENCH_MPOOL_NOPCPU:
+	case BENCH_MPOOL_TRACED:
 		mpool_free(t->mpool, block);
 		break;
 	case BENCH_KMEM_CACHE:
@@ -359,8 +368,19 @@ static noinline int bench_run(struct bench_target *t,
 static bool bench_has_pattern(const struct bench_target *t,
 			      enum bench_pattern pattern)
 {
+	if (t->kind == BENCH_MPOOL_TRACED)
+		return pattern == BENCH_PAIR;
 	return pattern != BENCH_BULKED || t->kind == BENCH_MPOOL ||
 	       t->kind == BENCH_MPOOL_NOPCPU || t->kind == BENCH_KMEM_CACHE;
+}
+
+/* mpool_traced's events, on for its samples only; 0 or -errno. */
+static int bench_trace(const struct bench_target *t, bool on)
+{
+	if (t->kind != BENCH_MPOOL_TRACED)
+		return 0;
+	return trace_set_clr_event("mempool_mod", "mpool_alloc", on) ?:
+	       trace_set_clr_event("mempool_mod", "mpool_free", on);
 }
 
 /* ---- one sample: threads bound to CPUs, released together -------------- */
@@ -432,6 +452,8 @@ static int bench_sample(struct bench_target *t, enum bench_pattern pattern,
 		kthread_bind(task, bench_cpus[started]);
 		wake_up_process(task);
 	}
+	if (!err)
+		err = bench_trace(t, true);
 	if (err)
 		WRITE_ONCE(s->abort, true);
 	else
@@ -439,6 +461,7 @@ static int bench_sample(struct bench_target *t, enum bench_pattern pattern,
 	complete_all(&s->go);
 	for (i = 0; i < started; i++)
 		wait_for_completion(&s->done);
+	bench_trace(t, false);
 
 	for (i = 0; i < started && !err; i++) {
 		err = s->threads[i].err;
@@ -477,9 +500,10 @@ static int bench_target_init(struct bench_target *t, enum bench_kind kind,
 	switch (kind) {
 	case BENCH_MPOOL:
 	case BENCH_MPOOL_NOPCPU:
+	case BENCH_MPOOL_TRACED:
 		t->mpool = mpool_create(name, size, 0, BENCH_BLOCKS,
-					kind == BENCH_MPOOL ? 0 :
-							      MPOOL_NO_PERCPU);
+					kind == BENCH_MPOOL_NOPCPU ?
+					MPOOL_NO_PERCPU : 0);
 		if (IS_ERR(t->mpool)) {
 			err = PTR_ERR(t->mpool);
 			t->mpool = NULL;
@@ -567,6 +591,7 @@ static long bench_overhead(struct bench_target *t)
 	switch (t->kind) {
 	case BENCH_MPOOL:
 	case BENCH_MPOOL_NOPCPU:
+	case BENCH_MPOOL_TRACED:
 		mpool_get_stats(t->mpool, &st);
 		bytes = st.region_bytes - st.block_size * st.nr_blocks +
 			st.meta_bytes;

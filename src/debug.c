@@ -99,12 +99,17 @@ static void mpool_debug_exit(struct mpool *pool)
 	kvfree(pool->track);
 }
 
-/* Keep what a report about block @index needs, unless one is kept already. */
+/*
+ * Trace every corruption found, each counted by the caller, and keep what
+ * a report about block @index needs, unless one is kept already.
+ */
 static void mpool_record_corruption(struct mpool *pool,
 				    struct mpool_corruption *c,
 				    enum mpool_corruption_kind kind,
 				    size_t index, size_t offset)
 {
+	trace_mpool_corruption(pool, mpool_block(pool, index), index, kind,
+			       offset);
 	if (c->kind != MPOOL_CORRUPT_NONE)
 		return;
 	c->kind = kind;

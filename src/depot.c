@@ -130,14 +130,14 @@ static size_t mpool_stashes_steal(struct mpool *pool, void **blocks)
 /*
  * Under the lock, one batch at most: take up to @nr free blocks from the
  * depot, then the CPUs' caches, then, for a single alloc (no @self of its
- * own), one block from a bulk alloc's stash.  Returns
- * 0 with *@again when this hold went to the free list's rebuild: the
- * caller must look again, in a new hold, before it concludes that no
+ * own), one block from a bulk alloc's stash, saying in *@source which.
+ * Returns 0 with *@again when this hold went to the free list's rebuild:
+ * the caller must look again, in a new hold, before it concludes that no
  * block is free.
  */
 static size_t mpool_gather(struct mpool *pool, void **blocks, size_t nr,
 			   struct mpool_stash *self, struct mpool_corruption *c,
-			   bool *again)
+			   bool *again, enum mpool_source *source)
 {
 	size_t got;
 
@@ -150,6 +150,7 @@ static size_t mpool_gather(struct mpool *pool, void **blocks, size_t nr,
 	}
 	/* Steal only when the depot is empty: the next hold goes on. */
 	got = mpool_depot_get(pool, blocks, nr, c);
+	*source = got ? MPOOL_FROM_DEPOT : MPOOL_FROM_STEAL;
 	if (!got)
 		got = mpool_caches_steal(pool, blocks, nr);
 	if (!got && !self)

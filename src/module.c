@@ -116,6 +116,11 @@ static int __init mpool_init(void)
 	err = mpool_cpuhp_init();
 	if (err)
 		return err;
+	err = mpool_sysfs_init();
+	if (err) {
+		mpool_cpuhp_exit();
+		return err;
+	}
 	mpool_debugfs_init();
 	pool = mpool_create("default", param_block_size, param_align,
 			    param_pool_size / stride,
@@ -125,6 +130,7 @@ static int __init mpool_init(void)
 		pr_err("pool_size=%lu: cannot create the default pool: %pe\n",
 		       param_pool_size, pool);
 		mpool_debugfs_exit();
+		mpool_sysfs_exit();
 		mpool_cpuhp_exit();
 		/* A size too large is a bad parameter, like the others. */
 		return err == -EOVERFLOW || err == -E2BIG ? -EINVAL : err;
@@ -151,6 +157,7 @@ static void __exit mpool_exit(void)
 		mpool_release(pool);
 	}
 	mpool_debugfs_exit();
+	mpool_sysfs_exit();
 	mpool_cpuhp_exit();
 }
 

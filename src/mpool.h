@@ -54,6 +54,22 @@ enum mpool_corruption_kind {
 	MPOOL_CORRUPT_LINK,	/* a free block's link decodes to no free block */
 };
 
+/* What mpool_free() made of a pointer. */
+enum mpool_free_verdict {
+	MPOOL_FREE_OK,
+	MPOOL_FREE_OUTSIDE,
+	MPOOL_FREE_INTERIOR,
+	MPOOL_FREE_DOUBLE,
+	MPOOL_FREE_QUARANTINED,
+};
+
+/* Where an alloc's block came from, for its trace event. */
+enum mpool_source {
+	MPOOL_FROM_CACHE,	/* this CPU's cache, without the lock */
+	MPOOL_FROM_DEPOT,	/* the depot, or a MPOOL_NO_PERCPU pool's stack */
+	MPOOL_FROM_STEAL,	/* another CPU's cache, or a bulk alloc's stash */
+};
+
 #define MPOOL_DUMP_BYTES	32
 
 /*
@@ -186,6 +202,7 @@ struct mpool {
 	size_t align;
 	struct list_head node;	/* on mpool_list */
 	struct dentry *debugfs_dir;
+	struct kobject *kobj;	/* /sys/kernel/mempool_mod/<name>/ */
 	char name[MPOOL_NAME_MAX + 1];
 };
 #endif /* __GENKSYMS__ */
@@ -289,7 +306,7 @@ static size_t mpool_depot_nr_free(const struct mpool *pool);
 static void mpool_depot_note_peak(struct mpool *pool);
 static size_t mpool_gather(struct mpool *pool, void **blocks, size_t nr,
 			   struct mpool_stash *self, struct mpool_corruption *c,
-			   bool *again);
+			   bool *again, enum mpool_source *source);
 
 /* cpu_cache.c */
 static int mpool_caches_init(struct mpool *pool);
@@ -359,6 +376,12 @@ static void mpool_debugfs_init(void);
 static void mpool_debugfs_exit(void);
 static void mpool_debugfs_add(struct mpool *pool);
 static void mpool_debugfs_remove(struct mpool *pool);
+
+/* sysfs.c */
+static int mpool_sysfs_init(void);
+static void mpool_sysfs_exit(void);
+static int mpool_sysfs_add(struct mpool *pool);
+static void mpool_sysfs_remove(struct mpool *pool);
 
 /* module.c: debug= */
 static unsigned int mpool_debug_flags;

@@ -4,15 +4,6 @@
  * other modules.
  */
 
-/* What mpool_free() made of a pointer. */
-enum mpool_free_verdict {
-	MPOOL_FREE_OK,
-	MPOOL_FREE_OUTSIDE,
-	MPOOL_FREE_INTERIOR,
-	MPOOL_FREE_DOUBLE,
-	MPOOL_FREE_QUARANTINED,
-};
-
 static const char * const mpool_free_refusal[] = {
 	[MPOOL_FREE_OUTSIDE]	= "outside the pool",
 	[MPOOL_FREE_INTERIOR]	= "not the start of a block",
@@ -93,7 +84,8 @@ static void mpool_wait_for_free(struct mpool *pool, unsigned long *flags,
  * or when the pool is being destroyed.
  */
 static void *mpool_refill(struct mpool *pool, bool can_block,
-			  struct mpool_corruption *c, bool *waiting)
+			  struct mpool_corruption *c, bool *waiting,
+			  enum mpool_source *source)
 {
 	/* Scratch: not zeroed (CONFIG_INIT_STACK_ALL_ZERO) on every refill. */
 	void *blocks[MPOOL_HOLD_BLOCKS + 1] __uninitialized;
@@ -109,7 +101,8 @@ static void *mpool_refill(struct mpool *pool, bool can_block,
 		 */
 		want = 1 + (pool->nr_waiters ? 0 :
 			    mpool_cache_room(pool, this_cpu_ptr(pool->caches)));
-		got = mpool_gather(pool, blocks, want, NULL, c, &again);
+		got = mpool_gather(pool, blocks, want, NULL, c, &again,
+				   source);
 		if (got || (!again && !can_block))
 			break;
 		if (again) {
@@ -163,7 +156,8 @@ static void mpool_stop_waiting(struct mpool *pool)
  * for the free list's rebuild, waiting).
  */
 static void *mpool_take_uncached(struct mpool *pool,
-				 struct mpool_corruption *c)
+				 struct mpool_corruption *c,
+				 enum mpool_source *source)
 {
 	unsigned long flags;
 	void *block = NULL;
@@ -171,10 +165,17 @@ static void *mpool_take_uncached(struct mpool *pool,
 
 	mpool_lock(pool, &flags);
 	if (likely(!pool->dying) &&
-	    mpool_gather(pool, &block, 1, NULL, c, &again))
+	    mpool_gather(pool, &block, 1, NULL, c, &again, source))
 		mpool_depot_note_peak(pool);
 	mpool_unlock(pool, flags);
 	return block;
+}
+
+/* Where mpool_take_fast() takes from: the stack is a depot without a lock. */
+static __always_inline enum mpool_source
+mpool_fast_source(const struct mpool *pool)
+{
+	return pool->stack_next ? MPOOL_FROM_DEPOT : MPOOL_FROM_CACHE;
 }
 
 /*
@@ -196,21 +197,24 @@ static __always_inline void *mpool_take_fast(struct mpool *pool)
 /*
  * Take a free block for an alloc: from this CPU's cache or the stack,
  * else through the depot's lock.  A block that fails its checks is
- * quarantined and another taken.
+ * quarantined and another taken.  *@source says where the block came from.
  */
 static __always_inline void *mpool_take(struct mpool *pool, bool can_block,
 					struct mpool_corruption *c,
-					bool *waiting)
+					bool *waiting,
+					enum mpool_source *source)
 {
 	void *block;
 
 	do {
+		*source = mpool_fast_source(pool);
 		if (pool->cache_size || pool->stack_next)
 			block = mpool_take_fast(pool);
 		else
-			block = mpool_take_uncached(pool, c);
+			block = mpool_take_uncached(pool, c, source);
 		if (!block)
-			block = mpool_refill(pool, can_block, c, waiting);
+			block = mpool_refill(pool, can_block, c, waiting,
+					     source);
 		if (!block)
 			return NULL;
 	} while (unlikely(pool->flags & MPOOL_POISON) &&
@@ -453,6 +457,7 @@ static void mpool_refuse_free(struct mpool *pool, const void *block,
 	else
 		pool->double_frees++;
 	mpool_unlock(pool, flags);
+	trace_mpool_refused_free(pool, block, caller, verdict);
 
 	if (!__ratelimit(&pool->misuse_ratelimit))
 		return;
@@ -481,6 +486,8 @@ static __always_inline bool mpool_claim_back(struct mpool *pool, void *block,
 		mpool_refuse_free(pool, block, verdict, caller);
 		return false;
 	}
+	/* Before the block can be handed out again, and its alloc traced. */
+	trace_mpool_free(pool, block, caller);
 	mpool_take_back(pool, block, index, caller);
 	return true;
 }
@@ -554,7 +561,7 @@ static size_t mpool_in_use(struct mpool *pool)
 
 /**
  * mpool_create - create a pool of fixed-size blocks
- * @name: name of the pool, unique, in debugfs: up to %MPOOL_NAME_MAX
+ * @name: name of the pool, unique, in sysfs: up to %MPOOL_NAME_MAX
  *	characters from [A-Za-z0-9_.-], not starting with '.', not "pools"
  * @block_size: usable bytes in each block
  * @align: alignment of each block, a power of two; 0 means pointer-aligned,
@@ -580,7 +587,7 @@ static size_t mpool_in_use(struct mpool *pool)
  * @nr_blocks, a bad @align, unknown @flags or a bad @name; -E2BIG for more
  * than %MPOOL_MAX_BLOCKS blocks; -EOVERFLOW when the region's size does
  * not fit in a size_t; -EEXIST when a pool named @name exists; -ENOMEM
- * when the memory cannot be allocated.
+ * when the memory cannot be allocated (the pool's sysfs files included).
  */
 struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 			   size_t nr_blocks, unsigned int flags)
@@ -640,17 +647,21 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 	/* Held across the vmalloc, so a taken name fails before it. */
 	mutex_lock(&mpool_list_lock);
 	err = mpool_find(name) ? -EEXIST : mpool_alloc_memory(pool, vmem_bytes);
+	if (!err) {
+		pool->meta_bytes = mpool_meta_bytes(pool, vmem_bytes);
+		err = mpool_sysfs_add(pool);
+	}
 	if (err) {
 		mutex_unlock(&mpool_list_lock);
 		mpool_free_memory(pool);
 		kfree(pool);
 		return ERR_PTR(err);
 	}
-	pool->meta_bytes = mpool_meta_bytes(pool, vmem_bytes);
 	list_add_tail(&pool->node, &mpool_list);
 	mpool_debugfs_add(pool);
 	mutex_unlock(&mpool_list_lock);
 	mpool_debug_poison_region(pool);
+	trace_mpool_create(pool);
 	return pool;
 }
 EXPORT_SYMBOL_NS_GPL(mpool_create, MPOOL_NS);
@@ -687,10 +698,12 @@ static void mpool_release(struct mpool *pool)
 	mutex_lock(&mpool_list_lock);
 	list_del(&pool->node);
 	mpool_debugfs_remove(pool);
+	mpool_sysfs_remove(pool);
 	mutex_unlock(&mpool_list_lock);
 
 	/* No alloc or free runs now, by contract. */
 	in_use = mpool_in_use(pool);
+	trace_mpool_destroy(pool, in_use);
 	if (in_use) {
 		pr_err("pool %s destroyed with %zu of %zu blocks still in use; leaving its region allocated\n",
 		       pool->name, in_use, pool->nr_blocks);
@@ -745,19 +758,27 @@ static noinline void *mpool_alloc_slow(struct mpool *pool, gfp_t gfp,
 				       unsigned long caller)
 {
 	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
+	bool can_block = gfpflags_allow_blocking(gfp);
+	/* For mpool_wait: from the first look, a lock's hold before the sleep. */
+	u64 start = can_block ? ktime_get_ns() : 0;
+	enum mpool_source source;
 	bool waiting = false;
 	void *block;
 
-	block = mpool_take(pool, gfpflags_allow_blocking(gfp), &corruption,
-			   &waiting);
+	block = mpool_take(pool, can_block, &corruption, &waiting, &source);
 	if (block) {
 		mpool_hand_out(pool, block, gfp, caller);
 		this_cpu_inc(pool->caches->allocs);
+		trace_mpool_alloc(pool, block, caller, gfp, source);
+	} else {
+		trace_mpool_alloc_fail(pool, caller, gfp, 1);
 	}
 	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
 		mpool_report_corruption(pool, &corruption);
-	if (unlikely(waiting))
+	if (unlikely(waiting)) {
+		trace_mpool_wait(pool, caller, ktime_get_ns() - start, block);
 		mpool_stop_waiting(pool);
+	}
 	return block;
 }
 
@@ -793,14 +814,20 @@ void *mpool_alloc(struct mpool *pool, gfp_t gfp)
 	if (gfpflags_allow_blocking(gfp))
 		__might_sleep(__FILE__, __LINE__);
 
-	if (WARN_ON_ONCE(in_nmi()) || unlikely(mpool_injected_failure(pool)))
+	if (WARN_ON_ONCE(in_nmi()))
 		return NULL;
+	if (unlikely(mpool_injected_failure(pool))) {
+		trace_mpool_alloc_fail(pool, _RET_IP_, gfp, 1);
+		return NULL;
+	}
 	/* The fast path: a block without the lock, nothing to check. */
 	if (likely(!(pool->flags & MPOOL_POISON))) {
 		block = mpool_take_fast(pool);
 		if (likely(block)) {
 			mpool_hand_out(pool, block, gfp, _RET_IP_);
 			this_cpu_inc(pool->caches->allocs);
+			trace_mpool_alloc(pool, block, _RET_IP_, gfp,
+					  mpool_fast_source(pool));
 			return block;
 		}
 	}
@@ -925,12 +952,15 @@ static void mpool_stash_give_back(struct mpool *pool,
  * into a stash on the pool, from which an alloc that finds no other
  * block takes, so that the blocks are never out of sight: an alloc that
  * returns NULL meanwhile saw no block free anywhere, and a bulk alloc
- * that fails puts its stash back where sleepers are woken.
+ * that fails puts its stash back where sleepers are woken.  *@source
+ * says where they came from, MPOOL_FROM_STEAL if any one was stolen.
  */
 static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
-			    struct mpool_corruption *c)
+			    struct mpool_corruption *c,
+			    enum mpool_source *source)
 {
 	struct mpool_stash stash = { .blocks = blocks };
+	enum mpool_source from;
 	unsigned long flags;
 	size_t got, want;
 	bool again;
@@ -943,18 +973,22 @@ static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
 		return false;
 	}
 	/* Taken at once, never given back: checked outside the lock. */
+	*source = MPOOL_FROM_CACHE;
 	if (!(pool->flags & MPOOL_POISON) && nr <= pool->cache_size &&
 	    mpool_cache_pop(pool, raw_cpu_ptr(pool->caches), blocks, nr, true))
 		return true;
 
+	*source = MPOOL_FROM_DEPOT;
 	mpool_lock(pool, &flags);
 	list_add(&stash.node, &pool->stashes);
 	while (stash.nr < nr && likely(!pool->dying)) {
 		want = mpool_bulk_step(pool, nr - stash.nr);
 		got = mpool_gather(pool, blocks + stash.nr, want, &stash, c,
-				   &again);
+				   &again, &from);
 		if (!got && !again)
 			break;
+		if (got && from == MPOOL_FROM_STEAL)
+			*source = from;
 		if (unlikely(pool->flags & MPOOL_POISON))
 			got = mpool_keep_reusable(pool, blocks + stash.nr, got,
 						  c);
@@ -1001,13 +1035,23 @@ static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
 int mpool_alloc_bulk(struct mpool *pool, gfp_t gfp, size_t nr, void **blocks)
 {
 	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
+	enum mpool_source source;
 	size_t got, i;
 
-	if (WARN_ON_ONCE(in_nmi()) || unlikely(mpool_injected_failure(pool)))
+	if (WARN_ON_ONCE(in_nmi()))
 		return 0;
-	got = nr && mpool_take_bulk(pool, blocks, nr, &corruption) ? nr : 0;
-	for (i = 0; i < got; i++)
+	if (unlikely(mpool_injected_failure(pool))) {
+		trace_mpool_alloc_fail(pool, _RET_IP_, gfp, nr);
+		return 0;
+	}
+	got = nr && mpool_take_bulk(pool, blocks, nr, &corruption, &source) ?
+	      nr : 0;
+	if (nr && !got)
+		trace_mpool_alloc_fail(pool, _RET_IP_, gfp, nr);
+	for (i = 0; i < got; i++) {
 		mpool_hand_out(pool, blocks[i], gfp, _RET_IP_);
+		trace_mpool_alloc(pool, blocks[i], _RET_IP_, gfp, source);
+	}
 	this_cpu_add(pool->caches->allocs, got);
 	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
 		mpool_report_corruption(pool, &corruption);
