@@ -181,7 +181,7 @@ check_series() {
 	build_check "build: the sample out of tree, from the installed API alone" \
 		"$out/consumer.log" '' make -C "$consumer" KDIR="$kdir" \
 		MPOOL_DIR="$api" W=1
-	host_check "build: selftest program" "$out/selftest-build.log" \
+	host_check "build: selftest programs" "$out/selftest-build.log" \
 		make -C "$src/selftests/mempool_mod" \
 		KSELFTEST_DIR="$ksrc/tools/testing/selftests" OUTPUT="$out"
 
@@ -206,8 +206,9 @@ check_series() {
 	local kos="$src/mempool_mod.ko ${kunit[*]}
 		$src/selftests/mempool_mod/test_mempool_mod.ko
 		$consumer/mpool_sample.ko"
-	if ! ls $kos "$out/mempool_mod_test" "$src/tools/mpoolstat/mpoolstat" \
-		>/dev/null 2>&1; then
+	local progs="$out/mempool_mod_test $out/mempool_mod_trace_test
+		$out/mempool_mod_sysfs_test"
+	if ! ls $kos $progs "$src/tools/mpoolstat/mpoolstat" >/dev/null 2>&1; then
 		fail "guest: everything to boot with was built"
 		return
 	fi
@@ -215,7 +216,7 @@ check_series() {
 	run_logged "$series: pack initramfs" "$out/initramfs.log" \
 		"$MPOOL_ROOT"/scripts/make-initramfs.sh "$out/initramfs.cpio.gz" \
 		"$MPOOL_ROOT"/scripts/guest/check-job.sh $kos \
-		"$out/kunit-modules" "$out/mempool_mod_test" \
+		"$out/kunit-modules" $progs \
 		"$src/selftests/mempool_mod/sample_test.sh" \
 		"$src/tools/mpoolstat/mpoolstat" \
 		"$src/selftests/mempool_mod/mpoolstat_test.sh"
@@ -229,7 +230,7 @@ check_series() {
 		fail "guest: qemu exited with status $rc"
 	fi
 	touch "$out/results.txt" "$out/console.log"
-	awk -v required="guest kunit selftests sample mpoolstat scan" \
+	awk -v required="guest kunit selftests trace sysfs sample mpoolstat scan" \
 		-v series="$series" \
 		-f "$MPOOL_ROOT"/scripts/parse-results.awk "$out/results.txt" >>"$ledger"
 	# The test driver provokes one report on purpose, between these two

@@ -1,7 +1,8 @@
 #!/bin/sh
-# The `make check` job, run in the guest: the KUnit suites, the kselftests,
-# the sample's test and mpoolstat's, then a kmemleak scan.  Each part is
-# framed by "### BEGIN/END" lines for scripts/parse-results.awk.
+# The `make check` job, run in the guest: the KUnit suites, the kselftests
+# (the module's, its trace events', its sysfs files'), the sample's test
+# and mpoolstat's, then a kmemleak scan.  Each part is framed by
+# "### BEGIN/END" lines for scripts/parse-results.awk.
 K=$MPOOL_KO_DIR
 KMEMLEAK=/sys/kernel/debug/kmemleak
 
@@ -42,6 +43,14 @@ echo "### END rc=$rc"
 
 echo "### BEGIN tap selftests"
 $K/mempool_mod_test
+echo "### END rc=$?"
+
+echo "### BEGIN tap trace"
+$K/mempool_mod_trace_test
+echo "### END rc=$?"
+
+echo "### BEGIN tap sysfs"
+$K/mempool_mod_sysfs_test
 echo "### END rc=$?"
 
 echo "### BEGIN tap sample"

@@ -44,7 +44,8 @@
  *	create <name> <block_size> <align> <nr_blocks> [<flags>]
  *				create our own pool and target it: -EBUSY if
  *				we have one, mpool_create()'s error otherwise.
- *				flags: letters P, Z, U in any case, or "-"
+ *				flags: letters P, Z, U in any case, or "-";
+ *				and N for MPOOL_NO_PERCPU
  *	destroy			free what we hold of our pool, destroy it and
  *				target the default pool (-EINVAL if none)
  *	destroy_leaking		destroy our pool without freeing the blocks
@@ -262,7 +263,8 @@ static int tmm_parse_size(const char *arg, size_t *val)
 
 /**
  * tmm_parse_flags() - parse the debug flags of "create"
- * @arg: letters P, Z and U in any case and order, or "-" for none
+ * @arg: letters P, Z, U and N (MPOOL_NO_PERCPU) in any case and order,
+ *	or "-" for none
  * @flags: where to store the MPOOL_* flags
  *
  * Return: 0, or -EINVAL for any other character.
@@ -282,6 +284,9 @@ static int tmm_parse_flags(const char *arg, unsigned int *flags)
 			break;
 		case 'U':
 			*flags |= MPOOL_TRACK_CALLER;
+			break;
+		case 'N':
+			*flags |= MPOOL_NO_PERCPU;
 			break;
 		default:
 			return -EINVAL;
