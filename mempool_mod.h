@@ -195,6 +195,11 @@ static inline void mpool_get_stats(struct mpool *pool,
  * gfp that may block, it then waits until a mempool_free() refills the
  * reserve, or for 5 s and tries again.  A block given back to @pool with
  * mpool_free() wakes no such waiter: it finds the block on its next try.
+ * As with a slab-backed mempool_t, __GFP_ZERO is not supported (the
+ * reserve's elements are not zeroed); each element alloc that finds the
+ * pool empty counts in the pool's alloc_failures, mempool_alloc()'s
+ * retries included; and the pool's call sites (trace events, caller
+ * tracking) name mempool_alloc() and mempool_free(), not their callers.
  *
  * Context: Process context. May sleep.
  * Return: the mempool_t, or NULL if @pool has fewer than @min_nr free

@@ -130,10 +130,10 @@ static size_t mpool_stashes_steal(struct mpool *pool, void **blocks)
 /*
  * Under the lock, one batch at most: take up to @nr free blocks from the
  * depot, then the CPUs' caches, then, for a single alloc (no @self of its
- * own), one block from a bulk alloc's stash, saying in *@source which.
- * Returns 0 with *@again when this hold went to the free list's rebuild:
- * the caller must look again, in a new hold, before it concludes that no
- * block is free.
+ * own), one block from a bulk alloc's stash, saying in *@source which
+ * (left as it was when it returns 0).  Returns 0 with *@again when this
+ * hold went to the free list's rebuild: the caller must look again, in a
+ * new hold, before it concludes that no block is free.
  */
 static size_t mpool_gather(struct mpool *pool, void **blocks, size_t nr,
 			   struct mpool_stash *self, struct mpool_corruption *c,

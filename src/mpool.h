@@ -377,6 +377,10 @@ static void mpool_debugfs_exit(void);
 static void mpool_debugfs_add(struct mpool *pool);
 static void mpool_debugfs_remove(struct mpool *pool);
 
+/* pool.c */
+static void mpool_stats_geometry(const struct mpool *pool,
+				 struct mpool_stats *stats);
+
 /* sysfs.c */
 static int mpool_sysfs_init(void);
 static void mpool_sysfs_exit(void);

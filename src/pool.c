@@ -826,8 +826,10 @@ void *mpool_alloc(struct mpool *pool, gfp_t gfp)
 		if (likely(block)) {
 			mpool_hand_out(pool, block, gfp, _RET_IP_);
 			this_cpu_inc(pool->caches->allocs);
-			trace_mpool_alloc(pool, block, _RET_IP_, gfp,
-					  mpool_fast_source(pool));
+			/* Nothing of the event's is loaded while it is off. */
+			if (trace_mpool_alloc_enabled())
+				trace_mpool_alloc(pool, block, _RET_IP_, gfp,
+						  mpool_fast_source(pool));
 			return block;
 		}
 	}
@@ -1099,6 +1101,21 @@ bool mpool_owns(const struct mpool *pool, const void *ptr)
 }
 EXPORT_SYMBOL_NS_GPL(mpool_owns, MPOOL_NS);
 
+/* What is fixed at create: no lock, no walk over the CPUs. */
+static void mpool_stats_geometry(const struct mpool *pool,
+				 struct mpool_stats *stats)
+{
+	stats->block_size = pool->block_size;
+	stats->align = pool->align;
+	stats->stride = pool->stride;
+	stats->nr_blocks = pool->nr_blocks;
+	stats->region_bytes = pool->region_bytes;
+	stats->meta_bytes = pool->meta_bytes;
+	stats->flags = pool->flags;
+	stats->redzone_bytes = pool->redzone_bytes;
+	stats->cache_size = pool->cache_size;
+}
+
 /*
  * Each field is exact while the pool is idle.  While other CPUs allocate
  * and free, each is a value it had during the call, the ones summed over
@@ -1110,16 +1127,7 @@ static void mpool_stats_fill(struct mpool *pool, struct mpool_stats *stats)
 	unsigned long flags;
 	size_t most;
 
-	stats->block_size = pool->block_size;
-	stats->align = pool->align;
-	stats->stride = pool->stride;
-	stats->nr_blocks = pool->nr_blocks;
-	stats->region_bytes = pool->region_bytes;
-	stats->meta_bytes = pool->meta_bytes;
-	stats->flags = pool->flags;
-	stats->redzone_bytes = pool->redzone_bytes;
-	stats->cache_size = pool->cache_size;
-
+	mpool_stats_geometry(pool, stats);
 	mpool_lock(pool, &flags);
 	stats->peak_in_use = READ_ONCE(pool->peak_out);
 	stats->alloc_failures = pool->alloc_failures;

@@ -7,9 +7,14 @@
  *
  * Every file is 0444.  /proc/slabinfo and SLUB's files went 0400 because
  * a slab's counters tell an attacker when the slab it shares with its
- * victim's objects fills up; a pool's region holds its consumer's blocks
+ * victim's objects fills up; a pool's region holds its consumers' blocks
  * alone and never grows, so its counters groom nothing, and tools such as
- * mpoolstat run as any user.
+ * mpoolstat run as any user.  A geometry file reads the pool's fixed
+ * fields alone; a counter takes the pool's lock for a few loads and sums
+ * the CPUs' counters, as /proc/stat sums its own for any reader.
+ *
+ * No show() may take mpool_list_lock: mpool_sysfs_remove() runs under it
+ * and waits for every show() in progress.
  *
  * Each pool's directory is a kobject of its own, not one embedded in
  * struct mpool: kobject_del() waits for every read in progress
@@ -19,6 +24,8 @@
  */
 
 static struct kobject *mpool_sysfs_root;
+/* Pools' kobjects not yet released: the module waits for them at exit. */
+static atomic_t mpool_sysfs_live = ATOMIC_INIT(0);
 
 struct mpool_kobj {
 	struct kobject kobj;
@@ -29,6 +36,7 @@ struct mpool_kobj {
 struct mpool_stat_attr {
 	struct kobj_attribute attr;
 	size_t offset;		/* of a size_t or u64 field */
+	bool fixed;		/* geometry: mpool_stats_geometry() has it */
 };
 
 static struct mpool *mpool_of_kobj(struct kobject *kobj)
@@ -45,7 +53,10 @@ static ssize_t mpool_stat_show(struct kobject *kobj,
 	u64 value;
 
 	BUILD_BUG_ON(sizeof(size_t) != sizeof(u64));
-	mpool_get_stats(mpool_of_kobj(kobj), &st);
+	if (sattr->fixed)
+		mpool_stats_geometry(mpool_of_kobj(kobj), &st);
+	else
+		mpool_get_stats(mpool_of_kobj(kobj), &st);
 	memcpy(&value, (u8 *)&st + sattr->offset, sizeof(value));
 	return sysfs_emit(buf, "%llu\n", value);
 }
@@ -54,33 +65,34 @@ static ssize_t mpool_stat_show(struct kobject *kobj,
  * For a size_t or u64 field only, read as a u64: the module is built for
  * x86_64 alone.  The selftests compare every file with debugfs's stats.
  */
-#define MPOOL_STAT_ATTR(_field)						\
+#define MPOOL_STAT_ATTR(_field, _fixed)					\
 	static struct mpool_stat_attr mpool_stat_attr_##_field = {	\
 		.attr.attr = { .name = __stringify(_field), .mode = 0444 }, \
 		.attr.show = mpool_stat_show,				\
 		.offset = offsetof(struct mpool_stats, _field),		\
+		.fixed = _fixed,					\
 	}
 
-MPOOL_STAT_ATTR(block_size);
-MPOOL_STAT_ATTR(align);
-MPOOL_STAT_ATTR(stride);
-MPOOL_STAT_ATTR(nr_blocks);
-MPOOL_STAT_ATTR(region_bytes);
-MPOOL_STAT_ATTR(meta_bytes);
-MPOOL_STAT_ATTR(redzone_bytes);
-MPOOL_STAT_ATTR(cache_size);
-MPOOL_STAT_ATTR(in_use);
-MPOOL_STAT_ATTR(cached);
-MPOOL_STAT_ATTR(peak_in_use);
-MPOOL_STAT_ATTR(allocs);
-MPOOL_STAT_ATTR(frees);
-MPOOL_STAT_ATTR(alloc_failures);
-MPOOL_STAT_ATTR(invalid_frees);
-MPOOL_STAT_ATTR(double_frees);
-MPOOL_STAT_ATTR(poison_errors);
-MPOOL_STAT_ATTR(redzone_errors);
-MPOOL_STAT_ATTR(freelist_errors);
-MPOOL_STAT_ATTR(quarantined);
+MPOOL_STAT_ATTR(block_size, true);
+MPOOL_STAT_ATTR(align, true);
+MPOOL_STAT_ATTR(stride, true);
+MPOOL_STAT_ATTR(nr_blocks, true);
+MPOOL_STAT_ATTR(region_bytes, true);
+MPOOL_STAT_ATTR(meta_bytes, true);
+MPOOL_STAT_ATTR(redzone_bytes, true);
+MPOOL_STAT_ATTR(cache_size, true);
+MPOOL_STAT_ATTR(in_use, false);
+MPOOL_STAT_ATTR(cached, false);
+MPOOL_STAT_ATTR(peak_in_use, false);
+MPOOL_STAT_ATTR(allocs, false);
+MPOOL_STAT_ATTR(frees, false);
+MPOOL_STAT_ATTR(alloc_failures, false);
+MPOOL_STAT_ATTR(invalid_frees, false);
+MPOOL_STAT_ATTR(double_frees, false);
+MPOOL_STAT_ATTR(poison_errors, false);
+MPOOL_STAT_ATTR(redzone_errors, false);
+MPOOL_STAT_ATTR(freelist_errors, false);
+MPOOL_STAT_ATTR(quarantined, false);
 
 /* Blocks an alloc can still get, as debugfs's stats say "free". */
 static ssize_t free_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -135,9 +147,16 @@ static struct attribute *mpool_sysfs_attrs[] = {
 };
 ATTRIBUTE_GROUPS(mpool_sysfs);
 
+/*
+ * May run after mpool_sysfs_remove() returned, from the last holder of a
+ * reference (or a second later, with CONFIG_DEBUG_KOBJECT_RELEASE): the
+ * module waits for it in mpool_sysfs_exit().
+ */
 static void mpool_kobj_release(struct kobject *kobj)
 {
 	kfree(container_of(kobj, struct mpool_kobj, kobj));
+	if (atomic_dec_and_test(&mpool_sysfs_live))
+		wake_up_var(&mpool_sysfs_live);
 }
 
 static const struct kobj_type mpool_kobj_type = {
@@ -154,10 +173,13 @@ static int mpool_sysfs_init(void)
 
 static void mpool_sysfs_exit(void)
 {
+	wait_var_event(&mpool_sysfs_live, !atomic_read(&mpool_sysfs_live));
+	/* Gone now, not when a delayed release gets to it. */
+	kobject_del(mpool_sysfs_root);
 	kobject_put(mpool_sysfs_root);
 }
 
-/* The pool's directory and its files; -ENOMEM if they cannot be made. */
+/* The pool's directory and its files: 0, or kobject_init_and_add()'s error. */
 static int mpool_sysfs_add(struct mpool *pool)
 {
 	struct mpool_kobj *mk;
@@ -169,6 +191,7 @@ static int mpool_sysfs_add(struct mpool *pool)
 	if (!mk)
 		return -ENOMEM;
 	mk->pool = pool;
+	atomic_inc(&mpool_sysfs_live);
 	err = kobject_init_and_add(&mk->kobj, &mpool_kobj_type,
 				   mpool_sysfs_root, "%s", pool->name);
 	if (err) {
