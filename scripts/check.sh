@@ -217,6 +217,7 @@ check_series() {
 		"$MPOOL_ROOT"/scripts/make-initramfs.sh "$out/initramfs.cpio.gz" \
 		"$MPOOL_ROOT"/scripts/guest/check-job.sh $kos \
 		"$out/kunit-modules" $progs \
+		"$src/selftests/mempool_mod/tap.sh" \
 		"$src/selftests/mempool_mod/sample_test.sh" \
 		"$src/tools/mpoolstat/mpoolstat" \
 		"$src/selftests/mempool_mod/mpoolstat_test.sh"

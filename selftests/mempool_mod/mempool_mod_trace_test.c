@@ -44,6 +44,7 @@ static const char *const event_names[] = {
 #define FN_FREE_OUTSIDE		"tmm_cmd_free_outside"
 #define FN_MISUSE_FREE		"tmm_free_to_misuse"
 #define FN_REFREE		"tmm_cmd_refree"
+#define FN_WAITER		"tmm_waiter_fn"
 
 /*
  * "free <n>" and "free_all" free through tmm_free_last(), which the
@@ -827,6 +828,67 @@ TEST_F_TIMEOUT(trace, sequence, TEST_TIMEOUT)
 	EXPECT_EQ(0, bad)
 		TH_LOG("%d allocs or frees that do not pair, first: %s", bad,
 		       first);
+	trace_free(&t);
+}
+
+/*
+ * A blocking alloc on a dry pool sleeps until a free: one mpool_wait, from
+ * the waiting task's call site, that says it got a block, and the alloc
+ * it made.  The driver's "wait_async" returns once its task sleeps in the
+ * pool, so the free comes after the sleep began, every time.
+ */
+TEST_F_TIMEOUT(trace, wait_until_a_free, TEST_TIMEOUT)
+{
+	const char *own = "trace_wait";
+	const __u64 nr_blocks = variant->nr_blocks;
+	char letters[8], val[128];
+	struct pool_st st0, st1;
+	struct trace t;
+	int i;
+
+	ASSERT_EQ(0, ctl("create %s 64 0 %llu %s", own, nr_blocks,
+			 cmd_flags_str(variant->flags, letters)))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("alloc %llu", nr_blocks)) TH_LOG("%s", why);
+	ASSERT_EQ(0, read_stats(own, &st0)) TH_LOG("%s", why);
+	ASSERT_EQ(0ULL, st0.v[ST_FREE]) TH_LOG("the pool is not dry");
+	ASSERT_EQ(0, event_enable(NULL, true)) TH_LOG("%s", why);
+
+	ASSERT_EQ(0, ctl("wait_async"))
+		TH_LOG("%s: the alloc did not sleep", why);
+	ASSERT_EQ(0, ctl("free 1")) TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("wait_join"))
+		TH_LOG("%s: the free woke no waiter", why);
+	ASSERT_EQ(0, read_stats(own, &st1)) TH_LOG("%s", why);
+	ASSERT_EQ(0, ctl("destroy")) TH_LOG("%s", why);
+
+	ASSERT_EQ(0, trace_read(&t)) TH_LOG("%s", why);
+	check_nothing_lost(_metadata, &t);
+	EXPECT_EQ(1ULL, st1.v[ST_ALLOCS] - st0.v[ST_ALLOCS]);
+	EXPECT_EQ(0ULL, st1.v[ST_ALLOC_FAILURES] - st0.v[ST_ALLOC_FAILURES]);
+	EXPECT_EQ(1ULL, count_events(&t, "mpool_wait", own, NULL, NULL));
+	EXPECT_EQ(1ULL, count_events(&t, "mpool_wait", own, "got_block", "1"));
+	EXPECT_EQ(0ULL, count_events(&t, "mpool_alloc_fail", own, NULL, NULL));
+	for (i = 0; i < t.nr; i++) {
+		const struct trace_event *ev = &t.ev[i];
+
+		if (!is_event(ev, "mpool_wait", own) &&
+		    !is_event(ev, "mpool_alloc", own))
+			continue;
+		EXPECT_TRUE(field(ev, "call_site", val, sizeof(val)) &&
+			    is_caller(val, FN_WAITER))
+			TH_LOG("%s: %s", ev->name, ev->fields);
+		if (is_event(ev, "mpool_wait", own)) {
+			EXPECT_TRUE(field_ull(ev, "waited_us") >= 1 &&
+				    field_ull(ev, "waited_us") != ~0ULL)
+				TH_LOG("mpool_wait: %s", ev->fields);
+		} else {
+			EXPECT_TRUE(field(ev, "gfp_flags", val, sizeof(val)) &&
+				    !strcmp(val, "GFP_KERNEL"))
+				TH_LOG("mpool_alloc: %s", ev->fields);
+		}
+	}
+	EXPECT_EQ(1ULL, count_events(&t, "mpool_alloc", own, NULL, NULL));
 	trace_free(&t);
 }
 

@@ -17,18 +17,7 @@ S=/sys/kernel/mempool_mod
 C=/sys/kernel/debug/test_mempool_mod/control
 M=$K/mpoolstat
 T=$(mktemp -d)
-nr=0
-failed=0
-
-ok() {
-	nr=$((nr + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $nr $2"
-	else
-		echo "not ok $nr $2"
-		failed=1
-	fi
-}
+. "$(dirname "$0")/tap.sh"
 
 ctl() {
 	echo "$*" >$C

@@ -10,18 +10,7 @@
 
 K=${MPOOL_KO_DIR:-/mpool}
 D=/sys/kernel/debug/mempool_mod
-nr=0
-failed=0
-
-ok() {
-	nr=$((nr + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $nr $2"
-	else
-		echo "not ok $nr $2"
-		failed=1
-	fi
-}
+. "$(dirname "$0")/tap.sh"
 
 # stat FILE KEY: the value of "KEY: value" in a stats file.
 stat() {

@@ -13,6 +13,14 @@
  *	alloc_wait <n>		the same with GFP_KERNEL, from another call
  *				site: waits while the pool is empty, so use
  *				it only when the pool has a block left
+ *	wait_async		on our own pool only: a kthread allocates
+ *				with GFP_KERNEL; returns once it sleeps in
+ *				the pool (-EAGAIN if it got a block without
+ *				sleeping, -EBUSY if one is there already)
+ *	wait_join		wait for that kthread, at most 10 s, and
+ *				hold its block (-ENOMEM if it got NULL,
+ *				-ETIMEDOUT if it still waits).  create,
+ *				destroy and forget are -EBUSY until then
  *	free <n>		free the n blocks held last (-EINVAL if fewer)
  *	free_all		free every held block
  *	double_free		allocate a block, free it, free it again
@@ -65,6 +73,7 @@
 
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
+#include <linux/completion.h>
 #include <linux/ctype.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -83,6 +92,7 @@
 #include <linux/prandom.h>
 #include <linux/random.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/semaphore.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -136,6 +146,10 @@ struct tmm_soak_result {
  * @capacity:	number of entries @held has room for
  * @misused:	the block write_after_free or corrupt_link freed last
  * @soak:	the figures of the last soak
+ * @waiter:	the kthread of "wait_async" until "wait_join", or NULL
+ * @waiter_done: completed by @waiter once its alloc returned
+ * @waiter_block: what that alloc returned; written by @waiter before
+ *		@waiter_done, read after it
  */
 struct tmm_state {
 	struct mutex lock;	/* protects this struct */
@@ -147,6 +161,9 @@ struct tmm_state {
 	size_t capacity;
 	void *misused;
 	struct tmm_soak_result soak;
+	struct task_struct *waiter;
+	struct completion waiter_done;
+	void *waiter_block;
 };
 
 static struct tmm_state tmm = {
@@ -930,6 +947,8 @@ static int tmm_cmd_destroy(char **argv)
 {
 	if (!tmm.own)
 		return -EINVAL;
+	if (tmm.waiter)
+		return -EBUSY;
 	mpool_destroy(tmm_drop_own());
 	return 0;
 }
@@ -943,6 +962,8 @@ static int tmm_cmd_destroy_leaking(char **argv)
 {
 	if (!tmm.own)
 		return -EINVAL;
+	if (tmm.waiter)
+		return -EBUSY;
 	tmm.nr_held = 0;
 	mpool_destroy(tmm_drop_own());
 	return 0;
@@ -953,7 +974,93 @@ static int tmm_cmd_forget(char **argv)
 {
 	if (!tmm.own)
 		return -EINVAL;
+	if (tmm.waiter)
+		return -EBUSY;
 	tmm_drop_own();
+	return 0;
+}
+
+/* ---- a task that waits in the pool --------------------------------------- */
+
+/* Seconds "wait_async" and "wait_join" wait for the waiter at most. */
+#define TMM_WAITER_TIMEOUT_S	10
+
+/*
+ * The kthread of "wait_async": one blocking alloc from its own call site.
+ * Completes and exits in one step: module exit waits for @waiter_done, and
+ * the module's text may be gone right after.
+ */
+static int tmm_waiter_fn(void *pool)
+{
+	tmm.waiter_block = mpool_alloc(pool, GFP_KERNEL);
+	kthread_complete_and_exit(&tmm.waiter_done, 0);
+}
+
+/* Whether the waiter sleeps in mpool_alloc(): swait_event_idle_*(). */
+static bool tmm_waiter_sleeps(void)
+{
+	return READ_ONCE(tmm.waiter->__state) == TASK_IDLE;
+}
+
+/* Wait for the waiter's alloc to return, and let the waiter go. */
+static int tmm_waiter_reap(unsigned long timeout)
+{
+	lockdep_assert_held(&tmm.lock);
+
+	if (!wait_for_completion_timeout(&tmm.waiter_done, timeout))
+		return -ETIMEDOUT;
+	put_task_struct(tmm.waiter);
+	tmm.waiter = NULL;
+	return 0;
+}
+
+/* "wait_async" */
+static int tmm_cmd_wait_async(char **argv)
+{
+	unsigned long deadline = jiffies + TMM_WAITER_TIMEOUT_S * HZ;
+	struct task_struct *task;
+
+	if (!tmm.own)
+		return -EINVAL;
+	if (tmm.waiter)
+		return -EBUSY;
+	init_completion(&tmm.waiter_done);
+	tmm.waiter_block = NULL;
+	task = kthread_create(tmm_waiter_fn, tmm.own, "tmm_waiter");
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	tmm.waiter = get_task_struct(task);
+	wake_up_process(task);
+	while (!tmm_waiter_sleeps() && !completion_done(&tmm.waiter_done) &&
+	       time_before(jiffies, deadline))
+		msleep(20);
+	if (tmm_waiter_sleeps())
+		return 0;
+	if (completion_done(&tmm.waiter_done)) {
+		/* It found a block: nothing to wait for, nothing to hold. */
+		tmm_waiter_reap(0);
+		mpool_free(tmm.own, tmm.waiter_block);
+		return -EAGAIN;
+	}
+	return -ETIMEDOUT;
+}
+
+/* "wait_join" */
+static int tmm_cmd_wait_join(char **argv)
+{
+	int err;
+
+	if (!tmm.waiter)
+		return -EINVAL;
+	err = tmm_reserve(1);
+	if (err)
+		return err;
+	err = tmm_waiter_reap(TMM_WAITER_TIMEOUT_S * HZ);
+	if (err)
+		return err;
+	if (!tmm.waiter_block)
+		return -ENOMEM;
+	tmm.held[tmm.nr_held++] = tmm.waiter_block;
 	return 0;
 }
 
@@ -977,6 +1084,8 @@ struct tmm_cmd {
 static const struct tmm_cmd tmm_cmds[] = {
 	{ "alloc",		1, 1, tmm_cmd_alloc },
 	{ "alloc_wait",		1, 1, tmm_cmd_alloc_wait },
+	{ "wait_async",		0, 0, tmm_cmd_wait_async },
+	{ "wait_join",		0, 0, tmm_cmd_wait_join },
 	{ "free",		1, 1, tmm_cmd_free },
 	{ "free_all",		0, 0, tmm_cmd_free_all },
 	{ "double_free",	0, 0, tmm_cmd_double_free },
@@ -1114,6 +1223,16 @@ static void __exit test_mempool_mod_exit(void)
 	debugfs_remove_recursive(tmm_debugfs_dir);
 
 	mutex_lock(&tmm.lock);
+	/*
+	 * A waiter not joined is on our own pool, asleep or not yet: the
+	 * blocks we give back wake it, and its block goes back too, before
+	 * the pool goes.
+	 */
+	if (tmm.waiter) {
+		tmm_release_all();
+		tmm_waiter_reap(MAX_SCHEDULE_TIMEOUT);
+		mpool_free(tmm.own, tmm.waiter_block);
+	}
 	if (tmm.own)
 		mpool_destroy(tmm_drop_own());
 	tmm_release_all();

@@ -11,18 +11,7 @@ set -u
 tool=$(readlink -f "${1:-$(dirname "$0")/mpoolstat}")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-nr=0
-failed=0
-
-ok() {
-	nr=$((nr + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $nr $2"
-	else
-		echo "not ok $nr $2"
-		failed=1
-	fi
-}
+. "$(dirname "$0")/../../selftests/mempool_mod/tap.sh"
 
 # set_value ROOT POOL FILE VALUE: as sysfs shows it, replaced at once so
 # that a sample never reads a half-written file.
