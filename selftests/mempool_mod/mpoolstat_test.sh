@@ -81,9 +81,12 @@ sysval_sum() {
 }
 
 # mpoolstat in the background, into $T/live.json and $T/live.err; returns
-# once its first sample is out.
+# once its first sample is out.  The files are made here, not by the
+# background shell's redirections, which may come after the first look.
 start_sampling() {
-	"$M" "$@" >"$T/live.json" 2>"$T/live.err" &
+	: >"$T/live.json"
+	: >"$T/live.err"
+	"$M" "$@" >>"$T/live.json" 2>>"$T/live.err" &
 	bg=$!
 	i=0
 	while [ "$(wc -l <"$T/live.json")" -lt 1 ] && [ $i -lt 200 ]; do
