@@ -1050,9 +1050,13 @@ int mpool_alloc_bulk(struct mpool *pool, gfp_t gfp, size_t nr, void **blocks)
 	      nr : 0;
 	if (nr && !got)
 		trace_mpool_alloc_fail(pool, _RET_IP_, gfp, nr);
-	for (i = 0; i < got; i++) {
+	for (i = 0; i < got; i++)
 		mpool_hand_out(pool, blocks[i], gfp, _RET_IP_);
-		trace_mpool_alloc(pool, blocks[i], _RET_IP_, gfp, source);
+	/* A loop of its own, out of the way of the one above while off. */
+	if (trace_mpool_alloc_enabled()) {
+		for (i = 0; i < got; i++)
+			trace_mpool_alloc(pool, blocks[i], _RET_IP_, gfp,
+					  source);
 	}
 	this_cpu_add(pool->caches->allocs, got);
 	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
