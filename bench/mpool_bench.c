@@ -498,6 +498,10 @@ static int bench_target_init(struct bench_target *t, enum bench_kind kind,
 	t->size = size;
 	snprintf(name, sizeof(name), "bench_%s_%zu", bench_kind_name[kind],
 		 size);
+	/* No events to switch on (make bench ABLATE=untraced): no such row. */
+	if (kind == BENCH_MPOOL_TRACED &&
+	    trace_set_clr_event("mempool_mod", "mpool_alloc", 0))
+		return -EOPNOTSUPP;
 	switch (kind) {
 	case BENCH_MPOOL:
 	case BENCH_MPOOL_NOPCPU:
