@@ -7,9 +7,10 @@
  *
  * Each block is stamped with its holder when handed out and the stamp is
  * checked before it goes back; a shared claim bitmap catches a block
- * handed out to two holders.  At the end every user must have done work,
- * so that the case cannot pass by doing nothing, and the pool's counters
- * must match what the users did, with no debug check having fired.
+ * handed out to two holders.  At the end every user must have done its
+ * number of steps, however slow the guest, so that the case cannot pass
+ * by doing little, and the pool's counters must match what the users
+ * did, with no debug check having fired.
  *
  * And a consumer that misuses a pool in its hard IRQ handler gets its
  * reports, not a lockdep splat: make check fails on any splat.
@@ -42,6 +43,7 @@
 
 #include "mempool_mod.h"
 #include "mpool_kunit_compat.h"
+#include "mpool_kunit_wait.h"
 
 /* Not a power of two: with MPOOL_REDZONE, the red zone starts mid-word. */
 #define CTX_BLOCK_SIZE		56
@@ -53,14 +55,19 @@
  * leave a task asleep in GFP_KERNEL for ever.
  */
 #define CTX_BLOCKS_PER_USER	(2 * CTX_MAX_HELD)
+/*
+ * The steps each user of each CPU does, every one of them asserted: the
+ * run has no deadline but a hang guard.  About a second of timer ticks
+ * (the softirq steps once a jiffy), and a fraction of one for the task,
+ * on the slowest guest (QEMU TCG with KASAN and lockdep, on a busy
+ * two-core host), where a step takes well under a millisecond.
+ */
 #define CTX_HARDIRQ_STEPS	300
 #define CTX_HARDIRQ_PERIOD_NS	(500 * NSEC_PER_USEC)
 #define CTX_SOFTIRQ_STEPS	100
 /* The task goes on at least this long, and while its timers still run. */
 #define CTX_TASK_MIN_STEPS	300
 #define CTX_TASK_MAX_STEPS	100000
-/* Bounds the run, not the verdict: a cut short run passes if all worked. */
-#define CTX_TIME_LIMIT		(8 * HZ)
 #define CTX_POLL_MS		20
 
 enum ctx_kind {
@@ -373,21 +380,25 @@ static void ctx_init_cpu(struct ctx_run *run, struct ctx_cpu *c,
 	timer_setup(&c->timer, ctx_softirq_fire, 0);
 }
 
-static bool ctx_all_tasks_done(struct ctx_cpu *cpus)
+static bool ctx_all_users_done(struct ctx_cpu *cpus)
 {
+	enum ctx_kind kind;
 	unsigned int cpu;
 
 	for_each_online_cpu(cpu) {
-		if (!READ_ONCE(cpus[cpu].user[CTX_TASK].done))
-			return false;
+		for (kind = 0; kind < CTX_NR_KINDS; kind++) {
+			if (!READ_ONCE(cpus[cpu].user[kind].done))
+				return false;
+		}
 	}
 	return true;
 }
 
 /*
  * Start a bound kthread per online CPU, let them and their timers work
- * until every task is done or the time is up, and stop everything.  No
- * assertion may end the case in here: timers and threads would outlive it.
+ * until every user is done or the hang guard expires, and stop
+ * everything.  No assertion may end the case in here: timers and threads
+ * would outlive it.
  */
 static int ctx_run_all(struct ctx_run *run, struct ctx_cpu *cpus)
 {
@@ -412,8 +423,8 @@ static int ctx_run_all(struct ctx_run *run, struct ctx_cpu *cpus)
 	if (!err) {
 		for_each_online_cpu(cpu)
 			wake_up_process(cpus[cpu].thread);
-		deadline = jiffies + CTX_TIME_LIMIT;
-		while (!ctx_all_tasks_done(cpus) &&
+		deadline = jiffies + MPOOL_KUNIT_HANG_GUARD;
+		while (!ctx_all_users_done(cpus) &&
 		       time_before(jiffies, deadline))
 			msleep(CTX_POLL_MS);
 	}
@@ -447,9 +458,17 @@ static void ctx_add(struct ctx_counts *sum, const struct ctx_counts *n)
 	sum->wrong_context += n->wrong_context;
 }
 
+/* The steps a user of @kind must have done. */
+static const unsigned long ctx_min_steps[CTX_NR_KINDS] = {
+	[CTX_HARDIRQ] = CTX_HARDIRQ_STEPS,
+	[CTX_SOFTIRQ] = CTX_SOFTIRQ_STEPS,
+	[CTX_TASK] = CTX_TASK_MIN_STEPS,
+};
+
 /*
- * Each context on each CPU must have taken and given back blocks.  One
- * short line of figures: 6.1 keeps only 512 bytes of a case's log.
+ * Each context on each CPU must have done its steps, and taken and given
+ * back blocks.  One short line of figures: 6.1 keeps only 512 bytes of a
+ * case's log.
  */
 static void ctx_expect_all_worked(struct kunit *test, struct ctx_cpu *cpus,
 				  struct ctx_counts *sum)
@@ -462,6 +481,9 @@ static void ctx_expect_all_worked(struct kunit *test, struct ctx_cpu *cpus,
 	for_each_online_cpu(cpu) {
 		for (kind = 0; kind < CTX_NR_KINDS; kind++) {
 			u = &cpus[cpu].user[kind];
+			KUNIT_EXPECT_GE_MSG(test, u->n.steps, ctx_min_steps[kind],
+					    "%s on CPU %u: too few steps by the hang guard",
+					    ctx_kind_name[kind], cpu);
 			KUNIT_EXPECT_GT_MSG(test, u->n.allocs, 0ULL,
 					    "%s on CPU %u took no block",
 					    ctx_kind_name[kind], cpu);
@@ -625,6 +647,7 @@ static void misuse_reported_from_hard_irq(struct kunit *test)
 {
 	struct mpool_stats st;
 	struct misuse_irq *m;
+	bool fired;
 
 	m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, m);
@@ -640,8 +663,10 @@ static void misuse_reported_from_hard_irq(struct kunit *test)
 		      HRTIMER_MODE_REL_HARD);
 	hrtimer_start(&m->timer, ns_to_ktime(NSEC_PER_MSEC),
 		      HRTIMER_MODE_REL_HARD);
-	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&m->done, 10 * HZ));
+	fired = wait_for_completion_timeout(&m->done, MPOOL_KUNIT_HANG_GUARD);
+	/* Before any assertion: the timer is the case's memory. */
 	hrtimer_cancel(&m->timer);
+	KUNIT_ASSERT_TRUE_MSG(test, fired, "the hrtimer never fired");
 
 	KUNIT_EXPECT_TRUE(test, m->in_hardirq);
 	KUNIT_EXPECT_NOT_NULL(test, m->got);

@@ -30,6 +30,7 @@
 #include "mempool_mod.h"
 #include "mpool_kunit_compat.h"
 #include "mpool_kunit_stats.h"
+#include "mpool_kunit_wait.h"
 
 /*
  * A pool that a test case owns, and the blocks the case holds from it.
@@ -717,20 +718,15 @@ static int alloc_waiter_thread(void *data)
 }
 
 /*
- * True once @task sleeps (uninterruptibly, as mpool_alloc() does) before
- * @done: freeing earlier would not prove that a free wakes a sleeper.
+ * True once @task sleeps on the pool's wait queue (TASK_IDLE, see
+ * mpool_kunit_wait_for_state()) before @done: freeing earlier would not
+ * prove that a free wakes a sleeper, and mpool_alloc() sleeps otherwise
+ * (TASK_UNINTERRUPTIBLE) only in the grace period before its last look.
  */
 static bool alloc_waiter_sleeps(struct task_struct *task,
 				struct completion *done)
 {
-	unsigned long deadline = jiffies + 10 * HZ;
-
-	while (!completion_done(done) && time_before(jiffies, deadline)) {
-		if (READ_ONCE(task->__state) & TASK_UNINTERRUPTIBLE)
-			return !completion_done(done);
-		schedule_timeout_uninterruptible(1);
-	}
-	return false;
+	return mpool_kunit_wait_for_state(task, TASK_IDLE, done);
 }
 
 static void alloc_blocks_until_free(struct kunit *test)
@@ -765,8 +761,9 @@ static void alloc_blocks_until_free(struct kunit *test)
 	waited = alloc_waiter_sleeps(task, &w->done);
 	freed = tp->held[1];
 	mpool_kunit_free(test, tp, freed);
-	woken = waited && wait_for_completion_timeout(&w->done, 10 * HZ);
-	if (waited && !woken) {
+	woken = waited && wait_for_completion_timeout(&w->done,
+						      MPOOL_KUNIT_HANG_GUARD);
+	if (!woken) {
 		/* Give it every block, so that it can be stopped. */
 		mpool_kunit_free_all(tp);
 		wait_for_completion(&w->done);
@@ -1293,17 +1290,30 @@ static struct kunit_suite mpool_misuse_suite = {
 /* ---- mpool_concurrency ------------------------------------------------- */
 
 #define RACE_ITERATIONS		20000
+/*
+ * A worker stops at RACE_ITERATIONS steps, or at RACE_TIME_LIMIT once it
+ * did RACE_MIN_STEPS: the limit bounds the case's time, never what it
+ * tests.  RACE_MIN_STEPS is a few hundredths of a second of work for
+ * one worker on a slow guest (QEMU TCG with KASAN and lockdep, 4 vCPUs
+ * on a busy two-core host, where a step takes well under a millisecond),
+ * and enough for every worker to meet the others on the pool many times.
+ */
+#define RACE_MIN_STEPS		500
 #define RACE_MAX_BATCH		4
 #define RACE_BLOCKS_PER_WORKER	2
 #define RACE_RESCHED_EVERY	8
 #define RACE_TIME_LIMIT		(10 * HZ)
-#define RACE_GRACE		(10 * HZ)
 #define RACE_BLOCK_SIZE		64
 
+/*
+ * The hard interrupt fires IRQ_CALLBACKS times at least, and on until the
+ * task did IRQ_TASK_MIN_STEPS steps, all of them with the timer running:
+ * a few tenths of a second on the slowest guest, as RACE_MIN_STEPS.
+ */
 #define IRQ_CALLBACKS		200
+#define IRQ_TASK_MIN_STEPS	1000
 #define IRQ_PERIOD_NS		NSEC_PER_MSEC
 #define IRQ_NR_BLOCKS		(RACE_MAX_BATCH + 4)
-#define IRQ_TIME_LIMIT		(10 * HZ)
 
 /* A pool shared by workers, and which of its blocks a worker claimed. */
 struct mpool_race {
@@ -1517,7 +1527,8 @@ static int race_worker_thread(void *data)
 	wait_for_completion(&race->start);
 	for (step = 0; step < RACE_ITERATIONS; step++) {
 		if (kthread_should_stop() ||
-		    time_after(jiffies, race->deadline))
+		    (step >= RACE_MIN_STEPS &&
+		     time_after(jiffies, race->deadline)))
 			break;
 		race_step(w, step);
 	}
@@ -1569,7 +1580,8 @@ static void race_check(struct kunit *test, const struct mpool_race *race,
 
 /*
  * Two workers per online CPU, bound to it, share a pool of two blocks per
- * worker, so that it runs out now and then.
+ * worker, so that it runs out now and then.  Each does RACE_MIN_STEPS
+ * steps at least, however slow the guest.
  */
 static void race_many_workers(struct kunit *test)
 {
@@ -1577,6 +1589,7 @@ static void race_many_workers(struct kunit *test)
 	unsigned int i, created = 0, cpu, stuck = 0;
 	struct mpool_race_worker *workers, *w;
 	struct mpool_race_counts sum = {};
+	unsigned long fewest = ULONG_MAX;
 	struct mpool_kunit_pool *tp;
 	struct mpool_stats before;
 	struct task_struct *task;
@@ -1616,8 +1629,10 @@ static void race_many_workers(struct kunit *test)
 		for (i = 0; i < created; i++)
 			wake_up_process(workers[i].task);
 		complete_all(&race->start);
+		/* A hang guard: the workers' minimum has no deadline. */
 		for (i = 0; i < created; i++) {
-			left = (long)(race->deadline + RACE_GRACE - jiffies);
+			left = (long)(race->deadline + MPOOL_KUNIT_HANG_GUARD -
+				      jiffies);
 			if (!wait_for_completion_timeout(&workers[i].done,
 							 max(left, 1L)))
 				stuck++;
@@ -1628,14 +1643,18 @@ static void race_many_workers(struct kunit *test)
 		kthread_stop(workers[i].task);
 	KUNIT_ASSERT_EQ_MSG(test, err, 0, "kthread_create() failed");
 	KUNIT_EXPECT_EQ_MSG(test, stuck, 0U,
-			    "workers still running after the deadline");
+			    "workers still running at the hang guard");
 
-	for (i = 0; i < created; i++)
+	for (i = 0; i < created; i++) {
 		race_add(&sum, &workers[i].n);
+		fewest = min(fewest, workers[i].n.steps);
+	}
+	KUNIT_EXPECT_GE_MSG(test, fewest, (unsigned long)RACE_MIN_STEPS,
+			    "a worker did too few steps to test anything");
 	KUNIT_EXPECT_GT(test, sum.allocs, 0ULL);
 	race_check(test, race, &before, &sum);
-	kunit_info(test, "%u workers, %lu steps, %llu blocks, %llu times empty\n",
-		   created, sum.steps, sum.allocs, sum.failures);
+	kunit_info(test, "%u workers, %lu steps (fewest %lu), %llu blocks, %llu times empty\n",
+		   created, sum.steps, fewest, sum.allocs, sum.failures);
 }
 
 /* A hard interrupt that takes a block each time it fires. */
@@ -1644,7 +1663,9 @@ struct mpool_irq_user {
 	struct mpool_race_worker w;
 	struct mpool_race_block block;
 	bool holding;
-	unsigned int left;
+	unsigned int left;	/* of the IRQ_CALLBACKS it must make */
+	unsigned int calls;	/* that took a block, or tried to */
+	unsigned long task_steps; /* the task's, written by the task */
 	struct completion done;
 };
 
@@ -1656,11 +1677,13 @@ static enum hrtimer_restart irq_user_fire(struct hrtimer *timer)
 	if (u->holding)
 		race_put(&u->w, &u->block);
 	u->holding = false;
-	if (!u->left) {
+	if (!u->left && READ_ONCE(u->task_steps) >= IRQ_TASK_MIN_STEPS) {
 		complete(&u->done);
 		return HRTIMER_NORESTART;
 	}
-	u->left--;
+	if (u->left)
+		u->left--;
+	u->calls++;
 	u->holding = race_get(&u->w, &u->block);
 	hrtimer_forward_now(timer, ns_to_ktime(IRQ_PERIOD_NS));
 	return HRTIMER_RESTART;
@@ -1670,7 +1693,9 @@ static enum hrtimer_restart irq_user_fire(struct hrtimer *timer)
  * A task allocates and frees, with interrupts and bottom halves on and
  * off, while a hard interrupt on its CPU does the same: the pool's lock
  * must be taken with interrupts off, or lockdep tells.  The pool has more
- * blocks than both can hold, so neither is ever refused one.
+ * blocks than both can hold, so neither is ever refused one.  Both go on
+ * until each did its minimum, however slow the guest: only a hang ends
+ * the case early.
  */
 static void race_task_and_hardirq(struct kunit *test)
 {
@@ -1704,13 +1729,14 @@ static void race_task_and_hardirq(struct kunit *test)
 		      HRTIMER_MODE_REL_HARD);
 
 	/* From hrtimer_start() to hrtimer_cancel(), no assertion. */
-	deadline = jiffies + IRQ_TIME_LIMIT;
+	deadline = jiffies + MPOOL_KUNIT_HANG_GUARD;
 	hrtimer_start(&u->timer, ns_to_ktime(IRQ_PERIOD_NS),
 		      HRTIMER_MODE_REL_PINNED_HARD);
 	for (step = 0; !completion_done(&u->done); step++) {
 		if (time_after(jiffies, deadline))
 			break;
 		race_step(tw, step);
+		WRITE_ONCE(u->task_steps, step + 1);
 	}
 	hrtimer_cancel(&u->timer);
 	finished = completion_done(&u->done);
@@ -1718,11 +1744,13 @@ static void race_task_and_hardirq(struct kunit *test)
 		race_put(&u->w, &u->block);
 	u->holding = false;
 
-	KUNIT_EXPECT_TRUE_MSG(test, finished, "%u timer callbacks left",
-			      u->left);
-	KUNIT_EXPECT_GT(test, step, 0UL);
+	KUNIT_EXPECT_TRUE_MSG(test, finished,
+			      "at the hang guard: %u timer callbacks left, %lu task steps",
+			      u->left, step);
+	KUNIT_EXPECT_GE(test, step, (unsigned long)IRQ_TASK_MIN_STEPS);
+	KUNIT_EXPECT_GE(test, u->calls, (unsigned int)IRQ_CALLBACKS);
 	/* More blocks than both can hold: each of the interrupts got one. */
-	KUNIT_EXPECT_EQ(test, u->w.n.allocs, (u64)(IRQ_CALLBACKS - u->left));
+	KUNIT_EXPECT_EQ(test, u->w.n.allocs, (u64)u->calls);
 	race_add(&sum, &tw->n);
 	race_add(&sum, &u->w.n);
 	KUNIT_EXPECT_EQ(test, sum.failures, 0ULL);

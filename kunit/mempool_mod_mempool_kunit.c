@@ -24,21 +24,12 @@
 #include <linux/wait.h>
 
 #include "mempool_mod.h"
+#include "mpool_kunit_wait.h"
 
 /* Enough for per-CPU caches: 2 blocks a CPU, from half the pool, up to 16. */
 #define MP_NR_BLOCKS		64
 #define MP_BLOCK_SIZE		64
 #define MP_MIN_NR		4
-/* How long the waiter may take to reach the mempool_t's queue. */
-#define MP_QUEUE_TIMEOUT	(10 * HZ)
-/*
- * How long one mempool_free() may take to hand the waiter its element:
- * shorter than mempool_alloc()'s 5 s retry, which would find the element
- * without any wake-up.  A functional bound, not a timing measure.
- */
-#define MP_WAKE_TIMEOUT		(3 * HZ)
-/* How long a mempool_create() that never waits may take. */
-#define MP_CREATE_TIMEOUT	(10 * HZ)
 
 struct mp_param {
 	const char *desc;
@@ -234,7 +225,9 @@ static void create_fails_on_a_short_pool(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, task);
 
 	/* Until kthread_stop(), nothing may end the case. */
-	returned = wait_for_completion_timeout(&t->done, MP_CREATE_TIMEOUT);
+	/* A create that waits in the pool never returns: a hang guard. */
+	returned = wait_for_completion_timeout(&t->done,
+					       MPOOL_KUNIT_HANG_GUARD);
 	if (!returned) {
 		mpool_free(ctx->pool, spare);
 		spare = NULL;
@@ -261,7 +254,7 @@ static void create_fails_on_a_short_pool(struct kunit *test)
  */
 static bool mp_waiter_queued(mempool_t *mempool, struct completion *done)
 {
-	unsigned long deadline = jiffies + MP_QUEUE_TIMEOUT;
+	unsigned long deadline = jiffies + MPOOL_KUNIT_HANG_GUARD;
 
 	while (!completion_done(done) && time_before(jiffies, deadline)) {
 		/* Polled without the lock: prepare_to_wait() shows soon. */
@@ -272,6 +265,15 @@ static bool mp_waiter_queued(mempool_t *mempool, struct completion *done)
 	return false;
 }
 
+/*
+ * A GFP_KERNEL mempool_alloc() on an empty pool and reserve waits on the
+ * mempool_t's queue, and one mempool_free() wakes it with its element.
+ * That free must put the element in the reserve, which is what wakes the
+ * queue: a free that went back to the pool would wake nobody there, and
+ * the waiter would find the block only at its 5 s retry.  So the pool's
+ * in_use must not move at the free, and the waiter must get the element.
+ * No timing: the pool's figure tells where the element went.
+ */
 static void kernel_alloc_woken_by_one_free(struct kunit *test)
 {
 	struct mp_ctx *ctx = test->priv;
@@ -279,6 +281,7 @@ static void kernel_alloc_woken_by_one_free(struct kunit *test)
 	struct mpool_stats st;
 	struct mp_thread *w;
 	bool queued, woken = false;
+	size_t in_use_after_free = 0;
 	void *freed = NULL;
 
 	mp_take(ctx, GFP_NOWAIT, MP_NR_BLOCKS);
@@ -294,7 +297,10 @@ static void kernel_alloc_woken_by_one_free(struct kunit *test)
 	if (queued) {
 		freed = ctx->held[--ctx->nr_held];
 		mempool_free(freed, ctx->mempool);
-		woken = wait_for_completion_timeout(&w->done, MP_WAKE_TIMEOUT);
+		mpool_get_stats(ctx->pool, &st);
+		in_use_after_free = st.in_use;
+		woken = wait_for_completion_timeout(&w->done,
+						    MPOOL_KUNIT_HANG_GUARD);
 	}
 	if (!woken) {
 		/*
@@ -311,9 +317,10 @@ static void kernel_alloc_woken_by_one_free(struct kunit *test)
 
 	KUNIT_ASSERT_TRUE_MSG(test, queued,
 			      "mempool_alloc(GFP_KERNEL) did not wait on the mempool_t's queue");
+	KUNIT_EXPECT_EQ_MSG(test, in_use_after_free, MP_NR_BLOCKS,
+			    "mempool_free() gave the element back to the pool, not to the waiting reserve");
 	KUNIT_ASSERT_TRUE_MSG(test, woken,
-			      "one mempool_free() did not wake the waiter within %d ms",
-			      jiffies_to_msecs(MP_WAKE_TIMEOUT));
+			      "the waiter never returned after mempool_free()");
 	KUNIT_EXPECT_PTR_EQ(test, w->element, freed);
 	mpool_get_stats(ctx->pool, &st);
 	KUNIT_EXPECT_EQ(test, st.in_use, MP_NR_BLOCKS);

@@ -18,12 +18,15 @@
 #include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/string.h>
 
 #include "mempool_mod.h"
 #include "mpool_kunit_compat.h"
+#include "mpool_kunit_wait.h"
 
 #define PCP_BLOCK_SIZE		64
 /* Enough for every CPU to cache MPOOL_CACHE_MAX blocks, twice over. */
@@ -267,13 +270,16 @@ static int pcp_sleeper_fn(void *arg)
 /*
  * An exhausted pool: a GFP_KERNEL alloc sleeps, and a free on another CPU,
  * which would go to that CPU's cache, wakes it with the block instead.
+ * The free comes once the sleeper is on the pool's wait queue, not after
+ * a guess at how long it takes to get there: a free that came first would
+ * be found by the alloc's steal, and the wake-up would go untested.
  */
 static void sleeper_gets_block_freed_elsewhere(struct kunit *test)
 {
 	size_t nr_blocks = pcp_nr_blocks(), i;
 	struct pcp_job job = {};
 	struct pcp_sleeper *s;
-	unsigned long woken;
+	bool asleep, woken = false;
 	struct task_struct *task;
 	unsigned int cpu_a, cpu_b;
 	struct mpool *pool;
@@ -299,23 +305,35 @@ static void sleeper_gets_block_freed_elsewhere(struct kunit *test)
 	init_completion(&s->done);
 	task = kthread_create(pcp_sleeper_fn, s, "kunit_pcp_sleeper");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	/* Its state is read until the case is done with it, even after it exits. */
+	get_task_struct(task);
 	kthread_bind(task, cpu_a);
 	wake_up_process(task);
 	wait_for_completion(&s->started);
-	/* Not a timing test: only proof that the sleeper has not finished. */
-	KUNIT_EXPECT_FALSE(test, wait_for_completion_timeout(&s->done, HZ / 10));
+	asleep = mpool_kunit_wait_for_state(task, TASK_IDLE, &s->done);
 
-	job.pool = pool;
-	job.blocks = &blocks[nr_blocks - 1];
-	pcp_on_cpu(test, cpu_b, pcp_free_here, &job);
-	/* A hang guard, generous for TCG: the wake-up must come. */
-	woken = wait_for_completion_timeout(&s->done, 30 * HZ);
+	if (asleep) {
+		job.pool = pool;
+		job.blocks = &blocks[nr_blocks - 1];
+		pcp_on_cpu(test, cpu_b, pcp_free_here, &job);
+		woken = wait_for_completion_timeout(&s->done,
+						    MPOOL_KUNIT_HANG_GUARD);
+	}
 	if (!woken) {
-		/* Every other block, for a chance to end it before failing. */
-		mpool_free_bulk(pool, nr_blocks - 1, blocks);
-		wait_for_completion_timeout(&s->done, 30 * HZ);
+		/* Every block, for a chance to end it before failing. */
+		mpool_free_bulk(pool, asleep ? nr_blocks - 1 : nr_blocks,
+				blocks);
+		if (wait_for_completion_timeout(&s->done,
+						MPOOL_KUNIT_CLEANUP_WAIT)) {
+			mpool_free(pool, s->block);
+			kfree(s);
+		}
+		put_task_struct(task);
+		KUNIT_ASSERT_TRUE_MSG(test, asleep,
+				      "the GFP_KERNEL alloc on an empty pool did not sleep in it");
 		KUNIT_FAIL_AND_ABORT(test, "the sleeping alloc never got the freed block");
 	}
+	put_task_struct(task);
 	KUNIT_EXPECT_PTR_EQ(test, s->block, blocks[nr_blocks - 1]);
 	KUNIT_EXPECT_EQ(test, pcp_stats(pool).in_use, nr_blocks);
 	blocks[nr_blocks - 1] = s->block;

@@ -28,13 +28,14 @@
 
 #include "mempool_mod.h"
 #include "mpool_kunit_compat.h"
+#include "mpool_kunit_wait.h"
 #include "src/test_hooks.h"
 
 #define RACE_BLOCK_SIZE		64
 /* Every possible CPU gets the largest cache: MPOOL_CACHE_MAX blocks. */
 #define RACE_BLOCKS_PER_CPU	(4 * MPOOL_CACHE_MAX)
-/* A hang guard, generous for TCG; no test waits this long when it passes. */
-#define RACE_TIMEOUT		(20 * HZ)
+/* A hang guard (mpool_kunit_wait.h): no test waits this long when it passes. */
+#define RACE_TIMEOUT		MPOOL_KUNIT_HANG_GUARD
 
 /* ---- parking a thread at a racy point ----------------------------------- */
 
@@ -106,7 +107,10 @@ static void race_resume(void)
  * allocates one; or on the CPU of a stack pop that has read the top and
  * its link and not yet swapped them, that allocates two blocks and frees
  * the first.  Real: a self-IPI through irq_work, taken there because
- * both run with IRQs on; waited for before the outer call goes on.
+ * both run with IRQs on; waited for before the outer call goes on.  The
+ * wait has a hang guard only: a self-IPI with IRQs on comes at once, and
+ * only a broken kernel spins the guard out (with preemption off, to RCU
+ * stall warnings: the case fails either way).
  */
 static struct race_nested {
 	struct mpool *pool;	/* armed for this pool's next @point */
@@ -149,7 +153,8 @@ static void race_interrupt(struct mpool *pool, enum mpool_test_point point)
 		return;
 	race_nested.raised = true;
 	irq_work_queue(&race_nested_work);
-	deadline = ktime_get_ns() + NSEC_PER_SEC;
+	deadline = ktime_get_ns() +
+		   jiffies_to_nsecs(MPOOL_KUNIT_HANG_GUARD);
 	while (!READ_ONCE(race_nested.done) && ktime_get_ns() < deadline)
 		cpu_relax();
 	race_nested.nested = READ_ONCE(race_nested.done);
@@ -337,17 +342,10 @@ static int race_bulk_fn(struct race_op *op)
 	return 0;
 }
 
-/* Wait until @op sleeps, or finishes; true if it sleeps. */
+/* Wait until @op sleeps in @state, or finishes; true if it sleeps. */
 static bool race_op_sleeps(struct race_op *op, unsigned int state)
 {
-	unsigned long deadline = jiffies + RACE_TIMEOUT;
-
-	while (!completion_done(&op->done) && time_before(jiffies, deadline)) {
-		if (READ_ONCE(op->task->__state) == state)
-			return !completion_done(&op->done);
-		schedule_timeout_uninterruptible(1);
-	}
-	return false;
+	return mpool_kunit_wait_for_state(op->task, state, &op->done);
 }
 
 struct race_cpu_job {
@@ -463,6 +461,7 @@ static void race_bulk_park(struct kunit *test, struct race_bulk *b,
 	const struct race_bulk_param *p = test->param_value;
 	unsigned int cpu = race_second_cpu(test);
 	struct race_cpu_job job = {};
+	unsigned long deadline;
 	struct mpool_stats st;
 
 	b->nr_free = p->nr_free;
@@ -485,8 +484,13 @@ static void race_bulk_park(struct kunit *test, struct race_bulk *b,
 	race_park_arm(b->pool, MPOOL_TEST_BULK_HOLDING, b->op->task);
 	race_op_go(b->op);
 	/* Parked, or finished without ever holding blocks outside the lock. */
-	while (!race_parked() && !completion_done(&b->op->done))
+	deadline = jiffies + RACE_TIMEOUT;
+	while (!race_parked() && !completion_done(&b->op->done) &&
+	       time_before(jiffies, deadline))
 		schedule_timeout_uninterruptible(1);
+	KUNIT_ASSERT_TRUE_MSG(test, race_parked() ||
+			      completion_done(&b->op->done),
+			      "the bulk alloc neither parked nor returned");
 }
 
 /* Let the bulk caller go on; it must fail: one block too few is free. */
@@ -525,7 +529,7 @@ static void bulk_failure_leaves_no_sleeper(struct kunit *test)
 	if (!race_op_wait(sleeper, RACE_TIMEOUT)) {
 		/* A block of the case's own, to end the sleep before failing. */
 		mpool_free(b.pool, b.held[0]);
-		race_op_wait(sleeper, RACE_TIMEOUT);
+		race_op_wait(sleeper, MPOOL_KUNIT_CLEANUP_WAIT);
 		KUNIT_FAIL_AND_ABORT(test, "lost wakeup: %zu blocks free",
 				     b.nr_free);
 	}
@@ -887,7 +891,10 @@ static int race_destroy_fn(struct race_op *op)
 /*
  * A sleeper is woken by a free and, before it retakes the pool's lock, the
  * pool is destroyed (every block was freed).  The destroy must wait for
- * it: freeing the pool now is a use-after-free once it goes on.
+ * it: freeing the pool now is a use-after-free once it goes on.  The
+ * sleeper is let go once the destroyer sleeps (in wait_var_event(), the
+ * only place mpool_destroy() sleeps uninterruptibly before the pool is
+ * freed), and not before: a destroy that does not wait returns instead.
  */
 static void destroy_waits_for_woken_sleeper(struct kunit *test)
 {
@@ -895,6 +902,7 @@ static void destroy_waits_for_woken_sleeper(struct kunit *test)
 	struct race_op *sleeper, *destroyer;
 	unsigned int cpu = cpumask_first(cpu_online_mask);
 	struct mpool *pool;
+	bool waited;
 
 	pool = mpool_create("kunit_race_destroy_woken", RACE_BLOCK_SIZE, 0,
 			    RACE_SMALL_POOL, MPOOL_NO_PERCPU);
@@ -911,12 +919,13 @@ static void destroy_waits_for_woken_sleeper(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&race_park.parked,
 							    RACE_TIMEOUT));
 	destroyer = race_op_start(test, pool, race_destroy_fn, 0, 0, cpu, true);
-	/* Not a timing test: the destroy may not finish while it waits. */
-	race_op_wait(destroyer, HZ / 2);
+	waited = race_op_sleeps(destroyer, TASK_UNINTERRUPTIBLE);
 
 	race_resume();
 	KUNIT_ASSERT_TRUE(test, race_op_wait(sleeper, RACE_TIMEOUT));
 	KUNIT_ASSERT_TRUE(test, race_op_wait(destroyer, RACE_TIMEOUT));
+	KUNIT_EXPECT_TRUE_MSG(test, waited,
+			      "mpool_destroy() did not wait for the woken sleeper");
 	KUNIT_EXPECT_NULL(test, sleeper->block);
 	race_op_free(sleeper);
 	race_op_free(destroyer);
