@@ -13,15 +13,21 @@
  *
  * The events are those of issue 12's spec (mpool_alloc, mpool_free,
  * mpool_alloc_fail, mpool_refused_free, mpool_corruption, mpool_wait,
- * mpool_create, mpool_destroy).  %p prints each block hashed, the same
- * way in every event of a boot, so blocks are told apart by that text.
+ * mpool_create, mpool_destroy).  Blocks are told apart by the text %p
+ * prints for them, the same in every event of a boot: the raw address
+ * on the test kernels, booted with no_hash_pointers, a hash elsewhere.
+ * Until the kernel has drawn the key it hashes with, %p prints every
+ * pointer as "(____ptrval____)", and no two blocks can be told apart: a
+ * test that meets one fails and says so, rather than wait for entropy
+ * (see UNHASHED_PTR).
+ *
+ * The tests share one load of the modules (shared_modules() in
+ * mpool_selftest.h), and start from the driver's "reset".
  *
  * Must run as root; mounts tracefs and debugfs if they are not.
  */
 
 #include "mpool_selftest.h"
-
-#include <sys/random.h>
 
 #define TRACEFS_DIR		"/sys/kernel/tracing"
 #define TRACE_EVENTS		TRACEFS_DIR "/events/" MPOOL_MOD
@@ -112,33 +118,16 @@ static int event_enable(const char *event, bool on)
 }
 
 /*
- * %p prints a pointer hashed with a key the kernel draws once its RNG is
- * ready; until then every pointer prints as "(____ptrval____)", and
- * blocks cannot be told apart.  A guest with no entropy source may get
- * there only when asked: a blocking getrandom() waits for the RNG, and
- * makes the kernel gather entropy meanwhile.  The first test does that,
- * once; the others only ask whether the RNG is ready.  The trace keeps
- * the raw pointers and formats them when read, so once the key is drawn
- * every event reads hashed, those written before too.
+ * What %p prints while the kernel has no key to hash pointers with: it
+ * draws one once its RNG is ready, by a work item that may come well
+ * after.  The test kernels are booted with no_hash_pointers, so that %p
+ * prints the address itself and this never shows; where it does, blocks
+ * cannot be told apart, and the test fails with UNHASHED_HOW rather
+ * than pass on text that names no block.  UNHASHED_HOW is a format.
  */
-static int get_random_byte(unsigned int flags)
-{
-	ssize_t n;
-	char c;
-
-	do {
-		n = getrandom(&c, 1, flags);
-	} while (n < 0 && errno == EINTR);
-	if (n != 1) {
-		set_why("getrandom(%s): %s", flags ? "GRND_NONBLOCK" : "0",
-			n < 0 ? strerror(errno) : "short");
-		return -1;
-	}
-	return 0;
-}
-
-/* What %p prints before the key is drawn. */
 #define UNHASHED_PTR		"(____ptrval____)"
+#define UNHASHED_HOW \
+	"%%p printed " UNHASHED_PTR ": boot with no_hash_pointers (or wait for the RNG)"
 
 /* ---- the trace --------------------------------------------------------- */
 
@@ -401,7 +390,7 @@ static __u64 unpaired_allocs(const struct trace *t, const char *pool,
 		    !strcmp(block, UNHASHED_PTR)) {
 			if (!(*bad)++)
 				snprintf(first_bad, size,
-					 "%s: %s: block not told apart",
+					 "%s: %s: block not told apart (" UNHASHED_HOW ")",
 					 ev->name, ev->fields);
 			continue;
 		}
@@ -423,10 +412,33 @@ static __u64 unpaired_allocs(const struct trace *t, const char *pool,
 	return nr_live;
 }
 
-/* Check that the buffer lost nothing: every event written is there. */
+/* How many events print a pointer as UNHASHED_PTR; the first in @first. */
+static int count_unhashed(const struct trace *t, char *first, size_t size)
+{
+	int i, nr = 0;
+
+	first[0] = '\0';
+	for (i = 0; i < t->nr; i++) {
+		if (!strstr(t->ev[i].fields, UNHASHED_PTR))
+			continue;
+		if (!nr++)
+			snprintf(first, size, "%s: %s", t->ev[i].name,
+				 t->ev[i].fields);
+	}
+	return nr;
+}
+
+/*
+ * Check that the buffer lost nothing, every event written is there, and
+ * every pointer in it tells its block apart.
+ */
 static void check_nothing_lost(struct __test_metadata *_metadata,
 			       const struct trace *t)
 {
+	char first[512];
+
+	ASSERT_EQ(0, count_unhashed(t, first, sizeof(first)))
+		TH_LOG(UNHASHED_HOW "; first: %s", first);
 	ASSERT_TRUE(t->have_entries)
 		TH_LOG("%s has no entries-in-buffer/entries-written line",
 		       TRACE_FILE);
@@ -457,24 +469,6 @@ static void check_unpaired(struct __test_metadata *_metadata,
 }
 
 /* ======================================================================= */
-
-/* First: the RNG ready, for %p to tell blocks apart (see get_random_byte). */
-FIXTURE(rng) {
-	int unused;
-};
-
-FIXTURE_SETUP(rng)
-{
-}
-
-FIXTURE_TEARDOWN(rng)
-{
-}
-
-TEST_F_TIMEOUT(rng, ready, TEST_TIMEOUT)
-{
-	ASSERT_EQ(0, get_random_byte(0)) TH_LOG("%s", why);
-}
 
 FIXTURE(trace) {
 	int unused;
@@ -511,25 +505,21 @@ FIXTURE_VARIANT_ADD(trace, P_too_small_for_caches) {
 
 FIXTURE_SETUP(trace)
 {
-	clean_slate(_metadata);
-	ASSERT_EQ(0, get_random_byte(GRND_NONBLOCK))
-		TH_LOG("%s: the RNG is not ready, %%p does not hash", why);
+	ASSERT_EQ(0, ensure_debugfs()) TH_LOG("%s", why);
 	ASSERT_EQ(0, ensure_tracefs()) TH_LOG("%s", why);
 	ASSERT_EQ(0, events_all_off()) TH_LOG("%s", why);
 	/* Across CPUs, in the order things happened. */
 	ASSERT_EQ(0, write_text(TRACEFS_DIR "/trace_clock", "global"))
 		TH_LOG("%s", why);
-	ASSERT_EQ(0, load_module(MPOOL_MOD, "pool_size=4096"))
-		TH_LOG("%s", why);
-	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
+	shared_modules(_metadata);
 	ASSERT_EQ(0, trace_clear()) TH_LOG("%s", why);
 }
 
+/* The next test's setup resets the driver, the program's end unloads. */
 FIXTURE_TEARDOWN(trace)
 {
 	events_all_off();
 	write_text(TRACEFS_DIR "/trace_clock", "local");
-	unload_all();
 }
 
 /* Every event of the spec is there to enable, and off by default. */
@@ -613,7 +603,7 @@ TEST_F_TIMEOUT(trace, sequence, TEST_TIMEOUT)
 	ASSERT_EQ(0, read_stats(own, &st1)) TH_LOG("%s", why);
 	ASSERT_EQ(0, ctl("destroy")) TH_LOG("%s", why);
 
-	/* Before mempool_mod goes: unloading it clears the buffer. */
+	/* Now: the next test's setup clears the buffer. */
 	ASSERT_EQ(0, trace_read(&t)) TH_LOG("%s", why);
 	check_nothing_lost(_metadata, &t);
 

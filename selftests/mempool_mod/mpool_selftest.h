@@ -671,6 +671,91 @@ static inline void clean_slate(struct __test_metadata *_metadata)
 	ASSERT_FALSE(path_exists(TMM_DEBUGFS));
 }
 
+/* ---- modules shared by the tests that do not load them ----------------- */
+
+/*
+ * The parameters of the shared load of mempool_mod, each file of
+ * /sys/module/mempool_mod/parameters and what it must read.  debug is
+ * writable: a test that changed it leaves a load that is not this one.
+ */
+#define SHARED_MPOOL_PARAMS	"pool_size=4096"
+static const char *const shared_param_files[][2] = {
+	{ "pool_size", "4096\n" },
+	{ "block_size", "64\n" },
+	{ "align", "0\n" },
+	{ "percpu", "Y\n" },
+	{ "debug", "-\n" },
+};
+
+/* The harness's process, the only one to unload at exit: not its forks. */
+static pid_t shared_main_pid;
+
+static inline int ctl(const char *fmt, ...);
+static inline int ctl_status(char *target, size_t size, __u64 *held);
+
+/* Whether mempool_mod and the driver are loaded as the shared load is. */
+static inline bool shared_modules_loaded(void)
+{
+	char path[256], buf[64];
+	size_t i;
+
+	if (!module_loaded(MPOOL_MOD) || !module_loaded(TMM_MOD))
+		return false;
+	for (i = 0; i < ARRAY_SIZE(shared_param_files); i++) {
+		snprintf(path, sizeof(path), "%s/parameters/%s", MPOOL_SYSFS,
+			 shared_param_files[i][0]);
+		if (read_text(path, buf, sizeof(buf)) < 0 ||
+		    strcmp(buf, shared_param_files[i][1]))
+			return false;
+	}
+	return true;
+}
+
+static void shared_modules_unload(void)
+{
+	if (getpid() == shared_main_pid)
+		unload_all();
+}
+
+/*
+ * Every program ends with neither module loaded, whatever its tests
+ * shared: the next program, or shell test, loads its own.
+ */
+static void __attribute__((constructor)) shared_modules_init(void)
+{
+	shared_main_pid = getpid();
+	atexit(shared_modules_unload);
+}
+
+/*
+ * Setup of a fixture that tests neither loading nor parameters: its
+ * tests share one load of mempool_mod (SHARED_MPOOL_PARAMS) and the
+ * driver, made by the first of them and unloaded when the program ends.
+ * Each test starts from the driver's "reset": no pool of the driver's,
+ * nothing held, the default pool its target.  The default pool's
+ * counters go on from test to test: such a test uses pools of its own.
+ * A load that is not the shared one (left by a test that loads, or one
+ * killed by its timeout) is replaced.
+ */
+static inline void shared_modules(struct __test_metadata *_metadata)
+{
+	char target[64];
+	__u64 held;
+
+	if (shared_modules_loaded()) {
+		ASSERT_EQ(0, ctl("reset")) TH_LOG("%s", why);
+		ASSERT_EQ(0, ctl_status(target, sizeof(target), &held))
+			TH_LOG("%s", why);
+		ASSERT_STREQ("default", target) TH_LOG("target after reset");
+		ASSERT_EQ(0ULL, held) TH_LOG("blocks held after reset");
+		return;
+	}
+	clean_slate(_metadata);
+	ASSERT_EQ(0, load_module(MPOOL_MOD, SHARED_MPOOL_PARAMS))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, load_module(TMM_MOD, "")) TH_LOG("%s", why);
+}
+
 /* ---- the test driver's control file ------------------------------------ */
 
 /* Write one command: 0 if the whole write succeeded, else -errno. */

@@ -16,11 +16,14 @@
  *	wait_async		on our own pool only: a kthread allocates
  *				with GFP_KERNEL; returns once it sleeps in
  *				the pool (-EAGAIN if it got a block without
- *				sleeping, -EBUSY if one is there already)
- *	wait_join		wait for that kthread, at most 10 s, and
- *				hold its block (-ENOMEM if it got NULL,
- *				-ETIMEDOUT if it still waits).  create,
- *				destroy and forget are -EBUSY until then
+ *				sleeping, -EBUSY if one is there already,
+ *				-ETIMEDOUT if it neither slept nor returned
+ *				in 60 s, a hang guard)
+ *	wait_join		wait for that kthread, at most 60 s (a hang
+ *				guard), and hold its block (-ENOMEM if it
+ *				got NULL, -ETIMEDOUT if it still waits).
+ *				create, destroy and forget are -EBUSY until
+ *				then
  *	free <n>		free the n blocks held last (-EINVAL if fewer)
  *	free_all		free every held block
  *	double_free		allocate a block, free it, free it again
@@ -60,6 +63,17 @@
  *				we hold of it, and forget them
  *	forget			like destroy, but leave the pool alive and
  *				forget it, as a buggy consumer would
+ *	reset			back to the state of a fresh load: a waiter
+ *				of wait_async is given every held block and
+ *				joined (at most 60 s, then -ETIMEDOUT and
+ *				nothing else is done), every held block is
+ *				freed, our own pool is destroyed, the target
+ *				is the default pool again, and the soak's
+ *				figures and the misused block are cleared.
+ *				Lets selftests share one load of the modules
+ *				(a pool already forgotten is not ours to
+ *				destroy: only unloading mempool_mod reports
+ *				it)
  *
  * A write returns its byte count on success and a negative errno on error.
  * Reading "control" gives one line: "target=<pool name> held=<n>".
@@ -982,8 +996,11 @@ static int tmm_cmd_forget(char **argv)
 
 /* ---- a task that waits in the pool --------------------------------------- */
 
-/* Seconds "wait_async" and "wait_join" wait for the waiter at most. */
-#define TMM_WAITER_TIMEOUT_S	10
+/*
+ * Seconds "wait_async", "wait_join" and "reset" wait for the waiter at
+ * most: a hang guard, which no correct run on the slowest guest reaches.
+ */
+#define TMM_WAITER_TIMEOUT_S	60
 
 /*
  * The kthread of "wait_async": one blocking alloc from its own call site.
@@ -1064,6 +1081,33 @@ static int tmm_cmd_wait_join(char **argv)
 	return 0;
 }
 
+/* ---- back to a fresh load ----------------------------------------------- */
+
+/*
+ * "reset": what module exit does, with the module staying.  A waiter not
+ * joined is on our own pool, asleep or not yet: the blocks given back
+ * wake it, and its block goes back too, before the pool goes.
+ */
+static int tmm_cmd_reset(char **argv)
+{
+	int err;
+
+	lockdep_assert_held(&tmm.lock);
+
+	if (tmm.waiter) {
+		tmm_release_all();
+		err = tmm_waiter_reap(TMM_WAITER_TIMEOUT_S * HZ);
+		if (err)
+			return err;
+		mpool_free(tmm.own, tmm.waiter_block);
+	}
+	if (tmm.own)
+		mpool_destroy(tmm_drop_own());
+	tmm_release_all();
+	memset(&tmm.soak, 0, sizeof(tmm.soak));
+	return 0;
+}
+
 /* ---- the control file --------------------------------------------------- */
 
 /**
@@ -1101,6 +1145,7 @@ static const struct tmm_cmd tmm_cmds[] = {
 	{ "destroy",		0, 0, tmm_cmd_destroy },
 	{ "destroy_leaking",	0, 0, tmm_cmd_destroy_leaking },
 	{ "forget",		0, 0, tmm_cmd_forget },
+	{ "reset",		0, 0, tmm_cmd_reset },
 };
 
 /**
