@@ -8,6 +8,11 @@
 # and its rates those deltas over the interval it reports, and that a
 # pool destroyed between two samples is left out.  TAP output.
 #
+# No activity has to land in a window of time: mpoolstat -i is stopped
+# (SIGSTOP) in its sleep after the first sample, the activity is driven,
+# and only then does it go on to its second sample (see
+# sample_then_stop).
+#
 # The driver's commands (selftests/mempool_mod/test_mempool_mod.c): each
 # alloc and free is one block; "double_free" allocates a block, frees it
 # and frees it again; "free_outside" frees a pointer of no pool.
@@ -80,19 +85,70 @@ sysval_sum() {
 	echo $sum
 }
 
-# mpoolstat in the background, into $T/live.json and $T/live.err; returns
-# once its first sample is out.  The files are made here, not by the
-# background shell's redirections, which may come after the first look.
-start_sampling() {
-	: >"$T/live.json"
-	: >"$T/live.err"
-	"$M" "$@" >>"$T/live.json" 2>>"$T/live.err" &
-	bg=$!
-	i=0
-	while [ "$(wc -l <"$T/live.json")" -lt 1 ] && [ $i -lt 200 ]; do
+# wait_for TRIES COMMAND...: poll COMMAND every 50 ms until it succeeds,
+# TRIES times at most (a hang guard, not a measure); its status.
+wait_for() {
+	tries=$1
+	shift
+	while ! "$@"; do
+		tries=$((tries - 1))
+		[ $tries -gt 0 ] || return 1
 		usleep 50000
-		i=$((i + 1))
 	done
+}
+
+has_samples() {
+	[ "$(wc -l <"$T/live.json")" -ge "$1" ]
+}
+
+# Whether $bg is stopped, or done (a zombie, or reaped).
+stopped_or_done() {
+	case "$(cut -d' ' -f3 "/proc/$bg/stat" 2>/dev/null)" in
+	T | Z | "") return 0 ;;
+	esac
+	return 1
+}
+
+# The syscall of stopped $bg: clock_nanosleep, 230 on x86_64, is where
+# mpoolstat sleeps between two samples, and nowhere else.
+in_sleep_between_samples() {
+	[ "$(cut -d' ' -f1 "/proc/$bg/syscall" 2>/dev/null)" = 230 ]
+}
+
+# sample_then_stop ARGS...: mpoolstat ARGS in the background, into
+# $T/live.json and $T/live.err, stopped once its first sample is out,
+# in its sleep before the second: what the test does until
+# resume_sampling comes between the two samples, however slow the guest.
+# Where the stop caught it is checked, not when: a stop that came after
+# the sleep (the shell slower than the interval) starts it over.  The
+# files are made here, not by the background shell's redirections, which
+# may come after the first look.
+sample_then_stop() {
+	for try in 1 2 3 4 5; do
+		: >"$T/live.json"
+		: >"$T/live.err"
+		"$M" "$@" >>"$T/live.json" 2>>"$T/live.err" &
+		bg=$!
+		wait_for 1200 has_samples 1 || break
+		kill -STOP $bg 2>/dev/null
+		wait_for 1200 stopped_or_done || break
+		if ! has_samples 2 && in_sleep_between_samples; then
+			return 0
+		fi
+		echo "# mpoolstat was not stopped in its sleep (try $try): again"
+		kill -KILL $bg
+		wait $bg
+	done
+	echo "# mpoolstat did not stop in its sleep between two samples"
+	kill -KILL $bg 2>/dev/null
+	return 1
+}
+
+# Let mpoolstat go on to its second sample; its exit status in $rc.
+resume_sampling() {
+	kill -CONT $bg
+	wait $bg
+	rc=$?
 }
 
 echo "TAP version 13"
@@ -163,15 +219,16 @@ ok $? "--json: every raw value of both pools is its sysfs value"
 	grep -qx "mempool_mod_blocks{pool=\"default\"} $(sysval default nr_blocks)" "$T/prom"
 ok $? "--prometheus: the sysfs values, by pool label"
 
-# Between two samples 3 s apart: 40 allocs and 15 frees, then the 161
-# blocks left (256 - 95), one alloc that fails, and 50 frees: allocs
-# +201, frees +65, alloc_failures +1, in_use +136.
-start_sampling -i 3 -c 2 --json
-ctl alloc 40 && ctl free 15 && ctl alloc 161 &&
-	! ctl alloc 1 2>/dev/null && ctl free 50
-drove=$?
-wait $bg
-rc=$?
+# Between two samples at least 3 s apart: 40 allocs and 15 frees, then
+# the 161 blocks left (256 - 95), one alloc that fails, and 50 frees:
+# allocs +201, frees +65, alloc_failures +1, in_use +136.
+drove=1 rc=1
+if sample_then_stop -i 3 -c 2 --json; then
+	ctl alloc 40 && ctl free 15 && ctl alloc 161 &&
+		! ctl alloc 1 2>/dev/null && ctl free 50
+	drove=$?
+	resume_sampling
+fi
 [ $drove -eq 0 ] && [ $rc -eq 0 ] &&
 	[ "$(json_value "$T/live.json" 2 mpst allocs delta)" = 201 ] &&
 	[ "$(json_value "$T/live.json" 2 mpst frees delta)" = 65 ] &&
@@ -200,11 +257,13 @@ ok $? "-i: interval_s $interval >= 3, and the rates ($rates) are the deltas over
 ok $? "-i: the default pool, left alone, shows no activity"
 
 # A pool destroyed between two samples.
-start_sampling -i 2 -c 2 --json
-ctl destroy
-wait $bg
-rc=$?
-[ $rc -eq 0 ] && [ ! -e $S/mpst ] &&
+drove=1 rc=1
+if sample_then_stop -i 2 -c 2 --json; then
+	ctl destroy
+	drove=$?
+	resume_sampling
+fi
+[ $drove -eq 0 ] && [ $rc -eq 0 ] && [ ! -e $S/mpst ] &&
 	[ -n "$(json_value "$T/live.json" 1 mpst nr_blocks)" ] &&
 	[ -z "$(json_value "$T/live.json" 2 mpst nr_blocks)" ] &&
 	[ -n "$(json_value "$T/live.json" 2 default nr_blocks)" ] &&
