@@ -425,8 +425,10 @@ static void reader_loop(struct reader *r)
 				err = read_sysfs_stat(de->d_name, i, &val);
 				if (!err) {
 					r->reads++;
+					/* The test polls it. */
 					if (strcmp(de->d_name, "default"))
-						r->own_reads++;
+						__atomic_fetch_add(&r->own_reads, 1,
+								   __ATOMIC_RELAXED);
 				} else if (err == -ENOENT) {
 					r->enoent++;
 				} else if (err == -ENODEV) {
@@ -443,7 +445,38 @@ static void reader_loop(struct reader *r)
 }
 
 #define NR_READERS		2
+/*
+ * Pools created and destroyed under the readers: RACE_CYCLES at least,
+ * and on until every reader read RACE_MIN_OWN_READS files of the pools
+ * created (a few pools' directories read whole), however late the
+ * readers got going on a slow guest: the test cannot pass without
+ * having raced.  RACE_HANG_GUARD_S ends the cycles of a test whose
+ * readers never get there.
+ */
 #define RACE_CYCLES		200
+#define RACE_MIN_OWN_READS	100ULL
+#define RACE_HANG_GUARD_S	120
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Whether every reader read RACE_MIN_OWN_READS files of created pools. */
+static bool readers_met_pools(struct reader *readers)
+{
+	int i;
+
+	for (i = 0; i < NR_READERS; i++) {
+		if (__atomic_load_n(&readers[i].own_reads, __ATOMIC_RELAXED) <
+		    RACE_MIN_OWN_READS)
+			return false;
+	}
+	return true;
+}
 
 /* Lines of the kernel log that say the kernel went wrong. */
 static const char *const splats[] = {
@@ -465,7 +498,8 @@ TEST_F_TIMEOUT(race, read_while_destroy, 300)
 	pid_t pids[NR_READERS];
 	char *before, *log, first[512];
 	__u64 reads = 0, own_reads = 0, enoent = 0, enodev = 0;
-	int i, status, nr;
+	int i, status, nr, cycles;
+	double give_up;
 	size_t j;
 
 	readers = mmap(NULL, NR_READERS * sizeof(*readers),
@@ -486,13 +520,18 @@ TEST_F_TIMEOUT(race, read_while_destroy, 300)
 	}
 
 	/* Three names in turn: a name comes back while readers hold it. */
-	for (i = 0; i < RACE_CYCLES; i++) {
+	give_up = now_s() + RACE_HANG_GUARD_S;
+	for (i = 0;
+	     i < RACE_CYCLES ||
+	     (!readers_met_pools(readers) && now_s() < give_up);
+	     i++) {
 		EXPECT_EQ(0, ctl("create race_%d 40 0 64 %s", i % 3,
 				 flag_mixes[i % ARRAY_SIZE(flag_mixes)]))
 			TH_LOG("cycle %d: %s", i, why);
 		EXPECT_EQ(0, ctl("alloc %d", i % 5)) TH_LOG("%s", why);
 		EXPECT_EQ(0, ctl("destroy")) TH_LOG("cycle %d: %s", i, why);
 	}
+	cycles = i;
 	/* And the modules going, under the readers too. */
 	ASSERT_EQ(0, ctl("create race_unload 40 0 64 P")) TH_LOG("%s", why);
 	ASSERT_EQ(0, ctl("alloc 2")) TH_LOG("%s", why);
@@ -508,15 +547,17 @@ TEST_F_TIMEOUT(race, read_while_destroy, 300)
 		EXPECT_EQ(0ULL, readers[i].bad)
 			TH_LOG("reader %d: %llu bad reads, first: %s", i,
 			       readers[i].bad, readers[i].first_bad);
+		/* Else it never met a created pool: it proved nothing. */
+		EXPECT_LE(RACE_MIN_OWN_READS, readers[i].own_reads)
+			TH_LOG("reader %d: %llu reads of created pools by the hang guard",
+			       i, readers[i].own_reads);
 		reads += readers[i].reads;
 		own_reads += readers[i].own_reads;
 		enoent += readers[i].enoent;
 		enodev += readers[i].enodev;
 	}
 	ksft_print_msg("%d cycles: %llu reads, %llu of created pools, %llu ENOENT, %llu ENODEV\n",
-		       RACE_CYCLES, reads, own_reads, enoent, enodev);
-	/* Else the readers never met a created pool: the test proved nothing. */
-	EXPECT_LT(0ULL, own_reads);
+		       cycles, reads, own_reads, enoent, enodev);
 	munmap(readers, NR_READERS * sizeof(*readers));
 
 	log = klog_read_since(before);
