@@ -599,12 +599,16 @@ static inline int unload_module(const char *name)
 	return 0;
 }
 
-/* Unload @name if it is loaded, retrying a busy module for a while. */
+/*
+ * Unload @name if it is loaded, retrying a busy module every 100 ms for
+ * a minute at most: a hang guard, not a measure of how soon a module's
+ * last user lets go.
+ */
 static inline int unload_if_loaded(const char *name)
 {
 	int tries, ret = 0;
 
-	for (tries = 0; tries < 50 && module_loaded(name); tries++) {
+	for (tries = 0; tries < 600 && module_loaded(name); tries++) {
 		ret = unload_module(name);
 		if (!ret || ret == -ENOENT)
 			return 0;
