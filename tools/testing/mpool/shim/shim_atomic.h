@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel's marked accesses, barriers, atomics and bit operations as
+ * the compiler's __atomic builtins, with the orderings the kernel's memory
+ * model gives them (Documentation/atomic_t.txt), so that ThreadSanitizer
+ * sees every synchronisation the pool relies on and nothing more:
+ *
+ *	READ_ONCE, WRITE_ONCE, atomic_*() without a return	relaxed
+ *	smp_load_acquire, smp_store_release			acquire, release
+ *	cmpxchg, try_cmpxchg, xchg, atomic_*_return()		seq_cst
+ *	a failed cmpxchg					relaxed
+ *
+ * READ_ONCE's address dependency (the kernel's "consume") is not modelled:
+ * code that relies on it alone for a plain access is reported.
+ */
+#ifndef MPOOL_SHIM_ATOMIC_H
+#define MPOOL_SHIM_ATOMIC_H
+
+#include "shim_base.h"
+
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, val)	__atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
+#define data_race(expr)		(expr)
+
+#define barrier()		__atomic_signal_fence(__ATOMIC_SEQ_CST)
+#define cpu_relax()		__builtin_ia32_pause()
+#define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
+#define smp_mb__before_atomic()	smp_mb()
+#define smp_mb__after_atomic()	smp_mb()
+
+#define smp_load_acquire(p)	__atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define smp_store_release(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
+
+#define try_cmpxchg(ptr, oldp, new)					\
+	__atomic_compare_exchange_n(ptr, oldp, new, false,		\
+				    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)
+#define cmpxchg(ptr, old, new) ({					\
+	typeof(*(ptr)) __old = (old);					\
+	__atomic_compare_exchange_n(ptr, &__old, new, false,		\
+				    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED); \
+	__old;								\
+})
+#define xchg(ptr, v)		__atomic_exchange_n(ptr, v, __ATOMIC_SEQ_CST)
+
+typedef struct {
+	int counter;
+} atomic_t;
+
+typedef struct {
+	long counter;
+} atomic_long_t;
+
+#define ATOMIC_INIT(i)		{ (i) }
+#define ATOMIC_LONG_INIT(i)	{ (i) }
+
+#define __shim_atomic_ops(pfx, t)					\
+static inline t pfx##_read(const pfx##_t *v)				\
+{									\
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);		\
+}									\
+static inline void pfx##_set(pfx##_t *v, t i)				\
+{									\
+	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);		\
+}									\
+static inline void pfx##_add(t i, pfx##_t *v)				\
+{									\
+	__atomic_fetch_add(&v->counter, i, __ATOMIC_RELAXED);		\
+}									\
+static inline void pfx##_sub(t i, pfx##_t *v)				\
+{									\
+	__atomic_fetch_sub(&v->counter, i, __ATOMIC_RELAXED);		\
+}									\
+static inline void pfx##_inc(pfx##_t *v)				\
+{									\
+	pfx##_add(1, v);						\
+}									\
+static inline void pfx##_dec(pfx##_t *v)				\
+{									\
+	pfx##_sub(1, v);						\
+}									\
+static inline t pfx##_add_return(t i, pfx##_t *v)			\
+{									\
+	return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST);	\
+}									\
+static inline t pfx##_sub_return(t i, pfx##_t *v)			\
+{									\
+	return __atomic_sub_fetch(&v->counter, i, __ATOMIC_SEQ_CST);	\
+}									\
+static inline t pfx##_inc_return(pfx##_t *v)				\
+{									\
+	return pfx##_add_return(1, v);					\
+}									\
+static inline t pfx##_dec_return(pfx##_t *v)				\
+{									\
+	return pfx##_sub_return(1, v);					\
+}									\
+static inline bool pfx##_dec_and_test(pfx##_t *v)			\
+{									\
+	return pfx##_dec_return(v) == 0;				\
+}
+
+__shim_atomic_ops(atomic, int)
+__shim_atomic_ops(atomic_long, long)
+
+/* ---- bit operations: set_bit() and friends are atomic, unordered ---- */
+#define BIT_WORD(nr)		((nr) / BITS_PER_LONG)
+#define BIT_MASK(nr)		(1UL << ((nr) % BITS_PER_LONG))
+
+static inline void set_bit(unsigned long nr, unsigned long *addr)
+{
+	__atomic_fetch_or(addr + BIT_WORD(nr), BIT_MASK(nr), __ATOMIC_RELAXED);
+}
+
+static inline void clear_bit(unsigned long nr, unsigned long *addr)
+{
+	__atomic_fetch_and(addr + BIT_WORD(nr), ~BIT_MASK(nr),
+			   __ATOMIC_RELAXED);
+}
+
+static inline bool test_and_set_bit(unsigned long nr, unsigned long *addr)
+{
+	return __atomic_fetch_or(addr + BIT_WORD(nr), BIT_MASK(nr),
+				 __ATOMIC_SEQ_CST) & BIT_MASK(nr);
+}
+
+static inline bool test_and_clear_bit(unsigned long nr, unsigned long *addr)
+{
+	return __atomic_fetch_and(addr + BIT_WORD(nr), ~BIT_MASK(nr),
+				  __ATOMIC_SEQ_CST) & BIT_MASK(nr);
+}
+
+static inline bool test_bit(unsigned long nr, const unsigned long *addr)
+{
+	return __atomic_load_n(addr + BIT_WORD(nr), __ATOMIC_RELAXED) &
+	       BIT_MASK(nr);
+}
+
+static inline bool bitmap_empty(const unsigned long *map, unsigned int bits)
+{
+	unsigned int i;
+
+	for (i = 0; i < bits; i++) {
+		if (test_bit(i, map))
+			return false;
+	}
+	return true;
+}
+
+static inline void bitmap_zero(unsigned long *map, unsigned int bits)
+{
+	memset(map, 0, BITS_TO_LONGS(bits) * sizeof(long));
+}
+
+#endif /* MPOOL_SHIM_ATOMIC_H */

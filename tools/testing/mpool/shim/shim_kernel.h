@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the pool declares to the rest of the kernel: exports, module
+ * information, CPU hotplug, trace events, and the types of the sysfs,
+ * debugfs and mempool_t parts, which the host build leaves out.
+ *
+ * CPU hotplug keeps each instance, so that a test can take a simulated
+ * CPU down with mpool_shim_cpu_dead() and see its cache emptied.  A trace
+ * event counts its hits while mpool_shim_trace_on is set, so that the
+ * code that feeds an enabled event runs too.
+ */
+#ifndef MPOOL_SHIM_KERNEL_H
+#define MPOOL_SHIM_KERNEL_H
+
+#include "shim_mm.h"
+
+#define EXPORT_SYMBOL(sym)		extern typeof(sym) sym
+#define EXPORT_SYMBOL_GPL(sym)		extern typeof(sym) sym
+#define EXPORT_SYMBOL_NS_GPL(sym, ns)	extern typeof(sym) sym
+#define MODULE_DESCRIPTION(s)
+#define MODULE_AUTHOR(s)
+#define MODULE_VERSION(s)
+#define MODULE_LICENSE(s)
+#define MODULE_IMPORT_NS(ns)
+#define MODULE_PARM_DESC(name, s)
+#ifndef KBUILD_MODNAME
+#define KBUILD_MODNAME		"mempool_mod"
+#endif
+
+/* ---- CPU hotplug ---- */
+enum cpuhp_state {
+	CPUHP_INVALID = -1,
+	CPUHP_BP_PREPARE_DYN = 1,
+};
+
+int cpuhp_setup_state_multi(enum cpuhp_state state, const char *name,
+			    int (*startup)(unsigned int cpu,
+					   struct hlist_node *node),
+			    int (*teardown)(unsigned int cpu,
+					    struct hlist_node *node));
+void cpuhp_remove_multi_state(enum cpuhp_state state);
+int cpuhp_state_add_instance_nocalls(enum cpuhp_state state,
+				     struct hlist_node *node);
+int cpuhp_state_remove_instance_nocalls(enum cpuhp_state state,
+					struct hlist_node *node);
+/* Run every instance's teardown for @cpu, as a CPU going offline does. */
+void mpool_shim_cpu_dead(unsigned int cpu);
+
+/* ---- trace events ---- */
+extern bool mpool_shim_trace_on;
+extern unsigned long mpool_shim_trace_hits;
+
+static inline void mpool_shim_trace_hit(void)
+{
+	if (mpool_shim_trace_on)
+		__atomic_fetch_add(&mpool_shim_trace_hits, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- what the parts left out declare ---- */
+struct kobject;
+struct dentry;
+struct seq_file;
+struct kernel_param;
+
+typedef struct mempool_s mempool_t;
+mempool_t *mempool_create(int min_nr, void *(*alloc_fn)(gfp_t, void *),
+			  void (*free_fn)(void *, void *), void *pool_data);
+
+#endif /* MPOOL_SHIM_KERNEL_H */

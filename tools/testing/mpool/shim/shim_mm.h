@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Memory, lists, strings and printk.  Every allocation is the C
+ * library's, so that AddressSanitizer sees each one at its exact size:
+ * a pool's region is one __vmalloc(), and a byte past it is reported.
+ * mpool_shim_fail_allocs makes the next allocations fail, for the error
+ * paths.  printk() formats as the kernel's vsnprintf() does (%pS, %pe,
+ * %*ph) and goes to stderr, or to a test's capture.
+ */
+#ifndef MPOOL_SHIM_MM_H
+#define MPOOL_SHIM_MM_H
+
+#include "shim_base.h"
+
+/* ---- gfp ---- */
+#define __GFP_HIGH		0x20u
+#define __GFP_IO		0x40u
+#define __GFP_FS		0x80u
+#define __GFP_ZERO		0x100u
+#define __GFP_DIRECT_RECLAIM	0x400u
+#define __GFP_KSWAPD_RECLAIM	0x800u
+#define __GFP_NOWARN		0x2000u
+#define __GFP_RETRY_MAYFAIL	0x4000u
+#define __GFP_RECLAIM		(__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM)
+#define GFP_ATOMIC		(__GFP_HIGH | __GFP_KSWAPD_RECLAIM)
+#define GFP_NOWAIT		__GFP_KSWAPD_RECLAIM
+#define GFP_KERNEL		(__GFP_RECLAIM | __GFP_IO | __GFP_FS)
+
+static inline bool gfpflags_allow_blocking(gfp_t gfp)
+{
+	return gfp & __GFP_DIRECT_RECLAIM;
+}
+
+extern bool mpool_shim_init_on_alloc;
+extern bool mpool_shim_init_on_free;
+/* Allocations to let through before the next ones fail; < 0: never fail. */
+extern long mpool_shim_fail_allocs;
+
+static inline bool want_init_on_alloc(gfp_t gfp)
+{
+	return mpool_shim_init_on_alloc || (gfp & __GFP_ZERO);
+}
+
+static inline bool want_init_on_free(void)
+{
+	return mpool_shim_init_on_free;
+}
+
+/* ---- allocators ---- */
+void *mpool_shim_alloc(size_t size, size_t align, gfp_t gfp);
+void mpool_shim_free(const void *ptr);
+
+#define kmalloc(size, gfp)	mpool_shim_alloc(size, 64, gfp)
+#define kzalloc(size, gfp)	kmalloc(size, (gfp) | __GFP_ZERO)
+#define kmalloc_array(n, size, gfp) kmalloc(size_mul(n, size), gfp)
+#define kcalloc(n, size, gfp)	kzalloc(size_mul(n, size), gfp)
+#define kvmalloc(size, gfp)	kmalloc(size, gfp)
+#define kvzalloc(size, gfp)	kzalloc(size, gfp)
+#define kvcalloc(n, size, gfp)	kcalloc(n, size, gfp)
+#define kfree(p)		mpool_shim_free(p)
+#define kvfree(p)		mpool_shim_free(p)
+#define __vmalloc(size, gfp)	mpool_shim_alloc(size, PAGE_SIZE, gfp)
+#define vmalloc(size)		__vmalloc(size, GFP_KERNEL)
+#define vzalloc(size)		__vmalloc(size, GFP_KERNEL | __GFP_ZERO)
+#define vfree(p)		mpool_shim_free(p)
+
+unsigned long *bitmap_zalloc(unsigned int bits, gfp_t gfp);
+#define bitmap_free(map)	mpool_shim_free(map)
+
+/* The region a pool leaves allocated on purpose: not for LeakSanitizer. */
+void kmemleak_not_leak(const void *ptr);
+
+/* ---- lists ---- */
+struct list_head {
+	struct list_head *next, *prev;
+};
+
+struct hlist_node {
+	struct hlist_node *next, **pprev;
+};
+
+#define LIST_HEAD_INIT(name)	{ &(name), &(name) }
+#define LIST_HEAD(name)		struct list_head name = LIST_HEAD_INIT(name)
+
+static inline void INIT_LIST_HEAD(struct list_head *list)
+{
+	list->next = list;
+	list->prev = list;
+}
+
+static inline void __list_add(struct list_head *entry, struct list_head *prev,
+			      struct list_head *next)
+{
+	next->prev = entry;
+	entry->next = next;
+	entry->prev = prev;
+	prev->next = entry;
+}
+
+static inline void list_add(struct list_head *entry, struct list_head *head)
+{
+	__list_add(entry, head, head->next);
+}
+
+static inline void list_add_tail(struct list_head *entry,
+				 struct list_head *head)
+{
+	__list_add(entry, head->prev, head);
+}
+
+static inline void list_del(struct list_head *entry)
+{
+	entry->next->prev = entry->prev;
+	entry->prev->next = entry->next;
+	entry->next = NULL;
+	entry->prev = NULL;
+}
+
+static inline bool list_empty(const struct list_head *head)
+{
+	return head->next == head;
+}
+
+#define list_entry(ptr, type, member)	container_of(ptr, type, member)
+#define hlist_entry(ptr, type, member)	container_of(ptr, type, member)
+#define list_first_entry_or_null(head, type, member) \
+	(list_empty(head) ? NULL : list_entry((head)->next, type, member))
+#define list_for_each_entry(pos, head, member)				\
+	for (pos = list_entry((head)->next, typeof(*pos), member);	\
+	     &pos->member != (head);					\
+	     pos = list_entry(pos->member.next, typeof(*pos), member))
+
+/* ---- strings and sorting ---- */
+void *memchr_inv(const void *start, int c, size_t bytes);
+ssize_t strscpy(char *dst, const char *src, size_t size);
+
+static inline void sort(void *base, size_t num, size_t size,
+			int (*cmp)(const void *, const void *),
+			void (*swap)(void *, void *, int))
+{
+	(void)swap;
+	qsort(base, num, size, cmp);
+}
+
+/* ---- printk ---- */
+#define KERN_SOH		"\001"
+#define KERN_EMERG		KERN_SOH "0"
+#define KERN_ALERT		KERN_SOH "1"
+#define KERN_CRIT		KERN_SOH "2"
+#define KERN_ERR		KERN_SOH "3"
+#define KERN_WARNING		KERN_SOH "4"
+#define KERN_NOTICE		KERN_SOH "5"
+#define KERN_INFO		KERN_SOH "6"
+#define KERN_DEBUG		KERN_SOH "7"
+#define LOGLEVEL_SCHED		-2
+
+#ifndef pr_fmt
+#define pr_fmt(fmt)		fmt
+#endif
+
+int vscnprintf(char *buf, size_t size, const char *fmt, va_list args);
+__printf(3, 4) int scnprintf(char *buf, size_t size, const char *fmt, ...);
+int vprintk(const char *fmt, va_list args);
+__printf(1, 2) int printk(const char *fmt, ...);
+int vprintk_emit(int facility, int level, const void *dict,
+		 const char *fmt, va_list args);
+
+/* A test's view of printk: each line, as printed, or NULL for stderr. */
+extern void (*mpool_shim_printk_hook)(const char *line);
+
+#define pr_emerg(fmt, ...)	printk(KERN_EMERG pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_err(fmt, ...)	printk(KERN_ERR pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_warn(fmt, ...)	printk(KERN_WARNING pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_notice(fmt, ...)	printk(KERN_NOTICE pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_info(fmt, ...)	printk(KERN_INFO pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_debug(fmt, ...) \
+	do { if (0) printk(KERN_DEBUG pr_fmt(fmt), ##__VA_ARGS__); } while (0)
+#define pr_warn_ratelimited(fmt, ...)	pr_warn(fmt, ##__VA_ARGS__)
+#define pr_err_ratelimited(fmt, ...)	pr_err(fmt, ##__VA_ARGS__)
+
+#endif /* MPOOL_SHIM_MM_H */

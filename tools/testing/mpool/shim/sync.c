@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Locks, wait queues and CPU hotplug's instance lists.  See shim_lock.h
+ * and shim_kernel.h.
+ */
+#include <sched.h>
+
+#include "mpool_shim.h"
+
+bool mpool_shim_trace_on;
+unsigned long mpool_shim_trace_hits;
+
+void mpool_shim_spin_acquire(raw_spinlock_t *lock)
+{
+	unsigned int spins = 0;
+
+	if (__atomic_load_n(&lock->owner, __ATOMIC_RELAXED) == &mpool_shim_self)
+		mpool_shim_bug(__FILE__, __LINE__, "recursive raw spinlock");
+	while (__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE)) {
+		/* The holder's thread may be descheduled: let it run. */
+		while (__atomic_load_n(&lock->locked, __ATOMIC_RELAXED)) {
+			if (++spins < 64)
+				cpu_relax();
+			else
+				sched_yield();
+		}
+	}
+	__atomic_store_n(&lock->owner, &mpool_shim_self, __ATOMIC_RELAXED);
+}
+
+bool mpool_shim_spin_try(raw_spinlock_t *lock)
+{
+	if (__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE))
+		return false;
+	__atomic_store_n(&lock->owner, &mpool_shim_self, __ATOMIC_RELAXED);
+	return true;
+}
+
+void mpool_shim_spin_release(raw_spinlock_t *lock)
+{
+	if (__atomic_load_n(&lock->owner, __ATOMIC_RELAXED) != &mpool_shim_self)
+		mpool_shim_bug(__FILE__, __LINE__,
+			       "raw spinlock released by a non-owner");
+	__atomic_store_n(&lock->owner, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
+}
+
+void mutex_lock(struct mutex *lock)
+{
+	might_sleep();
+	pthread_mutex_lock(&lock->m);
+	__atomic_store_n(&lock->owner, &mpool_shim_self, __ATOMIC_RELAXED);
+}
+
+void mutex_unlock(struct mutex *lock)
+{
+	__atomic_store_n(&lock->owner, NULL, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&lock->m);
+}
+
+/* ---- wait queues ---- */
+
+struct swait_queue_head mpool_shim_var_queue = {
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER
+};
+
+void init_swait_queue_head(struct swait_queue_head *q)
+{
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->cond, NULL);
+}
+
+void mpool_shim_wait_begin(struct swait_queue_head *q, unsigned long *flags)
+{
+	local_irq_save(*flags);
+	pthread_mutex_lock(&q->lock);
+}
+
+void mpool_shim_wait_sleep(struct swait_queue_head *q)
+{
+	pthread_cond_wait(&q->cond, &q->lock);
+}
+
+void mpool_shim_wait_end(struct swait_queue_head *q, unsigned long flags)
+{
+	pthread_mutex_unlock(&q->lock);
+	local_irq_restore(flags);
+}
+
+void swake_up_all(struct swait_queue_head *q)
+{
+	unsigned long flags;
+
+	mpool_shim_wait_begin(q, &flags);
+	pthread_cond_broadcast(&q->cond);
+	mpool_shim_wait_end(q, flags);
+}
+
+/* ---- CPU hotplug: one multi-instance state ---- */
+
+static pthread_mutex_t mpool_shim_cpuhp_lock = PTHREAD_MUTEX_INITIALIZER;
+static int (*mpool_shim_cpuhp_teardown)(unsigned int cpu,
+					struct hlist_node *node);
+static struct hlist_node *mpool_shim_cpuhp_nodes[256];
+
+int cpuhp_setup_state_multi(enum cpuhp_state state, const char *name,
+			    int (*startup)(unsigned int cpu,
+					   struct hlist_node *node),
+			    int (*teardown)(unsigned int cpu,
+					    struct hlist_node *node))
+{
+	(void)state;
+	(void)name;
+	(void)startup;
+	mpool_shim_cpuhp_teardown = teardown;
+	return CPUHP_BP_PREPARE_DYN;
+}
+
+void cpuhp_remove_multi_state(enum cpuhp_state state)
+{
+	(void)state;
+	mpool_shim_cpuhp_teardown = NULL;
+}
+
+int cpuhp_state_add_instance_nocalls(enum cpuhp_state state,
+				     struct hlist_node *node)
+{
+	size_t i;
+	int err = -ENOMEM;
+
+	(void)state;
+	pthread_mutex_lock(&mpool_shim_cpuhp_lock);
+	for (i = 0; i < ARRAY_SIZE(mpool_shim_cpuhp_nodes); i++) {
+		if (!mpool_shim_cpuhp_nodes[i]) {
+			mpool_shim_cpuhp_nodes[i] = node;
+			err = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&mpool_shim_cpuhp_lock);
+	return err;
+}
+
+int cpuhp_state_remove_instance_nocalls(enum cpuhp_state state,
+					struct hlist_node *node)
+{
+	size_t i;
+
+	(void)state;
+	pthread_mutex_lock(&mpool_shim_cpuhp_lock);
+	for (i = 0; i < ARRAY_SIZE(mpool_shim_cpuhp_nodes); i++) {
+		if (mpool_shim_cpuhp_nodes[i] == node)
+			mpool_shim_cpuhp_nodes[i] = NULL;
+	}
+	pthread_mutex_unlock(&mpool_shim_cpuhp_lock);
+	return 0;
+}
+
+void mpool_shim_cpu_dead(unsigned int cpu)
+{
+	size_t i;
+
+	pthread_mutex_lock(&mpool_shim_cpuhp_lock);
+	for (i = 0; i < ARRAY_SIZE(mpool_shim_cpuhp_nodes); i++) {
+		if (mpool_shim_cpuhp_nodes[i] && mpool_shim_cpuhp_teardown)
+			mpool_shim_cpuhp_teardown(cpu,
+						  mpool_shim_cpuhp_nodes[i]);
+	}
+	pthread_mutex_unlock(&mpool_shim_cpuhp_lock);
+}
