@@ -8,10 +8,10 @@
  * guest (QEMU TCG with KASAN and lockdep, on a busy two-core host)
  * reaches it: the guard turns a hang into a failure, and never measures
  * a correct run.  A case runs inside insmod, which the hung-task detector
- * reports after 120 s: a case waits out at most one guard, then, failing,
+ * reports after 120 s: a guard that expires fails the case, which then
  * gives back what it holds and waits for its threads at most
  * MPOOL_KUNIT_CLEANUP_WAIT more (leaking their memory if they still do
- * not end), so that even a failing case ends well before that.
+ * not end), so that a failing case too ends before that.
  */
 #ifndef _MPOOL_KUNIT_WAIT_H
 #define _MPOOL_KUNIT_WAIT_H
