@@ -14,16 +14,22 @@
 # make deb              the Debian package mempool-mod-dkms, in out/deb/
 # make version          print the version (MPOOL_VERSION in mempool_mod.h)
 # make demo             build, boot Debian's stock kernel in QEMU, use the pool
-# make check            every test, in debug 6.1 and 6.12 kernels under QEMU,
-#                       and a PREEMPT_RT 6.12 (KVER=6.1, 6.12 or 6.12-rt:
-#                       in that one only), and the packaging
+# make check            the tests tests.manifest gives `make check`: on this
+#                       host (the pool's core on this CPU, the static
+#                       checks), in debug 6.1, 6.12 and PREEMPT_RT 6.12
+#                       kernels under QEMU, and the packaging; KVER= one
+#                       or more of host, package, 6.1, 6.12, 6.12-rt
+# make check-full       every suite on every kernel, the long soaks and a
+#                       fuzz run (KVER= as for check)
+# make check-host       the host's part of make check alone, in minutes
 # make bench            time the pool against the kernel's allocators in
 #                       QEMU, or on this machine's kernel with HOST=1;
 #                       ABLATE=NAME: a build without one guarantee
 #                       (bench/ablate/NAME.patch), to see what it costs
 # make fuzz             the model-checked random test in the debug kernel:
 #                       SECONDS=N per case (default 60) from SEED=S (default
-#                       random); KVER= as for check
+#                       random); KVER= as for check.  HOST=1: libFuzzer on
+#                       the pool's core on this CPU for SECONDS=N
 
 VERSION := $(shell sed -n 's/^\#define MPOOL_VERSION[[:space:]]*"\(.*\)"$$/\1/p' $(CURDIR)/mempool_mod.h)
 KVER ?= $(shell uname -r)
@@ -37,13 +43,13 @@ kbuild := $(MAKE) -C $(KDIR)
 all: modules
 
 modules: have-kdir
-	$(kbuild) M=$(CURDIR) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 # The test modules resolve the pool's exports through its Module.symvers,
 # so they build after it, each directory a pass of its own.
 tests: modules
-	$(kbuild) M=$(CURDIR)/kunit modules
-	$(kbuild) M=$(CURDIR)/selftests/mempool_mod modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/kunit modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/selftests/mempool_mod modules
 	$(MAKE) -C samples/mpool_sample KDIR=$(KDIR) MPOOL_DIR=$(CURDIR)
 
 # User space: built by the targets that use it, never by `make`.
@@ -95,11 +101,22 @@ demo:
 check:
 	scripts/check.sh
 
+check-full:
+	TIER=full scripts/check.sh
+
+check-host:
+	KVER=host scripts/check.sh
+
 bench:
 	scripts/bench.sh
 
+ifeq ($(HOST),1)
+fuzz:
+	$(MAKE) -C tools/testing/mpool fuzz SECONDS=$(or $(SECONDS),60)
+else
 fuzz:
 	scripts/fuzz.sh "$(SECONDS)" "$(SEED)"
+endif
 
 .PHONY: all modules tests tools modules_install install uninstall have-kdir clean \
-	deb version demo check bench fuzz
+	deb version demo check check-full check-host bench fuzz

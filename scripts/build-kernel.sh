@@ -8,12 +8,18 @@
 # version and the hash of the config fragment, so a changed fragment or a
 # new Debian point release rebuilds and an unchanged one is reused.
 #
-# Usage: build-kernel.sh [series]
+# Usage: build-kernel.sh [--source] [series]
 #   series: 6.1 (the default), 6.12, or 6.12-rt: 6.12 with PREEMPT_RT,
 #   configs/debug-rt.config merged on top of configs/debug.config.
+#   --source: unpack the source only, and print its directory.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+source_only=0
+if [ "${1:-}" = --source ]; then
+	source_only=1
+	shift
+fi
 series=${1:-6.1}
 fragments=("$MPOOL_ROOT/configs/debug.config")
 case $series in
@@ -26,7 +32,13 @@ need_packages $BASE_PACKAGES "$pkg"
 srcver=$(dpkg-query -W -f='${Version}' "$pkg")
 tarball=$(ls /usr/src/"$pkg".tar.xz)
 # Modules must be built with the kernel's compiler: a new gcc rebuilds.
-key=$( (cat "${fragments[@]}" "$0"; gcc --version | head -n 1) | sha256sum | cut -c1-12)
+# The recipe below (configure, then bzImage and modules) is part of the
+# key by its version, not by this file's text, so that changing how the
+# build is scheduled does not throw away every cached kernel: bump it
+# when what is built changes.
+recipe="tinyconfig+fragments; bzImage modules; recipe 2"
+key=$( (cat "${fragments[@]}"; echo "$recipe"; gcc --version | head -n 1) |
+	sha256sum | cut -c1-12)
 srcdir=$MPOOL_CACHE/src/$pkg-$srcver
 builddir=$MPOOL_CACHE/kernel/$series-$srcver-$key
 mkdir -p "$MPOOL_CACHE/src" "$MPOOL_CACHE/kernel"
@@ -37,6 +49,10 @@ if [ ! -f "$srcdir/.extracted" ]; then
 	run_logged "extract $pkg $srcver" "$MPOOL_CACHE/extract.log" \
 		tar -C "$srcdir" --strip-components=1 -xf "$tarball"
 	touch "$srcdir/.extracted"
+fi
+if [ "$source_only" = 1 ]; then
+	echo "$srcdir"
+	exit 0
 fi
 
 if [ ! -f "$builddir/.built" ]; then
@@ -59,7 +75,6 @@ if [ ! -f "$builddir/.built" ]; then
 		echo "kernel config lost options from ${fragments[*]##*/}:" $missing >&2
 		exit 1
 	fi
-	echo "==> build $series debug kernel, about 10 minutes" >&2
 	run_logged "make bzImage modules" "$log" \
 		kmake -j"$(($(nproc) + 1))" bzImage modules
 	touch "$builddir/.built"

@@ -1,35 +1,98 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make check`: for each kernel series (KVER=6.1, 6.12 or 6.12-rt picks
-# one, KVER=package the packaging checks of scripts/check-package.sh
-# alone; default all) build the debug kernel (cached), build the pool
-# with its test hooks (MPOOL_TEST_HOOKS=y), every test module and
-# the selftests against it with all warnings on, boot it in QEMU and run
-# the KUnit suites, the kselftests and the sample's test in it, then judge
-# the results and the kernel console.  The static checks run once, with
-# the last series' tools.  Each result names its series; the last line is
+# `make check` (TIER=check) and `make check-full` (TIER=full): run what
+# tests.manifest lists for each place, judge the results, and end with
 # "N passed, N failed" over all of them.
+#
+# The places, in KVER (default: all of them, in this order):
+#   host     the static checks (checkpatch, kernel-doc, the manifest against
+#            the tree), the builds that do not depend on a kernel, and the
+#            manifest's host suites (the pool's core on this CPU);
+#   package  the packaging checks of scripts/check-package.sh;
+#   6.1, 6.12, 6.12-rt
+#            a debug kernel from Debian's linux-source-<series> (cached),
+#            the pool with its test hooks and every test module built
+#            against it with all warnings on, then the manifest's suites
+#            for that kernel in QEMU, and the kernel console judged.
+# The debug kernels build in the background, niced, one after another,
+# while the host, the packaging and the guests of the kernels built
+# before them run.  Every step's time is logged; the seconds of each
+# suite are in the results.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/check-package.sh"
+. "$(dirname "$0")/manifest.sh"
 
-read -ra all_series <<<"${KVER:-6.1 6.12 6.12-rt package}"
-
-# The static checks run once, with the last kernel series' tools.
-style_series=
-for series in "${all_series[@]}"; do
-	[ "$series" = package ] || style_series=$series
+tier=${TIER:-check}
+case $tier in
+check | full) ;;
+*) echo "TIER=$tier: want check or full" >&2; exit 2 ;;
+esac
+read -ra places <<<"${KVER:-host package 6.1 6.12 6.12-rt}"
+kernels=()
+for place in "${places[@]}"; do
+	case $place in
+	host | package) ;;
+	6.1 | 6.12 | 6.12-rt) kernels+=("$place") ;;
+	*) echo "KVER=$place: want host, package, 6.1, 6.12 or 6.12-rt" >&2; exit 2 ;;
+	esac
 done
 
-# One apt run for every series' packages, and the packaging's.
-need_packages $BASE_PACKAGES sparse jq $PACKAGING_PACKAGES
-pkgs=" linux-headers-$(stock_abi 6.1) linux-headers-$(stock_abi 6.12)"
-for series in "${all_series[@]}"; do
-	[ "$series" = package ] ||
-		pkgs+=" linux-source-${series%-rt} linux-headers-$(stock_abi "$series")"
+checks=$MPOOL_ROOT/out/check
+rm -rf "$checks"
+mkdir -p "$checks"
+export MPOOL_STEPS=$checks/steps
+: >"$MPOOL_STEPS"
+
+# One apt run for every place's packages.
+host_packages=$(sed -n 's/^HOST_PACKAGES := //p' "$MPOOL_ROOT/tools/testing/mpool/Makefile")
+pkgs="$BASE_PACKAGES sparse jq $PACKAGING_PACKAGES $host_packages"
+pkgs+=" linux-source-6.12 linux-headers-$(stock_abi 6.1) linux-headers-$(stock_abi 6.12)"
+for series in "${kernels[@]}"; do
+	pkgs+=" linux-source-${series%-rt} linux-headers-$(stock_abi "$series")"
 done
+# shellcheck disable=SC2086
 need_packages $pkgs
+
+# The kernel sources, unpacked before anything builds from them: the
+# newest one's scripts and kselftest headers serve every place.
+for series in "${kernels[@]}" 6.12; do
+	"$MPOOL_ROOT"/scripts/build-kernel.sh --source "$series" >"$checks/source-$series"
+done
+ksrc=$(cat "$checks/source-6.12")
+
+# The debug kernels, in the background, one after another, niced: they
+# use what the guests (mostly one busy CPU of two) leave.  Each leaves
+# its build directory, or nothing, in kernel-SERIES, then a .done file.
+kernel_builder() {
+	local series
+	for series in "${kernels[@]}"; do
+		nice -n 10 "$MPOOL_ROOT"/scripts/build-kernel.sh "$series" \
+			>"$checks/kernel-$series" 2>"$checks/kernel-$series.log" ||
+			: >"$checks/kernel-$series"
+		touch "$checks/kernel-$series.done"
+	done
+}
+builder=
+if [ ${#kernels[@]} -gt 0 ]; then
+	kernel_builder &
+	builder=$!
+	trap 'kill "$builder" 2>/dev/null || true' EXIT
+fi
+
+# Print the build directory of SERIES's debug kernel, once it is built.
+wait_for_kernel() {
+	local started=$SECONDS
+	echo "==> $(stamp) $1: wait for its debug kernel (log: $checks/kernel-$1.log)" >&2
+	while [ ! -f "$checks/kernel-$1.done" ]; do
+		sleep 2
+	done
+	echo "    $(stamp) $((SECONDS - started)) s: $1: wait for its debug kernel" >&2
+	echo "$((SECONDS - started)) $1: waited for its debug kernel" >>"$MPOOL_STEPS"
+	[ -s "$checks/kernel-$1" ] || { cat "$checks/kernel-$1.log" >&2; return 1; }
+	cat "$checks/kernel-$1"
+}
 
 pass() { echo "ok $series: $*" >>"$ledger"; }
 fail() { echo "FAIL $series: $*" >>"$ledger"; }
@@ -80,7 +143,7 @@ product_build_check() {
 	copy_tree "$dir"
 	build_check "build: make against $what $abi headers (W=1)" "$dir.log" \
 		'the compiler differs from the one used to build the kernel' \
-		make -C "$dir" KVER="$abi" W=1
+		make -C "$dir" -j"$(nproc)" KVER="$abi" W=1
 	host_check "build: make against $abi builds mempool_mod.ko and no other module" \
 		"$dir-modules.log" only_the_pool_built "$dir"
 }
@@ -89,9 +152,9 @@ product_build_check() {
 # bench/ablate/NAME.patch: each must still apply to the tree as it is.
 ablations_apply() (
 	local patch
-	for patch in "$src"/bench/ablate/*.patch; do
-		patch -d "$src" -p1 --dry-run -s -i "$patch" ||
-			{ echo "${patch#"$src"/} no longer applies"; exit 1; }
+	for patch in "$MPOOL_ROOT"/bench/ablate/*.patch; do
+		patch -d "$MPOOL_ROOT" -p1 --dry-run -s -i "$patch" ||
+			{ echo "${patch#"$MPOOL_ROOT"/} no longer applies"; exit 1; }
 	done
 )
 
@@ -103,8 +166,9 @@ checkpatch() (
 	local strict="$ksrc/scripts/checkpatch.pl --no-tree --strict --quiet --show-types -f"
 	cd "$src" &&
 	find . -name '*.[ch]' -not -name '*.mod.c' -not -name '*compat.h' \
-		-not -path ./mempool_mod.h -not -path ./src/trace_events.h |
-		sort | xargs $strict &&
+		-not -path ./mempool_mod.h -not -path ./src/trace_events.h \
+		-not -path './tools/testing/*' |
+		sort | xargs -P "$(nproc)" -n 4 $strict &&
 	find . -name '*compat.h' -o -path ./mempool_mod.h | sort |
 		xargs $strict --ignore LINUX_VERSION_CODE &&
 	$strict --ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT src/trace_events.h
@@ -133,39 +197,87 @@ kernel_doc() (
 	     END { print n + 0 " exports checked"; exit bad }' "${files[@]}"
 )
 
-# mpoolstat's tests against fake sysfs trees, on the host: one ledger
-# line per test, as the guest's tests get.
-mpoolstat_host_tests() {
-	local results=$out/mpoolstat-host.txt
-	{
-		echo "### BEGIN tap mpoolstat-host"
-		"$src/tools/mpoolstat/host_test.sh" "$src/tools/mpoolstat/mpoolstat"
-		echo "### END rc=$?"
-		echo "### DONE"
-	} >"$results" 2>&1
-	awk -v required=mpoolstat-host -v series="$series" \
-		-f "$MPOOL_ROOT"/scripts/parse-results.awk "$results" >>"$ledger"
+# Run the host suites of the manifest, each in a BEGIN/END frame with its
+# times, as a guest's job frames its suites.
+host_suites() {
+	local name budget kind cmd
+	while read -r name budget kind cmd; do
+		echo "==> $(stamp) host: $name" >&2
+		echo "### BEGIN tap $name t=$SECONDS"
+		# shellcheck disable=SC2086 # the manifest's words
+		(cd "$src" && eval "$cmd") </dev/null 2>&1
+		echo "### END rc=$? t=$SECONDS"
+	done < <(manifest_entries "$tier" host)
+	echo "### DONE"
 }
 
-# Every check against one series' kernel, into out/check-SERIES/ledger.
-check_series() {
-	out=$MPOOL_ROOT/out/check-$series
+# Follow FILE as a guest writes it, and print each "###" line with the
+# host's time, t=SECONDS, as it arrives; until killed.
+stamp_lines() {
+	local line
+	tail -n +1 -F "$1" 2>/dev/null | while IFS= read -r line; do
+		case $line in
+		'### '*) echo "${line%$'\r'} t=$SECONDS" ;;
+		esac
+	done
+}
+
+# The manifest's budgets, as "SUITE=SECONDS ..." for the results parser.
+budgets_of() {
+	manifest_entries "$tier" "$1" | awk '{ printf "%s=%s ", $1, $2 }'
+}
+
+# What does not depend on a kernel, once: the static checks, the user-space
+# builds every guest takes, and the host suites.
+check_host() {
+	series=host
+	out=$checks/host
 	ledger=$out/ledger
-	rm -rf "$out"
+	mkdir -p "$out"
+	src=$out/src
+	copy_tree "$src"
+
+	host_check "manifest: well formed, and every test of the tree has an entry" \
+		"$out/manifest.log" manifest_covers_the_tree
+	host_check "style: checkpatch --strict" "$out/checkpatch.log" checkpatch
+	host_check "style: kernel-doc with Context: on every export" \
+		"$out/kernel-doc.log" kernel_doc
+	host_check "bench: the ablation patches still apply" \
+		"$out/ablations.log" ablations_apply
+	# The guests' user space: static (the initramfs has no libc), and
+	# built with the newest kselftest harness, whose -f filters the
+	# manifest uses.
+	host_check "build: selftest programs" "$out/selftest-build.log" \
+		make -C "$src/selftests/mempool_mod" -j"$(nproc)" \
+		KSELFTEST_DIR="$ksrc/tools/testing/selftests" OUTPUT="$out"
+	build_check "build: make tools, mpoolstat static (-Wall -Wextra)" \
+		"$out/tools.log" '' make -C "$src" tools LDFLAGS=-static
+
+	host_suites >"$out/results.txt"
+	awk -v required="$(manifest_entries "$tier" host | cut -d' ' -f1 | tr '\n' ' ')" \
+		-v series=host -v budgets="$(budgets_of host)" \
+		-f "$MPOOL_ROOT"/scripts/parse-results.awk "$out/results.txt" >>"$ledger"
+}
+
+# Every check against one debug kernel, into out/check/SERIES/ledger.
+check_kernel() {
+	out=$checks/$series
+	ledger=$out/ledger
 	mkdir -p "$out"
 
 	local kdir
-	if ! kdir=$("$MPOOL_ROOT"/scripts/build-kernel.sh "$series"); then
+	if ! kdir=$(wait_for_kernel "$series"); then
 		fail "build: the debug kernel"
 		return
 	fi
-	ksrc=$(readlink -f "$kdir/source")
+	local kksrc
+	kksrc=$(readlink -f "$kdir/source")
 
 	src=$out/src
 	copy_tree "$src"
 	build_check "build: the pool and the tests against the debug kernel (W=1, sparse)" \
-		"$out/build.log" '' make -C "$src" tests KDIR="$kdir" W=1 C=2 \
-		MPOOL_TEST_HOOKS=y
+		"$out/build.log" '' make -C "$src" -j"$(nproc)" tests KDIR="$kdir" \
+		W=1 C=2 MPOOL_TEST_HOOKS=y
 
 	local abi
 	abi=$(stock_abi "$series")
@@ -181,58 +293,51 @@ check_series() {
 	build_check "build: the sample out of tree, from the installed API alone" \
 		"$out/consumer.log" '' make -C "$consumer" KDIR="$kdir" \
 		MPOOL_DIR="$api" W=1
-	host_check "build: selftest programs" "$out/selftest-build.log" \
-		make -C "$src/selftests/mempool_mod" \
-		KSELFTEST_DIR="$ksrc/tools/testing/selftests" OUTPUT="$out"
 
-	# mpoolstat static, for the guest's initramfs, which has no libc.
-	build_check "build: make tools, mpoolstat static (-Wall -Wextra)" \
-		"$out/tools.log" '' make -C "$src" tools LDFLAGS=-static
-
-	# One series' tools judge the style: the sources are the same.
-	if [ "$series" = "$style_series" ]; then
-		host_check "style: checkpatch --strict" "$out/checkpatch.log" \
-			checkpatch
-		host_check "style: kernel-doc with Context: on every export" \
-			"$out/kernel-doc.log" kernel_doc
-		host_check "bench: the ablation patches still apply" \
-			"$out/ablations.log" ablations_apply
-		mpoolstat_host_tests
-	fi
-
-	# The guest loads the sample as its user would build it: out of
-	# tree.  It loads every KUnit module built, whichever they are.
-	local kunit=("$src"/kunit/*.ko)
-	local kos="$src/mempool_mod.ko ${kunit[*]}
+	# The suites of this kernel, in the manifest's order; the guest
+	# runs every one it is given, and the parser requires each.
+	manifest_entries "$tier" "$series" >"$out/suites"
+	local host=$checks/host
+	local kos="$src/mempool_mod.ko $src/kunit/*.ko
 		$src/selftests/mempool_mod/test_mempool_mod.ko
 		$consumer/mpool_sample.ko"
-	local progs="$out/mempool_mod_test $out/mempool_mod_trace_test
-		$out/mempool_mod_sysfs_test"
-	if ! ls $kos $progs "$src/tools/mpoolstat/mpoolstat" >/dev/null 2>&1; then
+	local progs="$host/mempool_mod_test $host/mempool_mod_trace_test
+		$host/mempool_mod_sysfs_test $host/src/tools/mpoolstat/mpoolstat"
+	# shellcheck disable=SC2086
+	if ! ls $kos $progs >/dev/null 2>&1; then
 		fail "guest: everything to boot with was built"
 		return
 	fi
-	printf '%s\n' "${kunit[@]##*/}" >"$out/kunit-modules"
+	# shellcheck disable=SC2086
 	run_logged "$series: pack initramfs" "$out/initramfs.log" \
 		"$MPOOL_ROOT"/scripts/make-initramfs.sh "$out/initramfs.cpio.gz" \
-		"$MPOOL_ROOT"/scripts/guest/check-job.sh $kos \
-		"$out/kunit-modules" $progs \
-		"$src/selftests/mempool_mod/tap.sh" \
-		"$src/selftests/mempool_mod/sample_test.sh" \
-		"$src/tools/mpoolstat/mpoolstat" \
-		"$src/selftests/mempool_mod/mpoolstat_test.sh"
-	echo "==> $series: boot the debug kernel in QEMU and run the tests" >&2
-	local rc=0
+		"$MPOOL_ROOT"/scripts/guest/check-job.sh $kos "$out/suites" \
+		$progs "$src"/selftests/mempool_mod/*.sh
+
+	# Twice the suites' budgets, and boot and kmemleak's scan besides.
+	local limit=$((2 * $(manifest_budget "$tier" "$series") + 300))
+	local rc=0 started=$SECONDS stamper
+	echo "==> $(stamp) $series: boot the debug kernel in QEMU and run $(wc -l <"$out/suites") suites (timeout $limit s)" >&2
+	stamp_lines "$out/results.txt" >"$out/times.txt" &
+	stamper=$!
+	# The test kernels print pointers as they are (%p would hash them
+	# only once the RNG has seeded a key, in a work item of its own).
 	"$MPOOL_ROOT"/scripts/run-guest.sh "$kdir/arch/x86/boot/bzImage" \
-		"$out/initramfs.cpio.gz" "$out" 1500 || rc=$?
+		"$out/initramfs.cpio.gz" "$out" "$limit" no_hash_pointers || rc=$?
+	sleep 1
+	pkill -P "$stamper" 2>/dev/null || true
+	wait "$stamper" 2>/dev/null || true
+	echo "    $(stamp) $((SECONDS - started)) s: $series: the guest" >&2
+	echo "$((SECONDS - started)) $series: the guest" >>"$MPOOL_STEPS"
 	if [ "$rc" -eq 124 ]; then
-		fail "guest: finished within 1500 s"
+		fail "guest: finished within $limit s"
 	elif [ "$rc" -ne 0 ]; then
 		fail "guest: qemu exited with status $rc"
 	fi
 	touch "$out/results.txt" "$out/console.log"
-	awk -v required="guest kunit selftests trace sysfs sample mpoolstat scan" \
-		-v series="$series" \
+	awk -v required="guest $(cut -d' ' -f1 "$out/suites" | tr '\n' ' ') scan" \
+		-v series="$series" -v budgets="$(budgets_of "$series")" \
+		-v times="$out/times.txt" \
 		-f "$MPOOL_ROOT"/scripts/parse-results.awk "$out/results.txt" >>"$ledger"
 	# The test driver provokes one report on purpose, between these two
 	# lines, and its selftest asserts that the report is there.
@@ -244,24 +349,52 @@ check_series() {
 		'BUG:|WARNING:|KASAN:|UBSAN:|Oops|Kernel panic|general protection|Call Trace:|INFO: |suspected memory leak|unreferenced object|leak detector disabled|Memory pool empty'
 }
 
-for series in "${all_series[@]}"; do
-	if [ "$series" = package ]; then check_package; else check_series; fi
+# The host place builds what the guests run: it comes first whenever a
+# kernel is checked.
+case " ${places[*]} " in
+*" host "*) ;;
+*) [ ${#kernels[@]} -eq 0 ] || places=(host "${places[@]}") ;;
+esac
+for series in "${places[@]}"; do
+	case $series in
+	host) check_host ;;
+	package)
+		check_package
+		# check-package.sh keeps its own out/check-package/.
+		mkdir -p "$checks/package"
+		cp "$MPOOL_ROOT/out/check-package/ledger" "$checks/package/ledger"
+		;;
+	*) check_kernel ;;
+	esac
 done
+[ -z "$builder" ] || wait "$builder" || true
 
 passed=0 failed=0
 echo
-for series in "${all_series[@]}"; do
-	ledger=$MPOOL_ROOT/out/check-$series/ledger
-	sed -e 's/^ok /PASS /' "$ledger"
+for series in "${places[@]}"; do
+	ledger=$checks/$series/ledger
+	touch "$ledger"
+	grep -v '^TIME ' "$ledger" | sed -e 's/^ok /PASS /'
 	passed=$((passed + $(grep -c '^ok ' "$ledger" || true)))
 	failed=$((failed + $(grep -c '^FAIL \|^SKIP ' "$ledger" || true)))
 done
-for series in "${all_series[@]}"; do
-	if grep -q '^FAIL\|^SKIP' "$MPOOL_ROOT/out/check-$series/ledger"; then
+echo
+echo "Seconds per suite:"
+cat "$checks"/*/ledger | sed -n 's/^TIME /    /p'
+echo "Seconds per step (the kernels built in the background meanwhile):"
+sed 's/^/    /' "$MPOOL_STEPS"
+echo "Kernel builds (background):"
+for series in "${kernels[@]}"; do
+	grep -h '^    .* s: make bzImage modules$' "$checks/kernel-$series.log" 2>/dev/null |
+		sed "s/^/    $series: /" || true
+done
+for series in "${places[@]}"; do
+	if grep -q '^FAIL\|^SKIP' "$checks/$series/ledger"; then
 		echo
-		echo "logs and console: $MPOOL_ROOT/out/check-$series"
+		echo "logs and console: $checks/$series"
 	fi
 done
+echo "$(stamp) in all"
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -4,12 +4,23 @@
 MPOOL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MPOOL_CACHE=${MPOOL_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/mempool_mod}
 
-# Print a short line; keep the long output of "$@" in $log, shown on failure.
+# The time since the script that sourced this started, as [+MM:SS].
+stamp() {
+	printf '[+%02d:%02d]' $((SECONDS / 60)) $((SECONDS % 60))
+}
+
+# Print a short line with the time it started and one with how long it
+# took; keep the long output of "$@" in $log, shown on failure.  With
+# MPOOL_STEPS set, append "SECONDS WHAT" to that file too.
 run_logged() {
-	local what=$1 log=$2
+	local what=$1 log=$2 started=$SECONDS rc=0
 	shift 2
-	echo "==> $what (log: $log)" >&2
-	if ! "$@" >"$log" 2>&1; then
+	echo "==> $(stamp) $what (log: $log)" >&2
+	"$@" >"$log" 2>&1 || rc=$?
+	echo "    $(stamp) $((SECONDS - started)) s: $what" >&2
+	[ -z "${MPOOL_STEPS:-}" ] ||
+		echo "$((SECONDS - started)) $what" >>"$MPOOL_STEPS"
+	if [ "$rc" -ne 0 ]; then
 		echo "FAILED: $what; last lines of $log:" >&2
 		tail -n 40 "$log" >&2
 		return 1
@@ -31,7 +42,7 @@ need_packages() {
 	fi
 	mkdir -p "$MPOOL_CACHE"
 	run_logged "apt-get install ${missing[*]}" "$MPOOL_CACHE/apt.log" \
-		sh -c "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing[*]}"
+		sh -c "apt-get -o DPkg::Lock::Timeout=600 update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y ${missing[*]}"
 }
 
 # The packages every build-and-boot script needs.

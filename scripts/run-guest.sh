@@ -27,6 +27,9 @@
 # MPOOL_ACCEL=kvm tries it whatever the device looks like and never
 # falls back (a failed KVM boot then exits non-zero).
 #
+# The guest's RNG is seeded at boot: RDRAND (emulated by TCG, the host's
+# under KVM) and random.trust_cpu=on.
+#
 # Usage: run-guest.sh KERNEL INITRAMFS OUTDIR [TIMEOUT_S [EXTRA_CMDLINE]]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -45,7 +48,7 @@ qemu=(-smp 4,sockets=4 -m 2G
 	-serial "file:$outdir/console.log"
 	-serial "file:$outdir/results.txt"
 	-kernel "$kernel" -initrd "$initrd"
-	-append "console=ttyS0 panic=-1 oops=panic $extra")
+	-append "console=ttyS0 panic=-1 oops=panic random.trust_cpu=on $extra")
 
 case ${MPOOL_ACCEL:-auto} in
 auto)
@@ -129,6 +132,8 @@ if [ "$left" -le 0 ]; then
 fi
 echo tcg >"$outdir/accel"
 rc=0
-timeout --foreground -k 10 "$left" qemu-system-x86_64 "${qemu[@]}" \
-	</dev/null || rc=$?
+# RDRAND (which TCG emulates) with random.trust_cpu=on seeds the guest's
+# RNG at boot: no test waits for entropy.
+timeout --foreground -k 10 "$left" qemu-system-x86_64 \
+	-cpu "${MPOOL_TCG_CPU:-qemu64,+rdrand}" "${qemu[@]}" </dev/null || rc=$?
 exit "$rc"

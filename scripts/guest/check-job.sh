@@ -1,16 +1,59 @@
 #!/bin/sh
-# The `make check` job, run in the guest: the KUnit suites, the kselftests
-# (the module's, its trace events', its sysfs files'), the sample's test
-# and mpoolstat's, then a kmemleak scan.  Each part is framed by
-# "### BEGIN/END" lines for scripts/parse-results.awk.
+# The `make check` job, run in the guest: the suites the host listed in
+# /mpool/suites (from tests.manifest: "SUITE BUDGET KIND COMMAND..."), in
+# that order, then a kmemleak scan.  Each part is framed by
+# "### BEGIN KIND NAME" and "### END rc=N" lines for
+# scripts/parse-results.awk; the host times them as they arrive.
 K=$MPOOL_KO_DIR
 KMEMLEAK=/sys/kernel/debug/kmemleak
+
+begin() { echo "### BEGIN $1 $2"; }
+end() { echo "### END rc=$1"; }
+
+# A KUnit module runs its suites at insmod; their results stay in
+# debugfs until its rmmod.  The pool stays loaded from one to the next.
+run_kunit() {
+	local rc=0 ko=$1 suite
+	shift
+	[ -d /sys/module/mempool_mod ] || insmod $K/mempool_mod.ko || rc=1
+	if [ $rc -eq 0 ] && insmod $K/$ko "$@"; then
+		for suite in /sys/kernel/debug/kunit/*/; do
+			cat "$suite/results"
+		done
+		rmmod ${ko%.ko} || rc=1
+	else
+		rc=1
+	fi
+	return $rc
+}
+
+# VAR=value words first, as its environment, then a program in $K and
+# its options.
+run_program() {
+	local envs=
+	while [ $# -gt 0 ]; do
+		case $1 in
+		*=*) envs="$envs $1"; shift ;;
+		*) break ;;
+		esac
+	done
+	local prog=$1
+	shift
+	# shellcheck disable=SC2086
+	(cd $K && env $envs ./$prog "$@")
+}
+
+# The selftests and shell tests load the pool themselves, with their
+# own parameters.
+unload_pool() {
+	[ ! -d /sys/module/mempool_mod ] || rmmod mempool_mod
+}
 
 # Forget what boot allocated: only what the tests leak is of interest.
 echo clear >$KMEMLEAK
 
 # The concurrency cases are only as good as the CPUs they run on.
-echo "### BEGIN tap guest"
+begin tap guest
 echo "1..1"
 cpus=$(grep -c ^processor /proc/cpuinfo)
 if [ "$cpus" -eq 4 ]; then
@@ -18,56 +61,44 @@ if [ "$cpus" -eq 4 ]; then
 else
 	echo "not ok 1 4 CPUs online: $cpus"
 fi
-echo "### END rc=0"
+end 0
 
-# Every KUnit module the host built, listed in kunit-modules: each runs
-# its suites at insmod, whose results stay in debugfs until its rmmod.
-echo "### BEGIN ktap kunit"
-rc=0
-kunit=$(cat $K/kunit-modules)
-if insmod $K/mempool_mod.ko; then
-	for ko in $kunit; do
-		insmod $K/$ko || rc=1
-	done
-	for suite in /sys/kernel/debug/kunit/*/; do
-		cat "$suite/results"
-	done
-	for ko in $kunit; do
-		rmmod ${ko%.ko} || rc=1
-	done
-	rmmod mempool_mod || rc=1
-else
-	rc=1
-fi
-echo "### END rc=$rc"
-
-echo "### BEGIN tap selftests"
-$K/mempool_mod_test
-echo "### END rc=$?"
-
-echo "### BEGIN tap trace"
-$K/mempool_mod_trace_test
-echo "### END rc=$?"
-
-echo "### BEGIN tap sysfs"
-$K/mempool_mod_sysfs_test
-echo "### END rc=$?"
-
-echo "### BEGIN tap sample"
-sh $K/sample_test.sh
-echo "### END rc=$?"
-
-# mpoolstat, built static, against the pools' sysfs files.
-echo "### BEGIN tap mpoolstat"
-sh $K/mpoolstat_test.sh
-echo "### END rc=$?"
+while read -r name budget kind cmd; do
+	case $kind in
+	kunit)
+		begin ktap "$name"
+		# shellcheck disable=SC2086 # the module and its parameters
+		run_kunit $cmd </dev/null
+		end $?
+		;;
+	kselftest)
+		unload_pool
+		begin tap "$name"
+		# shellcheck disable=SC2086 # words, as the manifest splits them
+		run_program $cmd </dev/null
+		end $?
+		;;
+	shell)
+		unload_pool
+		begin tap "$name"
+		sh $K/$cmd </dev/null
+		end $?
+		;;
+	*)
+		begin tap "$name"
+		echo "not ok 1 $name: no such kind of suite in the guest: $kind"
+		end 1
+		;;
+	esac
+done <$K/suites
+unload_pool
 
 # kmemleak reports only objects older than 5 s, and only from the second
 # scan on: the first one records every object's checksum.
-echo "### BEGIN kmemleak scan"
+begin kmemleak scan
 rc=0
 sleep 6
 echo scan >$KMEMLEAK || rc=1
 echo scan >$KMEMLEAK || rc=1
-cat $KMEMLEAK
-echo "### END rc=$rc"
+cat $KMEMLEAK || rc=1
+end $rc
