@@ -140,7 +140,7 @@ check_modprobe() {
 
 check_package() {
 	series=package
-	out=$MPOOL_ROOT/out/check-package
+	out=$MPOOL_ROOT/out/check/package
 	ledger=$out/ledger
 	rm -rf "$out"
 	mkdir -p "$out"

@@ -47,7 +47,7 @@ export MPOOL_STEPS=$checks/steps
 
 # One apt run for every place's packages.
 host_packages=$(sed -n 's/^HOST_PACKAGES := //p' "$MPOOL_ROOT/tools/testing/mpool/Makefile")
-pkgs="$BASE_PACKAGES sparse jq $PACKAGING_PACKAGES $host_packages"
+pkgs="$BASE_PACKAGES sparse jq python3-docutils $PACKAGING_PACKAGES $host_packages"
 pkgs+=" linux-source-6.12 linux-headers-$(stock_abi 6.1) linux-headers-$(stock_abi 6.12)"
 for series in "${kernels[@]}"; do
 	pkgs+=" linux-source-${series%-rt} linux-headers-$(stock_abi "$series")"
@@ -197,6 +197,16 @@ kernel_doc() (
 	     END { print n + 0 " exports checked"; exit bad }' "${files[@]}"
 )
 
+# The reference pages are plain reStructuredText (no Sphinx directive):
+# docutils parses each, and any warning fails.
+docs_parse() {
+	local rst
+	for rst in "$src"/Documentation/*.rst; do
+		echo "$rst"
+		rst2html --halt=warning --report=warning "$rst" >/dev/null || return 1
+	done
+}
+
 # Run the host suites of the manifest, each in a BEGIN/END frame with its
 # times, as a guest's job frames its suites.
 host_suites() {
@@ -244,6 +254,8 @@ check_host() {
 		"$out/kernel-doc.log" kernel_doc
 	host_check "bench: the ablation patches still apply" \
 		"$out/ablations.log" ablations_apply
+	host_check "docs: Documentation/*.rst parse without a warning" \
+		"$out/docs.log" docs_parse
 	# The guests' user space: static (the initramfs has no libc), and
 	# built with the newest kselftest harness, whose -f filters the
 	# manifest uses.
@@ -358,12 +370,7 @@ esac
 for series in "${places[@]}"; do
 	case $series in
 	host) check_host ;;
-	package)
-		check_package
-		# check-package.sh keeps its own out/check-package/.
-		mkdir -p "$checks/package"
-		cp "$MPOOL_ROOT/out/check-package/ledger" "$checks/package/ledger"
-		;;
+	package) check_package ;;
 	*) check_kernel ;;
 	esac
 done
