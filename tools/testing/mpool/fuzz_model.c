@@ -14,8 +14,10 @@
 #include "host_log.h"
 #include "mpool_host.h"
 #include "mpool_model.h"
+#include "tap.h"
 
 jmp_buf *fuzz_model_fail;
+static struct model fuzz_model;
 
 /* What one pool can be asked: everything but its create and destroy. */
 static const enum model_op_kind fuzz_ops[] = {
@@ -25,11 +27,13 @@ static const enum model_op_kind fuzz_ops[] = {
 
 void model_abort(struct model *m, const char *why)
 {
+	if (fuzz_model_fail) {
+		tap_diag("step %lu (%s%s): %s", m->step, m->op, m->what, why);
+		host_log_dump();
+		longjmp(*fuzz_model_fail, 1);
+	}
 	fprintf(stderr, "mpool fuzz: step %lu (%s%s): %s\n", m->step, m->op,
 		m->what, why);
-	host_log_dump();
-	if (fuzz_model_fail)
-		longjmp(*fuzz_model_fail, 1);
 	abort();
 }
 
@@ -47,29 +51,34 @@ static void fuzz_init(void)
 		abort();
 }
 
+void fuzz_model_release(void)
+{
+	model_release(&fuzz_model);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct model m;
+	struct model *m = &fuzz_model;
 	enum model_op_kind op;
 
 	fuzz_init();
 	host_log_clear();
-	memset(&m, 0, sizeof(m));
-	m.name = "fuzz";
-	m.op = "create";
-	m.rng.data = data;
-	m.rng.size = size;
-	if (!model_run_op(&m, OP_CREATE))
+	memset(m, 0, sizeof(*m));
+	m->name = "fuzz";
+	m->op = "create";
+	m->rng.data = data;
+	m->rng.size = size;
+	if (!model_run_op(m, OP_CREATE))
 		abort();
-	while (m.rng.size) {
-		m.step++;
-		op = fuzz_ops[*m.rng.data++ % ARRAY_SIZE(fuzz_ops)];
-		m.rng.size--;
-		m.op = model_op_name(op);
-		m.what[0] = '\0';
-		if (model_run_op(&m, op))
-			model_check_all(&m);
+	while (m->rng.size) {
+		m->step++;
+		op = fuzz_ops[*m->rng.data++ % ARRAY_SIZE(fuzz_ops)];
+		m->rng.size--;
+		m->op = model_op_name(op);
+		m->what[0] = '\0';
+		if (model_run_op(m, op))
+			model_check_all(m);
 	}
-	model_finish(&m);
+	model_finish(m);
 	return 0;
 }

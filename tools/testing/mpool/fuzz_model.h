@@ -13,5 +13,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Set: a model failure longjmp()s here, after printing why. */
 extern jmp_buf *fuzz_model_fail;
+/* After such a failure: the blocks held go back and the pool goes. */
+void fuzz_model_release(void);
 
 #endif /* MPOOL_FUZZ_MODEL_H */

@@ -33,6 +33,8 @@ static void replay(const char *path)
 	fclose(f);
 	fuzz_model_fail = &fail;
 	if (setjmp(fail)) {
+		fuzz_model_fail = NULL;
+		fuzz_model_release();
 		tap_result(false, "%s", path);
 		return;
 	}

@@ -7,15 +7,17 @@
  * the host has cores.
  *
  * Environment: SEED=S runs seed S alone (what a failure prints to replay
- * it); EXTRA=N random seeds after the fixed ones (default 4); STEPS=N per
+ * it); EXTRA=N random seeds after the fixed ones (default 6); STEPS=N per
  * sequence (default 2000); SMP_STEPS=N per thread (default 20000);
- * THREADS=N (default 8, at most 8); SEQ_CPUS=N simulated CPUs for the
- * sequence (default 4: a seed replays with the same number).
+ * THREADS=N,M... threads (and CPUs) each seed runs with (default 8,4; at
+ * most 8); SEQ_CPUS=N simulated CPUs for the sequence (default 4: a seed
+ * replays with the same number).
  */
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "host_log.h"
 #include "mpool_host.h"
@@ -26,9 +28,9 @@
 static const u64 fixed_seeds[] = {
 	1, 2, 3, 0x5eed, 20261128, 0x9e3779b97f4a7c15ULL,
 };
-#define FIXED_SMP_SEEDS		3
+#define HANG_SECONDS		60
 
-static unsigned int seq_cpus = 4, nr_threads = 8;
+static unsigned int seq_cpus = 4, nr_threads;
 static unsigned long smp_steps = 20000;
 
 static unsigned long env_ulong(const char *name, unsigned long def)
@@ -104,6 +106,28 @@ static void *smp_host_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * A hang guard, far beyond what a seed takes: a pool that lost track of
+ * a block can loop for ever (a cycle on its stack), and no later case can
+ * run then.
+ */
+static void join_or_give_up(pthread_t tid, u64 seed)
+{
+	struct timespec limit;
+
+	clock_gettime(CLOCK_REALTIME, &limit);
+	limit.tv_sec += HANG_SECONDS;
+	if (!pthread_timedjoin_np(tid, NULL, &limit))
+		return;
+	tap_diag("replay: SEED=%llu THREADS=%u SMP_STEPS=%lu ./model_test",
+		 (unsigned long long)seed, nr_threads, smp_steps);
+	tap_result(false, "threads seed %llu, %u threads: still running after %d s",
+		   (unsigned long long)seed, nr_threads, HANG_SECONDS);
+	host_log_dump();
+	tap_end();
+	_exit(1);
+}
+
 static bool run_threads(u64 seed)
 {
 	static struct smp_host h;
@@ -118,8 +142,8 @@ static bool run_threads(u64 seed)
 	if (smp_pool_create(&h.sp, seed, nr_threads, why, sizeof(why))) {
 		tap_diag("seed %llu: %s", (unsigned long long)seed, why);
 		smp_pool_destroy(&h.sp);
-		return tap_result(false, "threads seed %llu",
-				  (unsigned long long)seed);
+		return tap_result(false, "threads seed %llu, %u threads",
+				  (unsigned long long)seed, nr_threads);
 	}
 	mpool_test_max_hold(h.sp.pool);
 	pthread_barrier_init(&h.start, NULL, nr_threads);
@@ -128,7 +152,7 @@ static bool run_threads(u64 seed)
 		pthread_create(&h.tid[i], NULL, smp_host_thread, &h.threads[i]);
 	}
 	for (i = 0; i < nr_threads; i++)
-		pthread_join(h.tid[i], NULL);
+		join_or_give_up(h.tid[i], seed);
 	pthread_barrier_destroy(&h.start);
 
 	for (i = 0; i < nr_threads; i++) {
@@ -170,19 +194,30 @@ static bool run_threads(u64 seed)
 			 (unsigned long long)st.alloc_failures);
 	}
 	smp_pool_destroy(&h.sp);
-	return tap_result(ok, "threads seed %llu", (unsigned long long)seed);
+	return tap_result(ok, "threads seed %llu, %u threads",
+			  (unsigned long long)seed, nr_threads);
 }
 
 int main(void)
 {
-	unsigned long extra = env_ulong("EXTRA", 4);
+	unsigned long extra = env_ulong("EXTRA", 6);
 	unsigned int steps = env_ulong("STEPS", 2000);
+	const char *threads = getenv("THREADS");
 	u64 one = env_ulong("SEED", 0), base, seed;
+	unsigned int counts[4] = { 8, 4 }, nr_counts = 2, c;
 	unsigned long i;
 
+	if (threads && *threads) {
+		for (nr_counts = 0; nr_counts < ARRAY_SIZE(counts) && *threads;
+		     nr_counts++) {
+			counts[nr_counts] = clamp_t(unsigned long,
+						    strtoul(threads,
+							    (char **)&threads, 0),
+						    1, SMP_MAX_THREADS);
+			threads += *threads == ',';
+		}
+	}
 	seq_cpus = env_ulong("SEQ_CPUS", seq_cpus);
-	nr_threads = min_t(unsigned int, env_ulong("THREADS", nr_threads),
-			   SMP_MAX_THREADS);
 	smp_steps = env_ulong("SMP_STEPS", smp_steps);
 	tap_begin("model_test: kunit/mpool_model.c on the host");
 	mpool_shim_thread_enter(0);
@@ -193,7 +228,10 @@ int main(void)
 	}
 	if (one) {
 		run_sequence(one, steps);
-		run_threads(one);
+		for (c = 0; c < nr_counts; c++) {
+			nr_threads = counts[c];
+			run_threads(one);
+		}
 	} else {
 		base = env_ulong("EXTRA_BASE", (u64)time(NULL) * 1000003 ^ getpid());
 		tap_diag("fixed seeds, then %lu from %llu (EXTRA_BASE=)", extra,
@@ -203,10 +241,13 @@ int main(void)
 			       base + i - ARRAY_SIZE(fixed_seeds);
 			run_sequence(seed, steps);
 		}
-		for (i = 0; i < FIXED_SMP_SEEDS + extra; i++) {
-			seed = i < FIXED_SMP_SEEDS ? fixed_seeds[i] :
-			       base + i - FIXED_SMP_SEEDS;
-			run_threads(seed);
+		for (i = 0; i < ARRAY_SIZE(fixed_seeds) + extra; i++) {
+			seed = i < ARRAY_SIZE(fixed_seeds) ? fixed_seeds[i] :
+			       base + i - ARRAY_SIZE(fixed_seeds);
+			for (c = 0; c < nr_counts; c++) {
+				nr_threads = counts[c];
+				run_threads(seed);
+			}
 		}
 	}
 	mpool_host_exit();

@@ -9,6 +9,7 @@
  *	smp_load_acquire, smp_store_release			acquire, release
  *	cmpxchg, try_cmpxchg, xchg, atomic_*_return()		seq_cst
  *	a failed cmpxchg					relaxed
+ *	set_bit(), test_and_set_bit() and the others		relaxed (below)
  *
  * READ_ONCE's address dependency (the kernel's "consume") is not modelled:
  * code that relies on it alone for a plain access is reported.
@@ -104,7 +105,14 @@ static inline bool pfx##_dec_and_test(pfx##_t *v)			\
 __shim_atomic_ops(atomic, int)
 __shim_atomic_ops(atomic_long, long)
 
-/* ---- bit operations: set_bit() and friends are atomic, unordered ---- */
+/*
+ * ---- bit operations ----
+ * Atomic, and here relaxed even where the kernel's are fully ordered
+ * (test_and_set_bit()): the pool uses none, only the tests do, to claim
+ * the blocks they are handed, and an ordered claim would give
+ * ThreadSanitizer the very happens-before edges between two CPUs that
+ * the pool itself must provide.
+ */
 #define BIT_WORD(nr)		((nr) / BITS_PER_LONG)
 #define BIT_MASK(nr)		(1UL << ((nr) % BITS_PER_LONG))
 
@@ -122,13 +130,13 @@ static inline void clear_bit(unsigned long nr, unsigned long *addr)
 static inline bool test_and_set_bit(unsigned long nr, unsigned long *addr)
 {
 	return __atomic_fetch_or(addr + BIT_WORD(nr), BIT_MASK(nr),
-				 __ATOMIC_SEQ_CST) & BIT_MASK(nr);
+				 __ATOMIC_RELAXED) & BIT_MASK(nr);
 }
 
 static inline bool test_and_clear_bit(unsigned long nr, unsigned long *addr)
 {
 	return __atomic_fetch_and(addr + BIT_WORD(nr), ~BIT_MASK(nr),
-				  __ATOMIC_SEQ_CST) & BIT_MASK(nr);
+				  __ATOMIC_RELAXED) & BIT_MASK(nr);
 }
 
 static inline bool test_bit(unsigned long nr, const unsigned long *addr)
