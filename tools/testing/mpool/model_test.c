@@ -9,9 +9,11 @@
  * Environment: SEED=S runs seed S alone (what a failure prints to replay
  * it); EXTRA=N random seeds after the fixed ones (default 6); STEPS=N per
  * sequence (default 2000); SMP_STEPS=N per thread (default 20000);
- * THREADS=N,M... threads (and CPUs) each seed runs with (default 8,4; at
- * most 8); SEQ_CPUS=N simulated CPUs for the sequence (default 4: a seed
- * replays with the same number).
+ * SEQ_CPUS=N,M... the simulated CPUs each sequence runs on (default 2,4:
+ * with 2, as in make check's guests, a seed makes the KUnit suite's
+ * choices, and STEPS=1000 replays its run); THREADS=N,M... the threads,
+ * and CPUs, each seed runs with in the threads' case (default 8,4; at
+ * most 8).
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -30,7 +32,7 @@ static const u64 fixed_seeds[] = {
 };
 #define HANG_SECONDS		60
 
-static unsigned int seq_cpus = 4, nr_threads;
+static unsigned int seq_cpus, nr_threads;
 static unsigned long smp_steps = 20000;
 
 static unsigned long env_ulong(const char *name, unsigned long def)
@@ -73,14 +75,15 @@ static bool run_sequence(u64 seed, unsigned int steps)
 			 (unsigned long long)seed, seq_cpus, steps);
 		host_log_dump();
 		model_release(&m);
-		return tap_result(false, "sequence seed %llu",
-				  (unsigned long long)seed);
+		return tap_result(false, "sequence seed %llu, %u CPUs",
+				  (unsigned long long)seed, seq_cpus);
 	}
 	model_run_seed(&m, seed);
 	tap_diag("seed %llu: %lu blocks, %lu bad frees, %lu corruptions, %lu drains",
 		 (unsigned long long)seed, m.nr_allocs, m.nr_bad_frees,
 		 m.nr_corruptions, m.nr_drains);
-	return tap_result(true, "sequence seed %llu", (unsigned long long)seed);
+	return tap_result(true, "sequence seed %llu, %u CPUs",
+			  (unsigned long long)seed, seq_cpus);
 }
 
 /* ---- the threads ---- */
@@ -198,26 +201,54 @@ static bool run_threads(u64 seed)
 			  (unsigned long long)seed, nr_threads);
 }
 
+/* A list of counts from the environment, "8,4", each in [1, @max]. */
+struct counts {
+	unsigned int n[4];
+	unsigned int nr;
+};
+
+static void env_counts(const char *name, struct counts *c, unsigned int max)
+{
+	const char *v = getenv(name);
+	char *end;
+
+	if (!v || !*v)
+		return;
+	c->nr = 0;
+	while (*v && c->nr < ARRAY_SIZE(c->n)) {
+		c->n[c->nr++] = clamp_t(unsigned long, strtoul(v, &end, 0), 1,
+					max);
+		if (end == v)
+			break;
+		v = end + (*end == ',');
+	}
+}
+
+static struct counts seq_counts = { { 2, 4 }, 2 };
+static struct counts smp_counts = { { 8, 4 }, 2 };
+
+static void run_seed(u64 seed, unsigned int steps)
+{
+	unsigned int i;
+
+	for (i = 0; i < seq_counts.nr; i++) {
+		seq_cpus = seq_counts.n[i];
+		run_sequence(seed, steps);
+	}
+	for (i = 0; i < smp_counts.nr; i++) {
+		nr_threads = smp_counts.n[i];
+		run_threads(seed);
+	}
+}
+
 int main(void)
 {
-	unsigned long extra = env_ulong("EXTRA", 6);
+	unsigned long extra = env_ulong("EXTRA", 6), i;
 	unsigned int steps = env_ulong("STEPS", 2000);
-	const char *threads = getenv("THREADS");
-	u64 one = env_ulong("SEED", 0), base, seed;
-	unsigned int counts[4] = { 8, 4 }, nr_counts = 2, c;
-	unsigned long i;
+	u64 one = env_ulong("SEED", 0), base;
 
-	if (threads && *threads) {
-		for (nr_counts = 0; nr_counts < ARRAY_SIZE(counts) && *threads;
-		     nr_counts++) {
-			counts[nr_counts] = clamp_t(unsigned long,
-						    strtoul(threads,
-							    (char **)&threads, 0),
-						    1, SMP_MAX_THREADS);
-			threads += *threads == ',';
-		}
-	}
-	seq_cpus = env_ulong("SEQ_CPUS", seq_cpus);
+	env_counts("SEQ_CPUS", &seq_counts, MPOOL_SHIM_MAX_CPUS);
+	env_counts("THREADS", &smp_counts, SMP_MAX_THREADS);
 	smp_steps = env_ulong("SMP_STEPS", smp_steps);
 	tap_begin("model_test: kunit/mpool_model.c on the host");
 	mpool_shim_thread_enter(0);
@@ -227,28 +258,16 @@ int main(void)
 		return tap_end();
 	}
 	if (one) {
-		run_sequence(one, steps);
-		for (c = 0; c < nr_counts; c++) {
-			nr_threads = counts[c];
-			run_threads(one);
-		}
+		run_seed(one, steps);
 	} else {
-		base = env_ulong("EXTRA_BASE", (u64)time(NULL) * 1000003 ^ getpid());
-		tap_diag("fixed seeds, then %lu from %llu (EXTRA_BASE=)", extra,
-			 (unsigned long long)base);
-		for (i = 0; i < ARRAY_SIZE(fixed_seeds) + extra; i++) {
-			seed = i < ARRAY_SIZE(fixed_seeds) ? fixed_seeds[i] :
-			       base + i - ARRAY_SIZE(fixed_seeds);
-			run_sequence(seed, steps);
-		}
-		for (i = 0; i < ARRAY_SIZE(fixed_seeds) + extra; i++) {
-			seed = i < ARRAY_SIZE(fixed_seeds) ? fixed_seeds[i] :
-			       base + i - ARRAY_SIZE(fixed_seeds);
-			for (c = 0; c < nr_counts; c++) {
-				nr_threads = counts[c];
-				run_threads(seed);
-			}
-		}
+		base = env_ulong("EXTRA_BASE",
+				 (u64)time(NULL) * 1000003 ^ getpid());
+		tap_diag("the KUnit suite's seeds, then %lu from EXTRA_BASE=%llu",
+			 extra, (unsigned long long)base);
+		for (i = 0; i < ARRAY_SIZE(fixed_seeds); i++)
+			run_seed(fixed_seeds[i], steps);
+		for (i = 0; i < extra; i++)
+			run_seed(base + i, steps);
 	}
 	mpool_host_exit();
 	mpool_shim_thread_leave();

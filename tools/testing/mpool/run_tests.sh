@@ -18,7 +18,7 @@ san_exit=86
 common="halt_on_error=1:exitcode=$san_exit${SYMBOLIZER:+:external_symbolizer_path=$SYMBOLIZER}"
 export ASAN_OPTIONS="$common:abort_on_error=0:detect_leaks=1:allocator_may_return_null=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="$common:print_stacktrace=1"
-export TSAN_OPTIONS="$common:second_deadlock_stack=1:report_signal_unsafe=0"
+export TSAN_OPTIONS="$common:second_deadlock_stack=1"
 
 # run VARIANT PROGRAM [NAME=VALUE...] [ARGS...]: one TAP section, and
 # its verdict.

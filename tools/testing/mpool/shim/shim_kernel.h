@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the pool declares to the rest of the kernel: exports, module
- * information, CPU hotplug, trace events, and the types of the sysfs,
- * debugfs and mempool_t parts, which the host build leaves out.
+ * What the pool declares to the rest of the kernel: exports, CPU
+ * hotplug, trace events, and the types of the sysfs, debugfs and
+ * mempool_t parts, which the host build leaves out.
  *
  * CPU hotplug keeps each instance, so that a test can take a simulated
  * CPU down with mpool_shim_cpu_dead() and see its cache emptied.  A trace
@@ -14,15 +14,7 @@
 
 #include "shim_mm.h"
 
-#define EXPORT_SYMBOL(sym)		extern typeof(sym) sym
-#define EXPORT_SYMBOL_GPL(sym)		extern typeof(sym) sym
 #define EXPORT_SYMBOL_NS_GPL(sym, ns)	extern typeof(sym) sym
-#define MODULE_DESCRIPTION(s)
-#define MODULE_AUTHOR(s)
-#define MODULE_VERSION(s)
-#define MODULE_LICENSE(s)
-#define MODULE_IMPORT_NS(ns)
-#define MODULE_PARM_DESC(name, s)
 #ifndef KBUILD_MODNAME
 #define KBUILD_MODNAME		"mempool_mod"
 #endif
@@ -59,8 +51,6 @@ static inline void mpool_shim_trace_hit(void)
 /* ---- what the parts left out declare ---- */
 struct kobject;
 struct dentry;
-struct seq_file;
-struct kernel_param;
 
 typedef struct mempool_s mempool_t;
 mempool_t *mempool_create(int min_nr, void *(*alloc_fn)(gfp_t, void *),
