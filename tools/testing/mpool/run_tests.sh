@@ -46,10 +46,12 @@ run() {
 run asan logic_test
 run asan model_test
 run asan irq_test
+run asan wait_test
 run asan fuzz_replay
 run tsan logic_test
 run tsan model_test SMP_STEPS=10000
 run tsan irq_test STEPS=10000
+run tsan wait_test
 run tsan fuzz_replay
 
 if [ $failed = 0 ]; then

@@ -7,7 +7,8 @@
  * CPU hotplug keeps each instance, so that a test can take a simulated
  * CPU down with mpool_shim_cpu_dead() and see its cache emptied.  A trace
  * event counts its hits while mpool_shim_trace_on is set, so that the
- * code that feeds an enabled event runs too.
+ * code that feeds an enabled event runs too, and a test can see that an
+ * event fired (shim/linux/tracepoint.h).
  */
 #ifndef MPOOL_SHIM_KERNEL_H
 #define MPOOL_SHIM_KERNEL_H
@@ -40,12 +41,15 @@ void mpool_shim_cpu_dead(unsigned int cpu);
 
 /* ---- trace events ---- */
 extern bool mpool_shim_trace_on;
-extern unsigned long mpool_shim_trace_hits;
 
-static inline void mpool_shim_trace_hit(void)
+void mpool_shim_trace_register(const char *event, unsigned long *hits);
+/* How many times @event fired while tracing was on. */
+unsigned long mpool_shim_trace_count(const char *event);
+
+static inline void mpool_shim_trace_hit(unsigned long *hits)
 {
-	if (mpool_shim_trace_on)
-		__atomic_fetch_add(&mpool_shim_trace_hits, 1, __ATOMIC_RELAXED);
+	if (READ_ONCE(mpool_shim_trace_on))
+		__atomic_fetch_add(hits, 1, __ATOMIC_RELAXED);
 }
 
 /* ---- what the parts left out declare ---- */

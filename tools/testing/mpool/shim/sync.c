@@ -7,9 +7,6 @@
 
 #include "mpool_shim.h"
 
-bool mpool_shim_trace_on;
-unsigned long mpool_shim_trace_hits;
-
 void mpool_shim_spin_acquire(raw_spinlock_t *lock)
 {
 	unsigned int spins = 0;
@@ -76,9 +73,19 @@ void mpool_shim_wait_begin(struct swait_queue_head *q, unsigned long *flags)
 	pthread_mutex_lock(&q->lock);
 }
 
+static unsigned int mpool_shim_sleepers;
+
+/* Counted under the queue's lock: a wake-up after the count finds it asleep. */
 void mpool_shim_wait_sleep(struct swait_queue_head *q)
 {
+	__atomic_fetch_add(&mpool_shim_sleepers, 1, __ATOMIC_RELAXED);
 	pthread_cond_wait(&q->cond, &q->lock);
+	__atomic_fetch_sub(&mpool_shim_sleepers, 1, __ATOMIC_RELAXED);
+}
+
+unsigned int mpool_shim_nr_sleeping(void)
+{
+	return __atomic_load_n(&mpool_shim_sleepers, __ATOMIC_RELAXED);
 }
 
 void mpool_shim_wait_end(struct swait_queue_head *q, unsigned long flags)

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Blocking allocations: mpool_alloc(GFP_KERNEL) on an empty pool sleeps
+ * until a free wakes it (mpool_wait_for_free(): a grace period, then the
+ * pool's wait queue), and mpool_destroy() with sleepers wakes them, gets
+ * them out with NULL, and frees the pool only once they have left it.
+ * Real threads sleep on a condition variable here, so a lost wake-up is
+ * a hang (a verdict after 60 s), and the destroyed pool's memory is
+ * AddressSanitizer's to watch.
+ *
+ * Environment: THREADS=N (2 to 6, default 6), ROUNDS=N per thread
+ * (default 3000).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "host_log.h"
+#include "mpool_host.h"
+#include "tap.h"
+
+#define HANG_SECONDS	60
+/*
+ * THREADS threads hold HOLD blocks each at most, taken one by one:
+ * THREADS * HOLD > WAIT_BLOCKS, so that they wait, and THREADS *
+ * (HOLD - 1) < WAIT_BLOCKS, so that one of them always finishes.  With
+ * THREADS + 1 CPUs, each CPU caches 2 blocks.
+ */
+#define WAIT_BLOCKS	28
+#define HOLD		5
+#define MAX_THREADS	6
+#define BLOCK_SIZE	32
+
+struct waiter {
+	pthread_t tid;
+	unsigned int cpu;
+	u64 allocs, nulls;
+};
+
+static struct mpool *pool;
+static unsigned int nr_threads = 6;
+static unsigned long rounds = 3000;
+static struct waiter waiters[MPOOL_SHIM_MAX_CPUS];
+
+static bool join_in_time(pthread_t tid)
+{
+	struct timespec limit;
+
+	clock_gettime(CLOCK_REALTIME, &limit);
+	limit.tv_sec += HANG_SECONDS;
+	return !pthread_timedjoin_np(tid, NULL, &limit);
+}
+
+/* HOLD blocks, each taken while the ones before are held, then freed. */
+static void *contend(void *arg)
+{
+	struct waiter *w = arg;
+	void *held[HOLD];
+	unsigned long i;
+	unsigned int j;
+
+	mpool_shim_thread_enter(w->cpu);
+	for (i = 0; i < rounds; i++) {
+		for (j = 0; j < HOLD; j++) {
+			held[j] = mpool_alloc(pool, GFP_KERNEL | __GFP_ZERO);
+			w->allocs += !!held[j];
+			w->nulls += !held[j] ||
+				    memchr_inv(held[j], 0, BLOCK_SIZE);
+			if (held[j])
+				memset(held[j], w->cpu + 1, BLOCK_SIZE);
+		}
+		if (i % 3 == 0)
+			sched_yield();
+		for (j = 0; j < HOLD; j++)
+			mpool_free(pool, held[j]);
+	}
+	mpool_shim_thread_leave();
+	return NULL;
+}
+
+/* Each thread waits now and then, none for ever. */
+static void woken_by_frees(const char *name, unsigned int flags)
+{
+	u64 allocs = 0, nulls = 0, waits;
+	struct mpool_stats st;
+	unsigned int i;
+	bool ok = true;
+
+	pool = mpool_create("wait_test", BLOCK_SIZE, 0, WAIT_BLOCKS, flags);
+	mpool_get_stats(pool, &st);
+	if (!(flags & MPOOL_NO_PERCPU) && !st.cache_size) {
+		tap_diag("no per-CPU rings");
+		ok = false;
+	}
+	mpool_shim_trace_on = true;
+	waits = mpool_shim_trace_count("mpool_wait");
+	for (i = 0; i < nr_threads; i++) {
+		waiters[i] = (struct waiter){ .cpu = i };
+		pthread_create(&waiters[i].tid, NULL, contend, &waiters[i]);
+	}
+	for (i = 0; i < nr_threads; i++) {
+		if (!join_in_time(waiters[i].tid)) {
+			tap_diag("a thread still waits after %d s: a lost wake-up",
+				 HANG_SECONDS);
+			tap_result(false, "%s", name);
+			tap_end();
+			_exit(1);
+		}
+		allocs += waiters[i].allocs;
+		nulls += waiters[i].nulls;
+	}
+	waits = mpool_shim_trace_count("mpool_wait") - waits;
+	mpool_shim_trace_on = false;
+	mpool_get_stats(pool, &st);
+	tap_diag("%s: %llu allocs, %llu of them waited",
+		 name, (unsigned long long)allocs, (unsigned long long)waits);
+	if (nulls || st.allocs != allocs || st.frees != allocs || st.in_use ||
+	    st.alloc_failures) {
+		tap_diag("%llu NULL or unzeroed; pool: %llu allocs, %llu frees, %zu in use, %llu failures",
+			 (unsigned long long)nulls,
+			 (unsigned long long)st.allocs,
+			 (unsigned long long)st.frees, st.in_use,
+			 (unsigned long long)st.alloc_failures);
+		ok = false;
+	}
+	if (!waits) {
+		tap_diag("no alloc ever waited: the case tested nothing");
+		ok = false;
+	}
+	if (!ok)
+		host_log_dump();
+	mpool_destroy(pool);
+	tap_result(ok, "%s", name);
+}
+
+static void *sleep_on_empty(void *arg)
+{
+	struct waiter *w = arg;
+	void *p;
+
+	mpool_shim_thread_enter(w->cpu);
+	p = mpool_alloc(pool, GFP_KERNEL);
+	w->allocs += !!p;
+	w->nulls += !p;
+	mpool_shim_thread_leave();
+	return NULL;
+}
+
+/* Sleepers in a pool being destroyed: woken, NULL, waited for. */
+static void destroy_wakes_sleepers(void)
+{
+	unsigned int i, n = min(nr_threads, 3U);
+	u64 nulls = 0;
+	void *held[2];
+	bool ok = true;
+	time_t limit = time(NULL) + HANG_SECONDS;
+
+	pool = mpool_create("wait_test", BLOCK_SIZE, 0, 2, 0);
+	held[0] = mpool_alloc(pool, GFP_KERNEL);
+	held[1] = mpool_alloc(pool, GFP_KERNEL);
+	host_log_clear();
+	for (i = 0; i < n; i++) {
+		waiters[i] = (struct waiter){ .cpu = i + 1 };
+		pthread_create(&waiters[i].tid, NULL, sleep_on_empty,
+			       &waiters[i]);
+	}
+	/* Asleep in the pool's queue, not merely on their way to it. */
+	while (mpool_shim_nr_sleeping() < n && time(NULL) < limit)
+		usleep(1000);
+	if (mpool_shim_nr_sleeping() < n) {
+		tap_diag("only %u of %u threads asleep", mpool_shim_nr_sleeping(),
+			 n);
+		ok = false;
+	}
+	mpool_destroy(pool);
+	for (i = 0; i < n; i++) {
+		if (!join_in_time(waiters[i].tid)) {
+			tap_result(false, "destroy wakes sleepers: a thread still waits");
+			tap_end();
+			_exit(1);
+		}
+		nulls += waiters[i].nulls;
+	}
+	if (nulls != n) {
+		tap_diag("%llu of %u sleepers got NULL", (unsigned long long)nulls,
+			 n);
+		ok = false;
+	}
+	if (!host_log_has("tasks wait in mpool_alloc(); they get NULL")) {
+		tap_diag("no report of the sleepers");
+		ok = false;
+	}
+	/* Destroyed with 2 blocks in use: they stay valid memory. */
+	memset(held[0], 0, BLOCK_SIZE);
+	memset(held[1], 0, BLOCK_SIZE);
+	if (!ok)
+		host_log_dump();
+	tap_result(ok, "destroy wakes sleepers, NULL for each, then frees");
+}
+
+int main(void)
+{
+	const char *v;
+
+	if ((v = getenv("THREADS")) && *v)
+		nr_threads = clamp(atoi(v), 2, MAX_THREADS);
+	if ((v = getenv("ROUNDS")) && *v)
+		rounds = strtoul(v, NULL, 0);
+	tap_begin("wait_test: blocking allocs, woken or evicted");
+	mpool_shim_set_nr_cpus(nr_threads + 1);
+	mpool_shim_thread_enter(nr_threads);
+	host_log_capture();
+	if (mpool_host_init()) {
+		tap_result(false, "init");
+		return tap_end();
+	}
+	woken_by_frees("blocking allocs woken by frees: per-CPU rings", 0);
+	woken_by_frees("blocking allocs woken by frees: MPOOL_NO_PERCPU",
+		       MPOOL_NO_PERCPU);
+	destroy_wakes_sleepers();
+	mpool_host_exit();
+	mpool_shim_thread_leave();
+	return tap_end();
+}
