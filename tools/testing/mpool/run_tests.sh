@@ -10,7 +10,7 @@
 
 set -u
 build=$1
-timeout=${TIMEOUT:-240}
+timeout=${TIMEOUT:-120}
 failed=0
 
 # A report ends the program with this status, whatever the test printed.
@@ -20,8 +20,8 @@ export ASAN_OPTIONS="$common:abort_on_error=0:detect_leaks=1:allocator_may_retur
 export UBSAN_OPTIONS="$common:print_stacktrace=1"
 export TSAN_OPTIONS="$common:second_deadlock_stack=1"
 
-# run VARIANT PROGRAM [NAME=VALUE...] [ARGS...]: one TAP section, and
-# its verdict.
+# run VARIANT PROGRAM [NAME=VALUE...]: one TAP section, its environment
+# as given, and its verdict.
 run() {
 	variant=$1
 	prog=$2
