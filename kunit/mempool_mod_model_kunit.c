@@ -80,7 +80,10 @@ static const u64 model_fixed_seeds[] = {
 /* mpool_model.c's failures end the case, naming the seed to replay. */
 void model_abort(struct model *m, const char *why)
 {
-	KUNIT_FAIL_AND_ABORT((struct kunit *)m->runner,
+	/* 6.12's macro writes test->last_seen: it takes a name, not a cast. */
+	struct kunit *test = m->runner;
+
+	KUNIT_FAIL_AND_ABORT(test,
 			     "seed %llu step %lu (%s%s): %s; replay with seed=%llu",
 			     m->seed, m->step, m->op, m->what, why, m->seed);
 }
