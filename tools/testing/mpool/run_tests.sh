@@ -26,6 +26,8 @@ run() {
 	variant=$1
 	prog=$2
 	shift 2
+	# Names this program's results, in a section that holds them all.
+	echo "# Subtest: $variant/$prog"
 	start=$(date +%s)
 	timeout "$timeout" env "$@" "$build/$variant/$prog"
 	status=$?
