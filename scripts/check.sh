@@ -76,9 +76,13 @@ kernel_builder() {
 }
 builder=
 if [ ${#kernels[@]} -gt 0 ]; then
+	# A process group of its own (job control on): whatever ends this
+	# script takes the builder's make with it.
+	set -m
 	kernel_builder &
 	builder=$!
-	trap 'kill "$builder" 2>/dev/null || true' EXIT
+	set +m
+	trap 'kill -- -"$builder" 2>/dev/null || true' EXIT
 fi
 
 # Print the build directory of SERIES's debug kernel, once it is built.
