@@ -75,7 +75,7 @@ if [ ! -f "$builddir/.built" ]; then
 		echo "kernel config lost options from ${fragments[*]##*/}:" $missing >&2
 		exit 1
 	fi
-	run_logged "make bzImage modules" "$log" \
+	run_logged "$series: make bzImage modules" "$log" \
 		kmake -j"$(($(nproc) + 1))" bzImage modules
 	touch "$builddir/.built"
 	# Builds under an older key will not be used again.

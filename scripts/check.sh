@@ -400,8 +400,7 @@ echo "Seconds per step (the kernels built in the background meanwhile):"
 sed 's/^/    /' "$MPOOL_STEPS"
 echo "Kernel builds (background):"
 for series in "${kernels[@]}"; do
-	grep -h '^    .* s: make bzImage modules$' "$checks/kernel-$series.log" 2>/dev/null |
-		sed "s/^/    $series: /" || true
+	grep -h "^    .* s: $series: make bzImage modules\$" "$checks/kernel-$series.log" 2>/dev/null || true
 done
 for series in "${places[@]}"; do
 	if grep -q '^FAIL\|^SKIP' "$checks/$series/ledger"; then
