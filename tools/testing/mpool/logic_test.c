@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "host_log.h"
+#include "mpool_create_cases.h"
 #include "mpool_host.h"
 #include "tap.h"
 
@@ -26,67 +27,25 @@ static int case_done;
 } while (0)
 
 /* One TAP case: its body runs once; "continue" ends it early. */
-#define CASE(name)							\
+#define CASE_F(fmt, ...)						\
 	for (case_ok = true, case_done = 0; !case_done;			\
-	     tap_result(case_ok, "%s", name), case_done = 1)
+	     tap_result(case_ok, fmt, ##__VA_ARGS__), case_done = 1)
+#define CASE(name)	CASE_F("%s", name)
 
 /* ---- mpool_create: the arguments it refuses ---- */
 
-struct create_param {
-	const char *desc;
-	const char *name;
-	size_t block_size, align, nr_blocks;
-	unsigned int flags;
-	int err;
-};
-
-#define LOWEST_UNKNOWN_FLAG	(~MPOOL_VALID_FLAGS & -~MPOOL_VALID_FLAGS)
-
-static const struct create_param create_params[] = {
-	{ "one block of one byte", "kunit_create_min", 1, 0, 1, 0, 0 },
-	{ "name of 31 characters", "kunit_create_name_of_31_chars_x",
-	  64, 0, 4, 0, 0 },
-	{ "name with [A-Z0-9.-]", "Kunit-create_0.9", 64, 0, 4, 0, 0 },
-	{ "align 1", "kunit_create_align1", 64, 1, 4, 0, 0 },
-	{ "align 8192", "kunit_create_align8k", 64, 8192, 4, 0, 0 },
-	{ "block_size 0", "kunit_create_bad", 0, 0, 4, 0, -EINVAL },
-	{ "nr_blocks 0", "kunit_create_bad", 64, 0, 0, 0, -EINVAL },
-	{ "align 3", "kunit_create_bad", 64, 3, 4, 0, -EINVAL },
-	{ "align 24", "kunit_create_bad", 64, 24, 4, 0, -EINVAL },
-	{ "lowest unknown flag", "kunit_create_bad", 64, 0, 4,
-	  LOWEST_UNKNOWN_FLAG, -EINVAL },
-	{ "flags 0x80000000", "kunit_create_bad", 64, 0, 4, 0x80000000U,
-	  -EINVAL },
-	{ "name NULL", NULL, 64, 0, 4, 0, -EINVAL },
-	{ "name empty", "", 64, 0, 4, 0, -EINVAL },
-	{ "name of 32 characters", "kunit_create_name_of_32_chars_xy",
-	  64, 0, 4, 0, -EINVAL },
-	{ "name with '/'", "kunit/create", 64, 0, 4, 0, -EINVAL },
-	{ "name with ' '", "kunit create", 64, 0, 4, 0, -EINVAL },
-	{ "name with byte 0xe9", "kunit_caf\xe9", 64, 0, 4, 0, -EINVAL },
-	{ "name starting with '.'", ".kunit_create", 64, 0, 4, 0, -EINVAL },
-	{ "name \"pools\"", "pools", 64, 0, 4, 0, -EINVAL },
-	{ "block_size SIZE_MAX", "kunit_create_big", SIZE_MAX, 0, 1, 0,
-	  -EOVERFLOW },
-	{ "nr_blocks SIZE_MAX", "kunit_create_big", 64, 0, SIZE_MAX, 0,
-	  -EOVERFLOW },
-	{ "region of 2^64 bytes", "kunit_create_big",
-	  64, 0, SIZE_MAX / 64 + 1, 0, -EOVERFLOW },
-	{ "align 2^63", "kunit_create_big", 64, 1UL << 63, 2, 0, -EOVERFLOW },
-	{ "one block more than MPOOL_MAX_BLOCKS", "kunit_create_big",
-	  1, 0, (size_t)MPOOL_MAX_BLOCKS + 1, 0, -E2BIG },
-};
-
-static void create_cases(void)
+/* One of kunit/mpool_create_cases.h's tables, each entry a case. */
+static void create_table(const char *concern, const struct create_param *t,
+			 size_t n)
 {
 	const struct create_param *p;
 	struct mpool_stats st;
 	struct mpool *pool;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(create_params); i++) {
-		p = &create_params[i];
-		CASE(p->desc) {
+	for (i = 0; i < n; i++) {
+		p = &t[i];
+		CASE_F("create, %s: %s", concern, p->desc) {
 			pool = mpool_create(p->name, p->block_size, p->align,
 					    p->nr_blocks, p->flags);
 			CHECK(pool != NULL, "NULL");
@@ -102,6 +61,18 @@ static void create_cases(void)
 			mpool_destroy(pool);
 		}
 	}
+}
+
+static void create_cases(void)
+{
+	create_table("valid", create_valid_params,
+		     ARRAY_SIZE(create_valid_params));
+	create_table("bad arguments", create_bad_args_params,
+		     ARRAY_SIZE(create_bad_args_params));
+	create_table("bad name", create_bad_name_params,
+		     ARRAY_SIZE(create_bad_name_params));
+	create_table("overflow", create_overflow_params,
+		     ARRAY_SIZE(create_overflow_params));
 }
 
 static void create_name_cases(void)
