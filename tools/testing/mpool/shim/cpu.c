@@ -3,7 +3,11 @@
  * Simulated CPUs: which thread is which CPU, interrupts as a signal,
  * RCU's grace periods, time and randomness.  See shim_sched.h.
  */
+#include <linux/membarrier.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <pthread.h>
@@ -163,6 +167,33 @@ void mpool_shim_yield(void)
 }
 
 /*
+ * A full barrier on every thread of this process, as each CPU passes
+ * through one in a grace period of the kernel's RCU.  Without it, a
+ * freer's store of preempt_count can sit in its CPU's store buffer while
+ * it loads nr_waiters: synchronize_rcu() would see it outside its section
+ * and return, the waiter would sleep and the freer wake nobody, a lost
+ * wake-up the kernel cannot have (store buffering, allowed on x86).
+ * liburcu does the same.
+ */
+static void mpool_shim_membarrier(void)
+{
+	static int registered;
+
+	if (!registered) {
+		if (syscall(__NR_membarrier,
+			    MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0)) {
+			perror("membarrier: register");
+			abort();
+		}
+		registered = 1;
+	}
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)) {
+		perror("membarrier");
+		abort();
+	}
+}
+
+/*
  * Wait until every other CPU has been outside a section with preemption
  * off at least once: the read side of the kernel's RCU-sched, which is
  * what the pool's frees rely on (mpool_wait_for_free()).
@@ -175,6 +206,7 @@ void synchronize_rcu(void)
 
 	might_sleep();
 	pthread_mutex_lock(&mpool_shim_ctx_lock);
+	mpool_shim_membarrier();
 	for (i = 0; i < ARRAY_SIZE(mpool_shim_ctxs); i++) {
 		c = mpool_shim_ctxs[i];
 		if (!c || c == &mpool_shim_self)
@@ -184,6 +216,7 @@ void synchronize_rcu(void)
 		       __atomic_load_n(&c->qs_seq, __ATOMIC_ACQUIRE) == seq)
 			sched_yield();
 	}
+	mpool_shim_membarrier();
 	pthread_mutex_unlock(&mpool_shim_ctx_lock);
 }
 

@@ -45,6 +45,8 @@ void *mpool_shim_alloc(size_t size, size_t align, gfp_t gfp)
 {
 	void *p;
 
+	/* The kernel's allocators check the context a blocking one needs. */
+	might_sleep_if(gfpflags_allow_blocking(gfp));
 	if (mpool_shim_should_fail())
 		return NULL;
 	if (posix_memalign(&p, align, size ? size : 1))

@@ -86,9 +86,14 @@ void mpool_shim_wait_begin(struct swait_queue_head *q, unsigned long *flags);
 void mpool_shim_wait_sleep(struct swait_queue_head *q);
 void mpool_shim_wait_end(struct swait_queue_head *q, unsigned long flags);
 void swake_up_all(struct swait_queue_head *q);
+/*
+ * One waiter, as the kernel's wakes the first exclusive one: a pool that
+ * wakes too few waiters, or a woken waiter that finds nothing and sleeps
+ * again while others do, leaves sleepers here as it would there.
+ */
+void swake_up_one(struct swait_queue_head *q);
 /* Threads asleep in a wait queue now, for a test that waits for them. */
 unsigned int mpool_shim_nr_sleeping(void);
-#define swake_up_one(q)		swake_up_all(q)
 
 #define swait_event_idle_exclusive(wq, condition) do {			\
 	unsigned long __flags;						\

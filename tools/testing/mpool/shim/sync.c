@@ -103,6 +103,15 @@ void swake_up_all(struct swait_queue_head *q)
 	mpool_shim_wait_end(q, flags);
 }
 
+void swake_up_one(struct swait_queue_head *q)
+{
+	unsigned long flags;
+
+	mpool_shim_wait_begin(q, &flags);
+	pthread_cond_signal(&q->cond);
+	mpool_shim_wait_end(q, flags);
+}
+
 /* ---- CPU hotplug: one multi-instance state ---- */
 
 static pthread_mutex_t mpool_shim_cpuhp_lock = PTHREAD_MUTEX_INITIALIZER;
