@@ -35,6 +35,7 @@ struct waiter {
 	pthread_t tid;
 	unsigned int cpu;
 	u64 allocs, nulls;
+	void *block;		/* sleep_on_empty()'s, if it got one */
 };
 
 static struct mpool *pool;
@@ -78,6 +79,53 @@ static void *contend(void *arg)
 	return NULL;
 }
 
+static void *sleep_on_empty(void *arg);
+
+/*
+ * One alloc that must wait, whatever the scheduler does: the pool emptied
+ * here, a thread asleep in it, then one free.  The threads that follow
+ * wait only when the scheduler runs them together, which a busy host may
+ * never do.
+ */
+static bool woken_by_one_free(void)
+{
+	struct waiter w = { .cpu = 1 };
+	time_t limit = time(NULL) + HANG_SECONDS;
+	void *held[WAIT_BLOCKS];
+	unsigned int n = 0;
+	bool ok = true;
+
+	while (n < WAIT_BLOCKS && (held[n] = mpool_alloc(pool, GFP_ATOMIC)))
+		n++;
+	if (n != WAIT_BLOCKS) {
+		tap_diag("took %u of %u blocks", n, WAIT_BLOCKS);
+		ok = false;
+	}
+	pthread_create(&w.tid, NULL, sleep_on_empty, &w);
+	/* Asleep in the pool's queue, not merely on its way to it. */
+	while (!mpool_shim_nr_sleeping() && time(NULL) < limit)
+		usleep(1000);
+	if (!mpool_shim_nr_sleeping()) {
+		tap_diag("the alloc on an empty pool never slept");
+		ok = false;
+	}
+	if (n)
+		mpool_free(pool, held[--n]);
+	if (!join_in_time(w.tid)) {
+		tap_diag("the sleeper still waits %d s after a free: a lost wake-up",
+			 HANG_SECONDS);
+		return false;
+	}
+	if (!w.block) {
+		tap_diag("the sleeper woken by a free got NULL");
+		ok = false;
+	}
+	mpool_free(pool, w.block);
+	while (n)
+		mpool_free(pool, held[--n]);
+	return ok;
+}
+
 /* Each thread waits now and then, none for ever. */
 static void woken_by_frees(const char *name, unsigned int flags)
 {
@@ -94,6 +142,12 @@ static void woken_by_frees(const char *name, unsigned int flags)
 	}
 	mpool_shim_trace_on = true;
 	waits = mpool_shim_trace_count("mpool_wait");
+	if (!woken_by_one_free()) {
+		host_log_dump();
+		tap_result(false, "%s", name);
+		tap_end();
+		_exit(1);
+	}
 	for (i = 0; i < nr_threads; i++) {
 		waiters[i] = (struct waiter){ .cpu = i };
 		pthread_create(&waiters[i].tid, NULL, contend, &waiters[i]);
@@ -114,6 +168,8 @@ static void woken_by_frees(const char *name, unsigned int flags)
 	mpool_get_stats(pool, &st);
 	tap_diag("%s: %llu allocs, %llu of them waited",
 		 name, (unsigned long long)allocs, (unsigned long long)waits);
+	/* And the certain one's. */
+	allocs += WAIT_BLOCKS + 1;
 	if (nulls || st.allocs != allocs || st.frees != allocs || st.in_use ||
 	    st.alloc_failures) {
 		tap_diag("%llu NULL or unzeroed; pool: %llu allocs, %llu frees, %zu in use, %llu failures",
@@ -124,7 +180,7 @@ static void woken_by_frees(const char *name, unsigned int flags)
 		ok = false;
 	}
 	if (!waits) {
-		tap_diag("no alloc ever waited: the case tested nothing");
+		tap_diag("not even the certain wait was traced");
 		ok = false;
 	}
 	if (!ok)
@@ -142,6 +198,7 @@ static void *sleep_on_empty(void *arg)
 	p = mpool_alloc(pool, GFP_KERNEL);
 	w->allocs += !!p;
 	w->nulls += !p;
+	w->block = p;
 	mpool_shim_thread_leave();
 	return NULL;
 }
