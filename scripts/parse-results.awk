@@ -132,6 +132,8 @@ kind == "tap" && /^(not )?ok [0-9]+ / {
 kind == "kmemleak" && /unreferenced object/ { leaks++; print "    " $0 }
 
 END {
+	if (kind != "")
+		result("FAIL", section ": ended without a result")
 	if (!done)
 		result("FAIL", "guest: ran to the end before the timeout")
 	split(required, names, " ")
