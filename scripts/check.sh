@@ -92,8 +92,7 @@ wait_for_kernel() {
 	while [ ! -f "$checks/kernel-$1.done" ]; do
 		sleep 2
 	done
-	echo "    $(stamp) $((SECONDS - started)) s: $1: wait for its debug kernel" >&2
-	echo "$((SECONDS - started)) $1: waited for its debug kernel" >>"$MPOOL_STEPS"
+	step_done "$started" "$1: wait for its debug kernel"
 	[ -s "$checks/kernel-$1" ] || { cat "$checks/kernel-$1.log" >&2; return 1; }
 	cat "$checks/kernel-$1"
 }
@@ -347,8 +346,7 @@ check_kernel() {
 	sleep 1
 	pkill -P "$stamper" 2>/dev/null || true
 	wait "$stamper" 2>/dev/null || true
-	echo "    $(stamp) $((SECONDS - started)) s: $series: the guest" >&2
-	echo "$((SECONDS - started)) $series: the guest" >>"$MPOOL_STEPS"
+	step_done "$started" "$series: the guest"
 	if [ "$rc" -eq 124 ]; then
 		fail "guest: finished within $limit s"
 	elif [ "$rc" -ne 0 ]; then

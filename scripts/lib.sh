@@ -9,17 +9,25 @@ stamp() {
 	printf '[+%02d:%02d]' $((SECONDS / 60)) $((SECONDS % 60))
 }
 
+# Say that the step WHAT, begun at STARTED ($SECONDS then), is done, and
+# how long it took; with MPOOL_STEPS set, append "SECONDS WHAT" to that
+# file too.
+step_done() {
+	local started=$1 what=$2
+	echo "    $(stamp) $((SECONDS - started)) s: $what" >&2
+	[ -z "${MPOOL_STEPS:-}" ] ||
+		echo "$((SECONDS - started)) $what" >>"$MPOOL_STEPS"
+}
+
 # Print a short line with the time it started and one with how long it
-# took; keep the long output of "$@" in $log, shown on failure.  With
-# MPOOL_STEPS set, append "SECONDS WHAT" to that file too.
+# took (step_done); keep the long output of "$@" in $log, shown on
+# failure.
 run_logged() {
 	local what=$1 log=$2 started=$SECONDS rc=0
 	shift 2
 	echo "==> $(stamp) $what (log: $log)" >&2
 	"$@" >"$log" 2>&1 || rc=$?
-	echo "    $(stamp) $((SECONDS - started)) s: $what" >&2
-	[ -z "${MPOOL_STEPS:-}" ] ||
-		echo "$((SECONDS - started)) $what" >>"$MPOOL_STEPS"
+	step_done "$started" "$what"
 	if [ "$rc" -ne 0 ]; then
 		echo "FAILED: $what; last lines of $log:" >&2
 		tail -n 40 "$log" >&2

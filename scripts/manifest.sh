@@ -75,13 +75,14 @@ manifest_covers_the_tree() (
 	END { exit bad }' "$MANIFEST" || bad=1
 
 	# What make check runs: "KIND COMMAND..." of every check entry.
+	list=${TMPDIR:-/tmp}/manifest-check.$$
 	awk '!/^[ \t]*(#|$)/ && $2 == "check" {
 		line = $5
 		for (i = 6; i <= NF; i++)
 			line = line " " $i
 		print line
-	}' "$MANIFEST" >"${TMPDIR:-/tmp}/manifest-check.$$"
-	runs() { grep -q "$1" "${TMPDIR:-/tmp}/manifest-check.$$"; }
+	}' "$MANIFEST" >"$list"
+	runs() { grep -q "$1" "$list"; }
 
 	for ko in $(sed -n 's/^obj-m += \(.*\)\.o$/\1/p' kunit/Kbuild); do
 		runs "^kunit $ko\.ko\b" ||
@@ -91,13 +92,13 @@ manifest_covers_the_tree() (
 		prog=$(basename "$c" .c)
 		# An entry without -f runs every fixture.
 		grep -E "^kselftest( [A-Z_]+=[^ ]*)* $prog\$" \
-			"${TMPDIR:-/tmp}/manifest-check.$$" >/dev/null && continue
+			"$list" >/dev/null && continue
 		for f in $(sed -n 's/^FIXTURE(\([a-z0-9_]*\)) {$/\1/p' "$c"); do
 			runs "^kselftest\( [A-Z_]*=[^ ]*\)* $prog .*-f $f\b" ||
 				{ echo "$c: fixture $f: no entry of make check runs it"; bad=1; }
 		done
 		grep -Eq "^kselftest( [A-Z_]+=[^ ]*)* $prog( |\$)" \
-			"${TMPDIR:-/tmp}/manifest-check.$$" ||
+			"$list" ||
 			{ echo "$c: no entry of make check runs it"; bad=1; }
 	done
 	for sh in selftests/mempool_mod/*_test.sh; do
@@ -108,6 +109,6 @@ manifest_covers_the_tree() (
 		runs "^host .*-C ${dir%/} check\$" ||
 			{ echo "$dir: no entry of make check runs its check"; bad=1; }
 	done
-	rm -f "${TMPDIR:-/tmp}/manifest-check.$$"
+	rm -f "$list"
 	exit $bad
 )
