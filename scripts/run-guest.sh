@@ -30,6 +30,9 @@
 # The guest's RNG is seeded at boot: RDRAND (emulated by TCG, the host's
 # under KVM) and random.trust_cpu=on.
 #
+# The guest has four CPUs online; MPOOL_SMP replaces QEMU's -smp value
+# (for example 4,maxcpus=64: 60 more possible CPUs, never online).
+#
 # Usage: run-guest.sh KERNEL INITRAMFS OUTDIR [TIMEOUT_S [EXTRA_CMDLINE]]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -43,7 +46,7 @@ mkdir -p "$outdir"
 rm -f "$outdir"/{console.log,results.txt,accel,console-kvm.log,qemu-kvm.log}
 
 # shellcheck disable=SC2054 # commas inside -smp's value
-qemu=(-smp 4,sockets=4 -m 2G
+qemu=(-smp "${MPOOL_SMP:-4,sockets=4}" -m 2G
 	-display none -monitor none -no-reboot
 	-serial "file:$outdir/console.log"
 	-serial "file:$outdir/results.txt"

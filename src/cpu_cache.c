@@ -223,7 +223,7 @@ static size_t mpool_caches_steal(struct mpool *pool, void **blocks, size_t nr)
 {
 	unsigned int size = pool->cache_size;
 	int this_cpu = raw_smp_processor_id();
-	size_t got;
+	size_t got, visited = 1;
 	int cpu;
 
 	lockdep_assert_held(&pool->lock);
@@ -237,11 +237,12 @@ static size_t mpool_caches_steal(struct mpool *pool, void **blocks, size_t nr)
 			break;
 		if (cpu == this_cpu)
 			continue;
+		visited++;
 		got += mpool_cache_pop(pool, mpool_cpu_cache(pool, cpu),
 				       blocks + got,
 				       min_t(size_t, nr - got, size), false);
 	}
-	mpool_hold_work(pool, got);
+	mpool_hold_work(pool, got + visited);
 	return got;
 }
 

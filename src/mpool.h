@@ -188,6 +188,7 @@ struct mpool {
 #ifdef MPOOL_TEST_HOOKS
 	unsigned int hold_work;	/* work done in this hold of @lock */
 	unsigned int max_hold;	/* most work done in one hold */
+	u64 holds;		/* times @lock was taken */
 #endif
 
 	/* Rarely used; not under @lock. */
@@ -211,6 +212,7 @@ struct mpool {
 #ifdef MPOOL_TEST_HOOKS
 static void mpool_test_point(struct mpool *pool, enum mpool_test_point point);
 static void mpool_hold_work(struct mpool *pool, size_t work);
+static void mpool_hold_begin(struct mpool *pool);
 static void mpool_hold_end(struct mpool *pool);
 /* Whether a test point may park here; never asked in the product. */
 #define mpool_test_may_park()	preemptible()
@@ -226,6 +228,10 @@ static inline void mpool_test_point(struct mpool *pool,
 }
 
 static inline void mpool_hold_work(struct mpool *pool, size_t work)
+{
+}
+
+static inline void mpool_hold_begin(struct mpool *pool)
 {
 }
 
@@ -245,6 +251,7 @@ static inline void mpool_lock(struct mpool *pool, unsigned long *flags)
 	__acquires(&pool->lock)
 {
 	raw_spin_lock_irqsave(&pool->lock, *flags);
+	mpool_hold_begin(pool);
 }
 
 static inline void mpool_unlock(struct mpool *pool, unsigned long flags)

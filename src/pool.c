@@ -857,6 +857,8 @@ static __always_inline void mpool_free_many(struct mpool *pool, size_t nr,
 	if (!claimed)
 		return;
 	mpool_give_back(pool, blocks, claimed);
+	if (mpool_test_may_park())
+		mpool_test_point(pool, MPOOL_TEST_FREE_GIVEN_BACK);
 	this_cpu_add(pool->caches->frees, claimed);
 }
 
@@ -882,6 +884,8 @@ void mpool_free(struct mpool *pool, void *block)
 	    !mpool_claim_back(pool, block, _RET_IP_))
 		return;
 	mpool_give_back_one(pool, block);
+	if (mpool_test_may_park())
+		mpool_test_point(pool, MPOOL_TEST_FREE_GIVEN_BACK);
 	this_cpu_inc(pool->caches->frees);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_free, MPOOL_NS);

@@ -25,6 +25,13 @@ static void mpool_hold_work(struct mpool *pool, size_t work)
 	pool->hold_work += work;
 }
 
+static void mpool_hold_begin(struct mpool *pool)
+{
+	lockdep_assert_held(&pool->lock);
+
+	pool->holds++;
+}
+
 static void mpool_hold_end(struct mpool *pool)
 {
 	lockdep_assert_held(&pool->lock);
@@ -75,6 +82,29 @@ unsigned int mpool_test_max_hold(struct mpool *pool)
 	return max;
 }
 EXPORT_SYMBOL_NS_GPL(mpool_test_max_hold, MPOOL_NS);
+
+/**
+ * mpool_test_holds - how many times a pool's lock was taken
+ * @pool: the pool
+ *
+ * Counted from the pool's creation by every path that takes the lock
+ * through mpool_lock(); a test that reads it before and after one call,
+ * with nothing else using the pool, has the call's number of holds.
+ *
+ * Context: Any context but NMI.
+ * Return: the number of holds so far.
+ */
+u64 mpool_test_holds(struct mpool *pool)
+{
+	unsigned long flags;
+	u64 holds;
+
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	holds = pool->holds;
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	return holds;
+}
+EXPORT_SYMBOL_NS_GPL(mpool_test_holds, MPOOL_NS);
 
 /**
  * mpool_test_ring_advance - move a CPU's ring on as if by many alloc+free

@@ -31,6 +31,8 @@ enum mpool_test_point {
 	 * swapped them; preemption is off: must not sleep
 	 */
 	MPOOL_TEST_STACK_POPPING,
+	/* a free gave its blocks back and has not returned; may sleep */
+	MPOOL_TEST_FREE_GIVEN_BACK,
 };
 
 /*
@@ -46,6 +48,7 @@ enum mpool_test_point {
 void mpool_test_set_hook(void (*hook)(struct mpool *pool,
 				      enum mpool_test_point point));
 unsigned int mpool_test_max_hold(struct mpool *pool);
+u64 mpool_test_holds(struct mpool *pool);
 void mpool_test_ring_advance(struct mpool *pool, unsigned int cpu,
 			     unsigned long delta);
 void mpool_test_make_small(bool small);
