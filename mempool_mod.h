@@ -151,6 +151,9 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 			   size_t nr_blocks, unsigned int flags) __must_check;
 void mpool_destroy(struct mpool *pool);
 void *mpool_alloc(struct mpool *pool, gfp_t gfp) __malloc __must_check;
+void *mpool_alloc_timeout(struct mpool *pool, gfp_t gfp,
+			  unsigned long timeout) __malloc __must_check;
+void *mpool_alloc_killable(struct mpool *pool, gfp_t gfp) __malloc __must_check;
 void mpool_free(struct mpool *pool, void *block);
 int mpool_alloc_bulk(struct mpool *pool, gfp_t gfp, size_t nr,
 		     void **blocks) __must_check;

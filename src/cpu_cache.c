@@ -214,34 +214,56 @@ mpool_cache_push(struct mpool *pool, struct mpool_cpu_cache *cache,
 	return nr;
 }
 
+/* The possible CPU after @cpu, round to the first. */
+static int mpool_next_possible_cpu(int cpu)
+{
+	cpu = cpumask_next(cpu, cpu_possible_mask);
+	return cpu < nr_cpu_ids ? cpu : cpumask_first(cpu_possible_mask);
+}
+
 /*
  * The depot is empty: take up to @nr blocks from the CPUs' caches, this
- * one's first.  Under the depot's lock, so that no refill or flush moves
- * blocks past the search unseen: a NULL alloc means no block was free.
+ * one's first, looking at MPOOL_STEAL_RINGS rings at most in this hold.
+ * A sweep of every possible CPU's ring goes on where the last hold of
+ * the same call stopped (@g): @g->rings_left is not 0 until it has seen
+ * every ring empty, one after the other.
+ * Under the depot's lock, so that no refill or flush moves blocks past
+ * the rings a hold looks at; the CPUs' own frees and allocs go on, and a
+ * sweep of many holds may miss a block that moves meanwhile from a ring
+ * not yet looked at to one behind it: with no more than MPOOL_STEAL_RINGS
+ * possible CPUs, a NULL alloc means that no block was free.
  */
-static size_t mpool_caches_steal(struct mpool *pool, void **blocks, size_t nr)
+static size_t mpool_caches_steal(struct mpool *pool, void **blocks,
+				 size_t nr, struct mpool_gathering *g)
 {
-	unsigned int size = pool->cache_size;
-	int this_cpu = raw_smp_processor_id();
-	size_t got, visited = 1;
+	unsigned int size = pool->cache_size, visited = 0;
+	size_t got = 0;
 	int cpu;
 
 	lockdep_assert_held(&pool->lock);
 
 	if (!size)
 		return 0;
-	got = mpool_cache_pop(pool, mpool_cpu_cache(pool, this_cpu), blocks,
-			      min_t(size_t, nr, size), false);
-	for_each_possible_cpu(cpu) {
-		if (got == nr)
-			break;
-		if (cpu == this_cpu)
-			continue;
-		visited++;
+	if (!g->rings_left) {
+		g->steal_cpu = raw_smp_processor_id();
+		g->rings_left = num_possible_cpus();
+	}
+	cpu = g->steal_cpu;
+	while (g->rings_left && visited < MPOOL_STEAL_RINGS) {
 		got += mpool_cache_pop(pool, mpool_cpu_cache(pool, cpu),
 				       blocks + got,
 				       min_t(size_t, nr - got, size), false);
+		visited++;
+		/* This ring may hold more: the next steal starts with it. */
+		if (got == nr)
+			break;
+		cpu = mpool_next_possible_cpu(cpu);
+		g->rings_left--;
 	}
+	g->steal_cpu = cpu;
+	/* A sweep that finds none must have seen every ring since a find. */
+	if (got)
+		g->rings_left = num_possible_cpus();
 	mpool_hold_work(pool, got + visited);
 	return got;
 }
@@ -273,25 +295,64 @@ static size_t mpool_caches_count(struct mpool *pool)
 	return nr;
 }
 
-/*
- * The per-CPU counters, summed; each is exact, not a joint snapshot.
- * Every free counted follows the alloc of its block, which was counted
- * first: reading every frees count before any allocs count keeps the
- * frees summed no larger than the allocs, and in_use from wrapping.
- */
-static void mpool_counters_sum(struct mpool *pool, u64 *allocs, u64 *frees)
+static u64 mpool_allocs_sum(struct mpool *pool)
 {
-	u64 nr_allocs = 0, nr_frees = 0;
+	u64 nr = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		nr_frees += READ_ONCE(mpool_cpu_cache(pool, cpu)->frees);
-	if (mpool_test_may_park())
-		mpool_test_point(pool, MPOOL_TEST_STATS_READING);
-	/* Every frees count read before any allocs count: see above. */
-	smp_rmb();
+		nr += READ_ONCE(mpool_cpu_cache(pool, cpu)->allocs);
+	return nr;
+}
+
+static u64 mpool_frees_sum(struct mpool *pool)
+{
+	u64 nr = 0;
+	int cpu;
+
 	for_each_possible_cpu(cpu)
-		nr_allocs += READ_ONCE(mpool_cpu_cache(pool, cpu)->allocs);
+		nr += READ_ONCE(mpool_cpu_cache(pool, cpu)->frees);
+	return nr;
+}
+
+/* Sums of the allocs read before a sum of the frees: tries at one cut. */
+#define MPOOL_STATS_TRIES	4
+
+/*
+ * The per-CPU counters, summed as one cut where the CPUs let it be, and
+ * never more blocks out than the pool had at one instant of the call.
+ * An alloc is counted once its block is out of the pool, a free before
+ * its block goes back: each count only grows, and allocs - frees never
+ * exceeds the blocks out at any instant.  Summing the allocs before the
+ * frees keeps it so across the two sums: an alloc made after the first
+ * is not counted, a free made meanwhile is, and the difference can only
+ * come out low.  Summing the allocs again after the frees tells whether
+ * any alloc was counted while the frees were summed: if none was, every
+ * CPU's count of allocs stood still through it, and allocs - frees lies
+ * between the values the pool had when the frees' sum began and ended.
+ * A reader that loses that race MPOOL_STATS_TRIES times keeps a value
+ * that may be low, never one too high: with no cost to the fast path, a
+ * full pool is never reported that was not one.
+ */
+static void mpool_counters_sum(struct mpool *pool, u64 *allocs, u64 *frees)
+{
+	unsigned int tries = MPOOL_STATS_TRIES;
+	u64 nr_allocs, nr_frees, again;
+
+	nr_allocs = mpool_allocs_sum(pool);
+	for (;;) {
+		if (mpool_test_may_park())
+			mpool_test_point(pool, MPOOL_TEST_STATS_READING);
+		/* Every allocs count read before any frees count: see above. */
+		smp_rmb();
+		nr_frees = mpool_frees_sum(pool);
+		/* Every frees count read before the allocs are summed again. */
+		smp_rmb();
+		again = mpool_allocs_sum(pool);
+		if (again == nr_allocs || !--tries)
+			break;
+		nr_allocs = again;
+	}
 	*allocs = nr_allocs;
 	*frees = nr_frees;
 }

@@ -281,6 +281,11 @@ static void mpool_report_corruption(struct mpool *pool,
 		mpool_err("pool %s: corrupt free-list link in block %zu at offset %zu: not followed; block quarantined, free list rebuilt with %zu blocks\n",
 			  pool->name, c->index, c->offset, c->nr_free);
 		break;
+	case MPOOL_CORRUPT_LOST:
+		/* No block to name: the skipped ones look as free ones do. */
+		mpool_err("pool %s: free list ended with %zu free blocks off it (a free block's link written back with an old value?); free list rebuilt\n",
+			  pool->name, c->nr_free);
+		return;
 	default:
 		return;
 	}

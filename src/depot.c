@@ -7,10 +7,11 @@
  * counts the blocks out of it for the peak.
  *
  * Every hold of the lock does at most one batch of work, whatever the
- * caller asked for: a bulk call or a rebuild of the free list goes a
- * batch at a time, dropping the lock in between.  A block is never out
- * of sight in between: a bulk alloc keeps what it has gathered in a stash
- * on the pool, where any alloc that finds nothing else takes from it.
+ * caller asked for: a bulk call, a rebuild of the free list or a sweep
+ * of the CPUs' rings goes a batch at a time, dropping the lock in
+ * between.  A block is never out of sight in between: a bulk alloc keeps
+ * what it has gathered in a stash on the pool, where any alloc that finds
+ * nothing else takes from it.
  */
 
 /*
@@ -129,33 +130,44 @@ static size_t mpool_stashes_steal(struct mpool *pool, void **blocks)
 
 /*
  * Under the lock, one batch at most: take up to @nr free blocks from the
- * depot, then the CPUs' caches, then, for a single alloc (no @self of its
- * own), one block from a bulk alloc's stash, saying in *@source which
- * (left as it was when it returns 0).  Returns 0 with *@again when this
- * hold went to the free list's rebuild: the caller must look again, in a
- * new hold, before it concludes that no block is free.
+ * depot, else from the CPUs' caches (a bounded part of a sweep per hold),
+ * else, for a single alloc (no stash of its own), one block from a bulk
+ * alloc's stash; @g->source says which.  Returns 0 with @g->again when a
+ * new hold may still find one: the sweep of the rings is not done, or the
+ * free list's rebuild took a step.  A call that may not block (its gfp
+ * says so) takes one step of a rebuild at most, so that an alloc with
+ * IRQs off makes a bounded number of holds; it fails meanwhile if that
+ * step found nothing, and the allocs that follow take the next steps.  Fresh blocks are carved before the rebuild goes
+ * on: they are free just as well.
  */
 static size_t mpool_gather(struct mpool *pool, void **blocks, size_t nr,
-			   struct mpool_stash *self, struct mpool_corruption *c,
-			   bool *again, enum mpool_source *source)
+			   struct mpool_gathering *g)
 {
 	size_t got;
 
 	lockdep_assert_held(&pool->lock);
 
-	*again = mpool_rescan_pending(pool) && !pool->free_list;
-	if (*again) {
-		mpool_rescan_step(pool);
+	g->again = false;
+	got = mpool_depot_get(pool, blocks, nr, g->c);
+	if (got) {
+		g->source = MPOOL_FROM_DEPOT;
+		return got;
+	}
+	got = mpool_caches_steal(pool, blocks, nr, g);
+	if (!got && g->rings_left) {
+		g->again = true;
 		return 0;
 	}
-	/* Steal only when the depot is empty: the next hold goes on. */
-	got = mpool_depot_get(pool, blocks, nr, c);
-	*source = got ? MPOOL_FROM_DEPOT : MPOOL_FROM_STEAL;
-	if (!got)
-		got = mpool_caches_steal(pool, blocks, nr);
-	if (!got && !self)
+	if (!got && !g->self)
 		got = mpool_stashes_steal(pool, blocks);
-	/* A corrupt link found just now started a rebuild. */
-	*again = !got && mpool_rescan_pending(pool);
-	return got;
+	if (got) {
+		g->source = MPOOL_FROM_STEAL;
+		return got;
+	}
+	if (mpool_rescan_pending(pool) && (g->may_block || !g->rebuilt)) {
+		mpool_rescan_step(pool);
+		g->rebuilt = true;
+		g->again = true;
+	}
+	return 0;
 }

@@ -10,7 +10,13 @@
  * before it is followed: it must lead to a carved block in the depot.
  * A link that does not is never followed: its block is quarantined and
  * the list is rebuilt from the blocks' states, which live outside the
- * region and so out of a consumer's reach.
+ * region and so out of a consumer's reach.  A link that does, but skips
+ * free blocks (an old value written back), is found when the list ends
+ * short of the blocks the depot counts free, and the list is rebuilt.
+ *
+ * A call that may not block takes one step of a rebuild at most
+ * (mpool_gather()): the work of one alloc with IRQs off stays bounded,
+ * whatever the pool's size.
  *
  * The rebuild goes a batch of states per hold of the lock, from the top
  * of the carved blocks down: the blocks at and above @rescan are on the
@@ -166,6 +172,28 @@ static void mpool_link_corrupt(struct mpool *pool, void *block,
 }
 
 /*
+ * The list ran out while the depot counts carved blocks free that no
+ * rescan is to find: their links were skipped.  A free block's link that
+ * a consumer overwrote with an older value of its own still decodes, to
+ * a block that was free then and is free again, and the blocks freed in
+ * between drop off the list.  Count it, and rebuild the list from the
+ * states.
+ */
+static void mpool_list_ended(struct mpool *pool, struct mpool_corruption *c)
+{
+	size_t lost = mpool_depot_nr_free(pool) -
+		      (pool->nr_blocks - pool->nr_carved);
+
+	if (likely(!lost) || mpool_rescan_pending(pool))
+		return;
+	pool->freelist_errors++;
+	mpool_record_corruption(pool, c, MPOOL_CORRUPT_LOST, 0, 0);
+	if (c->kind == MPOOL_CORRUPT_LOST)
+		c->nr_free = lost;
+	WRITE_ONCE(pool->rescan, pool->nr_carved);
+}
+
+/*
  * Take up to @nr blocks off the list into @blocks, each marked CACHED and
  * counted out of the depot: the caller's.  Returns how many; fewer when
  * the list runs out, or at a corrupt link, which drops the list for a
@@ -204,5 +232,7 @@ static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
 	}
 	WRITE_ONCE(pool->free_list, block);
 	atomic_long_add(got, &pool->nr_out);
+	if (!block)
+		mpool_list_ended(pool, c);
 	return got;
 }

@@ -52,6 +52,7 @@ enum mpool_corruption_kind {
 	MPOOL_CORRUPT_POISON,	/* a free block was written to */
 	MPOOL_CORRUPT_REDZONE,	/* a block was written past its end */
 	MPOOL_CORRUPT_LINK,	/* a free block's link decodes to no free block */
+	MPOOL_CORRUPT_LOST,	/* the free list ended short of the free blocks */
 };
 
 /* What mpool_free() made of a pointer. */
@@ -178,6 +179,7 @@ struct mpool {
 	size_t rescan;		/* free blocks below it are not on the list */
 	struct list_head stashes; /* of bulk allocs gathering blocks */
 	bool dying;		/* mpool_destroy() has begun: waiters leave */
+	unsigned int nr_gatherers; /* bulk allocs with a stash on @stashes */
 	size_t quarantined;
 	u64 alloc_failures;
 	u64 invalid_frees;
@@ -304,6 +306,23 @@ static void mpool_stack_push_fresh(struct mpool *pool, size_t first,
 
 /* depot.c */
 struct mpool_stash;
+
+/*
+ * One call's search for free blocks, across the holds of the lock it
+ * makes: what it may do, what it did, and where its sweep of the CPUs'
+ * rings stopped.  Zeroed but for @c, @self and @may_block.
+ */
+struct mpool_gathering {
+	struct mpool_corruption *c; /* the first corruption found */
+	struct mpool_stash *self; /* a bulk alloc's own stash, or NULL */
+	bool may_block;		/* may sleep: rebuilds the free list to its end */
+	bool rebuilt;		/* took a step of the free list's rebuild */
+	bool again;		/* look again in a new hold: more may be found */
+	enum mpool_source source; /* where the last blocks came from */
+	unsigned int rings_left; /* rings the sweep has yet to look at */
+	int steal_cpu;		/* the next ring it looks at */
+};
+
 static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 			      struct mpool_corruption *c);
 static unsigned int mpool_depot_put_many(struct mpool *pool, void **blocks,
@@ -312,8 +331,7 @@ static void mpool_depot_quarantine(struct mpool *pool, size_t index);
 static size_t mpool_depot_nr_free(const struct mpool *pool);
 static void mpool_depot_note_peak(struct mpool *pool);
 static size_t mpool_gather(struct mpool *pool, void **blocks, size_t nr,
-			   struct mpool_stash *self, struct mpool_corruption *c,
-			   bool *again, enum mpool_source *source);
+			   struct mpool_gathering *g);
 
 /* cpu_cache.c */
 static int mpool_caches_init(struct mpool *pool);
@@ -328,7 +346,7 @@ static unsigned int mpool_cache_flush(struct mpool *pool,
 				      struct mpool_cpu_cache *cache,
 				      unsigned int nr);
 static size_t mpool_caches_steal(struct mpool *pool, void **blocks,
-				 size_t nr);
+				 size_t nr, struct mpool_gathering *g);
 static size_t mpool_caches_count(struct mpool *pool);
 static void mpool_counters_sum(struct mpool *pool, u64 *allocs, u64 *frees);
 static int mpool_cpuhp_init(void);

@@ -45,53 +45,84 @@ static bool mpool_depot_may_have_free(struct mpool *pool)
 	       READ_ONCE(pool->rescan) || READ_ONCE(pool->dying);
 }
 
+/* How an alloc that finds no free block waits for one, if it may. */
+struct mpool_wait {
+	unsigned int state;	/* TASK_IDLE, or TASK_KILLABLE */
+	bool forever;		/* else until @deadline */
+	unsigned long deadline;	/* in jiffies */
+	u64 start;		/* ktime_get_ns() when the first wait began, or 0 */
+};
+
 /*
- * Sleep until the depot may have a block.  The first time, announce the
- * sleeper and wait for a grace period: every free that began before it
- * has put its block in a cache or the depot by then, where the retry
- * finds it, and every free after it sees @nr_waiters and takes the depot,
- * which wakes us.  The frees' preemption-off section is what the grace
- * period waits for.  Announced under the same hold that found the pool
- * alive, so that mpool_destroy() counts us.  *@wait_start, 0 until then,
- * is when the first wait began, for the mpool_wait event.
+ * Sleep in @state until the depot may have a block, @timeout jiffies at
+ * most.  swait has no killable wrapper; ___swait_event() is what its
+ * wrappers are made of.  Returns 0 when the time ran out, -ERESTARTSYS
+ * on a fatal signal, else more than 0.
  */
-static void mpool_wait_for_free(struct mpool *pool, unsigned long *flags,
-				u64 *wait_start)
+static long mpool_sleep(struct mpool *pool, unsigned int state, long timeout)
+{
+	/* Not a hung task: the pool is bounded by design, as mempool_t is. */
+	return ___swait_event(pool->wait,
+			      ___wait_cond_timeout(mpool_depot_may_have_free(pool)),
+			      state, timeout, __ret = schedule_timeout(__ret));
+}
+
+/*
+ * Sleep until the depot may have a block, or until @w says to give up.
+ * The first time, announce the sleeper and wait for a grace period: a
+ * free that read @nr_waiters before the announcement may still be putting
+ * its block in its CPU's ring, where no wake-up follows, and it has done
+ * so once the grace period ends, for the retry to find; every free after
+ * the announcement takes the depot, which wakes us.  The frees'
+ * preemption-off section is what the grace period waits for.  It costs
+ * a few milliseconds, once per alloc that finds the whole pool taken.
+ * Announced under the same hold that found the pool alive, so that
+ * mpool_destroy() counts us.  Returns false when the time @w allows ran
+ * out or a fatal signal came, with the lock held either way.
+ */
+static bool mpool_wait_for_free(struct mpool *pool, unsigned long *flags,
+				struct mpool_wait *w)
 	__releases(&pool->lock) __acquires(&pool->lock)
 {
+	long left = MAX_SCHEDULE_TIMEOUT;
+
 	lockdep_assert_held(&pool->lock);
 
-	if (!*wait_start) {
+	if (!w->forever) {
+		left = (long)(w->deadline - jiffies);
+		if (left <= 0)
+			return false;
+	}
+	if (!w->start) {
 		WRITE_ONCE(pool->nr_waiters, pool->nr_waiters + 1);
-		*wait_start = ktime_get_ns() ?: 1;
+		w->start = ktime_get_ns() ?: 1;
 		mpool_unlock(pool, *flags);
 		synchronize_rcu();
 	} else {
 		mpool_unlock(pool, *flags);
-		/* Not a hung task: the pool is bounded by design, as mempool_t is. */
-		swait_event_idle_exclusive(pool->wait,
-					   mpool_depot_may_have_free(pool));
+		left = mpool_sleep(pool, w->state, left);
 		mpool_test_point(pool, MPOOL_TEST_WAITER_WOKEN);
 	}
 	mpool_lock(pool, flags);
+	return left > 0;
 }
 
 /*
  * This CPU's cache is empty: take a batch from the depot, or from the
  * other CPUs' caches when the depot is empty, keep one block for the
- * caller and cache the rest.  With @can_block, wait for a free rather
- * than fail, counted in @nr_waiters from the first wait (*@wait_start
- * set) until the alloc returns.  Returns NULL only when no block was free
- * anywhere, or when the pool is being destroyed.
+ * caller and cache the rest, rescheduling between holds if
+ * @g->may_block.  With @w, wait for a free rather than fail,
+ * counted in @nr_waiters from the first wait (@w->start set) until the
+ * alloc returns.  Returns NULL only when no block was free anywhere (see
+ * mpool_gather() for a rebuild of the free list), when @w gave up, or
+ * when the pool is being destroyed.
  */
-static void *mpool_refill(struct mpool *pool, bool can_block,
-			  struct mpool_corruption *c, u64 *wait_start,
-			  enum mpool_source *source)
+static void *mpool_refill(struct mpool *pool, struct mpool_gathering *g,
+			  struct mpool_wait *w, enum mpool_source *source)
 {
 	/* Scratch: not zeroed (CONFIG_INIT_STACK_ALL_ZERO) on every refill. */
 	void *blocks[MPOOL_HOLD_BLOCKS + 1] __uninitialized;
 	unsigned long flags;
-	bool again;
 	size_t want, got = 0;
 
 	mpool_lock(pool, &flags);
@@ -102,25 +133,29 @@ static void *mpool_refill(struct mpool *pool, bool can_block,
 		 */
 		want = 1 + (pool->nr_waiters ? 0 :
 			    mpool_cache_room(pool, this_cpu_ptr(pool->caches)));
-		got = mpool_gather(pool, blocks, want, NULL, c, &again,
-				   source);
-		if (got || (!again && !can_block))
+		got = mpool_gather(pool, blocks, want, g);
+		if (got)
 			break;
-		if (again) {
+		if (g->again) {
 			/* One batch per hold: let others in, then go on. */
 			mpool_unlock(pool, flags);
+			if (g->may_block)
+				cond_resched();
 			mpool_lock(pool, &flags);
 			continue;
 		}
-		mpool_wait_for_free(pool, &flags, wait_start);
+		if (!w || !mpool_wait_for_free(pool, &flags, w))
+			break;
 	}
-	if (got)
+	if (got) {
+		*source = g->source;
 		mpool_depot_note_peak(pool);
-	else
+	} else {
 		pool->alloc_failures++;
+	}
 	/* Evicted by mpool_destroy(): the pool will be gone, and its report. */
 	if (unlikely(pool->dying))
-		c->kind = MPOOL_CORRUPT_NONE;
+		g->c->kind = MPOOL_CORRUPT_NONE;
 	/*
 	 * IRQs are off, and no context of this CPU was adding to its ring
 	 * (mpool_cache_room()): this refill is its only writer, and there
@@ -134,16 +169,17 @@ static void *mpool_refill(struct mpool *pool, bool can_block,
 }
 
 /*
- * The last step of an alloc that waited: it no longer touches the pool,
- * which mpool_destroy() may free as soon as the lock is dropped.
+ * The last step of an alloc counted in @count, @nr_waiters or
+ * @nr_gatherers: it no longer touches the pool, which mpool_destroy() may
+ * free as soon as the lock is dropped.
  */
-static void mpool_stop_waiting(struct mpool *pool)
+static void mpool_leave(struct mpool *pool, unsigned int *count)
 {
 	unsigned long flags;
 	bool dying;
 
 	mpool_lock(pool, &flags);
-	WRITE_ONCE(pool->nr_waiters, pool->nr_waiters - 1);
+	WRITE_ONCE(*count, *count - 1);
 	dying = pool->dying;
 	mpool_unlock(pool, flags);
 	/* Hashes the address, never reads it: safe on a freed pool. */
@@ -156,18 +192,17 @@ static void mpool_stop_waiting(struct mpool *pool)
  * first look takes it, or NULL for mpool_refill() to go on (another hold
  * for the free list's rebuild, waiting).
  */
-static void *mpool_take_uncached(struct mpool *pool,
-				 struct mpool_corruption *c,
+static void *mpool_take_uncached(struct mpool *pool, struct mpool_gathering *g,
 				 enum mpool_source *source)
 {
 	unsigned long flags;
 	void *block = NULL;
-	bool again;
 
 	mpool_lock(pool, &flags);
-	if (likely(!pool->dying) &&
-	    mpool_gather(pool, &block, 1, NULL, c, &again, source))
+	if (likely(!pool->dying) && mpool_gather(pool, &block, 1, g)) {
+		*source = g->source;
 		mpool_depot_note_peak(pool);
+	}
 	mpool_unlock(pool, flags);
 	return block;
 }
@@ -197,14 +232,17 @@ static __always_inline void *mpool_take_fast(struct mpool *pool)
 
 /*
  * Take a free block for an alloc: from this CPU's cache or the stack,
- * else through the depot's lock.  A block that fails its checks is
- * quarantined and another taken.  *@source says where the block came from.
+ * else through the depot's lock, rescheduling between its holds if it
+ * @may_block, and waiting for a free as @w says if it is not NULL.
+ * A block that fails its checks is quarantined and another taken.
+ * *@source says where the block came from.
  */
-static __always_inline void *mpool_take(struct mpool *pool, bool can_block,
+static __always_inline void *mpool_take(struct mpool *pool, bool may_block,
+					struct mpool_wait *w,
 					struct mpool_corruption *c,
-					u64 *wait_start,
 					enum mpool_source *source)
 {
+	struct mpool_gathering g = { .c = c, .may_block = may_block };
 	void *block;
 
 	do {
@@ -212,10 +250,9 @@ static __always_inline void *mpool_take(struct mpool *pool, bool can_block,
 		if (pool->cache_size || pool->stack_next)
 			block = mpool_take_fast(pool);
 		else
-			block = mpool_take_uncached(pool, c, source);
+			block = mpool_take_uncached(pool, &g, source);
 		if (!block)
-			block = mpool_refill(pool, can_block, c, wait_start,
-					     source);
+			block = mpool_refill(pool, &g, w, source);
 		if (!block)
 			return NULL;
 	} while (unlikely(pool->flags & MPOOL_POISON) &&
@@ -539,16 +576,19 @@ static size_t mpool_meta_bytes(const struct mpool *pool, size_t vmem_bytes)
 	return bytes;
 }
 
-/* Read under the lock: a waiter that left has let go of the pool. */
-static unsigned int mpool_nr_waiters(struct mpool *pool)
+/*
+ * Allocs in the pool that mpool_destroy() waits for: read under the lock,
+ * as one that left has let go of the pool.
+ */
+static unsigned int mpool_nr_inside(struct mpool *pool)
 {
-	unsigned int nr_waiters;
 	unsigned long flags;
+	unsigned int nr;
 
 	mpool_lock(pool, &flags);
-	nr_waiters = pool->nr_waiters;
+	nr = pool->nr_waiters + pool->nr_gatherers;
 	mpool_unlock(pool, flags);
-	return nr_waiters;
+	return nr;
 }
 
 /* Blocks handed out now: exact only while no alloc or free runs. */
@@ -668,26 +708,32 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 EXPORT_SYMBOL_NS_GPL(mpool_create, MPOOL_NS);
 
 /*
- * Tasks still wait in mpool_alloc(): the caller's bug, as with
- * mempool_destroy(), but one that a teardown racing its last user makes
- * easily.  Say so, wake them to return NULL, and wait until each has left
- * the pool: it is freed next.
+ * Tasks still wait in mpool_alloc(), or gather in mpool_alloc_bulk(): the
+ * caller's bug, as with mempool_destroy(), but one that a teardown racing
+ * its last user makes easily.  Say so, wake the sleepers to return NULL,
+ * stop the gatherers, and wait until each has left the pool: it is freed
+ * next.
  */
 static void mpool_evict_waiters(struct mpool *pool)
 {
-	unsigned int nr_waiters;
+	unsigned int nr_waiters, nr_gatherers;
 	unsigned long flags;
 
 	mpool_lock(pool, &flags);
 	WRITE_ONCE(pool->dying, true);
 	nr_waiters = pool->nr_waiters;
+	nr_gatherers = pool->nr_gatherers;
 	mpool_unlock(pool, flags);
-	if (likely(!nr_waiters))
+	if (likely(!nr_waiters && !nr_gatherers))
 		return;
-	pr_err("pool %s destroyed while %u tasks wait in mpool_alloc(); they get NULL\n",
-	       pool->name, nr_waiters);
+	if (nr_waiters)
+		pr_err("pool %s destroyed while %u tasks wait in mpool_alloc(); they get NULL\n",
+		       pool->name, nr_waiters);
+	if (nr_gatherers)
+		pr_err("pool %s destroyed while %u calls of mpool_alloc_bulk() gather blocks; they get 0\n",
+		       pool->name, nr_gatherers);
 	swake_up_all(&pool->wait);
-	wait_var_event(&pool->nr_waiters, !mpool_nr_waiters(pool));
+	wait_var_event(&pool->nr_waiters, !mpool_nr_inside(pool));
 }
 
 /* Destroy @pool, whoever owns it. */
@@ -752,19 +798,40 @@ EXPORT_SYMBOL_NS_GPL(mpool_destroy, MPOOL_NS);
 /* ---- alloc and free ---------------------------------------------------- */
 
 /*
+ * Whether an alloc with @gfp waits for a free when the pool is empty:
+ * when it may block, and has not asked to fail rather than wait long, as
+ * __GFP_NORETRY and __GFP_RETRY_MAYFAIL ask the page allocator.  A pool
+ * gets no block back by trying harder; only a free gives one, and a
+ * consumer that leaks one would leave such a caller asleep for ever.
+ */
+static bool mpool_gfp_waits(gfp_t gfp)
+{
+	return gfpflags_allow_blocking(gfp) &&
+	       !(gfp & (__GFP_NORETRY | __GFP_RETRY_MAYFAIL));
+}
+
+/*
  * mpool_alloc() when this CPU's ring is empty, or the block must be
- * checked first: refill, steal or wait, and report what was found.
+ * checked first: refill, steal or wait (in @state, @timeout jiffies at
+ * most), and report what was found.
  */
 static noinline void *mpool_alloc_slow(struct mpool *pool, gfp_t gfp,
-				       unsigned long caller)
+				       unsigned long caller,
+				       unsigned int state,
+				       unsigned long timeout)
 {
 	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
+	struct mpool_wait wait = { .state = state }, *w = NULL;
 	enum mpool_source source;
-	u64 wait_start = 0;
 	void *block;
 
-	block = mpool_take(pool, gfpflags_allow_blocking(gfp), &corruption,
-			   &wait_start, &source);
+	if (mpool_gfp_waits(gfp) && timeout) {
+		wait.forever = timeout >= MAX_SCHEDULE_TIMEOUT;
+		wait.deadline = jiffies + timeout;
+		w = &wait;
+	}
+	block = mpool_take(pool, gfpflags_allow_blocking(gfp), w, &corruption,
+			   &source);
 	if (block) {
 		mpool_hand_out(pool, block, gfp, caller);
 		this_cpu_inc(pool->caches->allocs);
@@ -774,35 +841,19 @@ static noinline void *mpool_alloc_slow(struct mpool *pool, gfp_t gfp,
 	}
 	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
 		mpool_report_corruption(pool, &corruption);
-	if (unlikely(wait_start)) {
-		trace_mpool_wait(pool, caller, ktime_get_ns() - wait_start,
+	if (unlikely(wait.start)) {
+		trace_mpool_wait(pool, caller, ktime_get_ns() - wait.start,
 				 block);
-		mpool_stop_waiting(pool);
+		mpool_leave(pool, &pool->nr_waiters);
 	}
 	return block;
 }
 
-/**
- * mpool_alloc - allocate one block from a pool
- * @pool: pool to allocate from
- * @gfp: %__GFP_ZERO to zero the block; whether the caller may sleep
- *
- * When every block is in use, a @gfp that allows blocking (GFP_KERNEL)
- * waits until another context frees one, as mempool_alloc() does; any
- * other @gfp (GFP_ATOMIC, GFP_NOWAIT) fails at once.  The pool never asks
- * the page allocator for memory.  The block is zeroed for %__GFP_ZERO and
- * on a kernel booted with init_on_alloc=1.  A block found corrupted on
- * the way out (debug flags, hardened free list) is reported, quarantined
- * and replaced by another.
- *
- * Context: Any context but NMI if @gfp does not allow blocking; process
- * context otherwise.
- * Return: a pointer to a block of at least block_size bytes, aligned as
- * asked at create, or NULL when the pool is empty and @gfp may not block,
- * when the pool's fail_alloc fault injection fires, or when the pool is
- * destroyed while the call waits (the caller's bug).
- */
-void *mpool_alloc(struct mpool *pool, gfp_t gfp)
+/* Every single alloc: the fast path, or the slow one, which may wait. */
+static __always_inline void *mpool_alloc_wait(struct mpool *pool, gfp_t gfp,
+					      unsigned long caller,
+					      unsigned int state,
+					      unsigned long timeout)
 {
 	void *block;
 
@@ -817,25 +868,98 @@ void *mpool_alloc(struct mpool *pool, gfp_t gfp)
 	if (WARN_ON_ONCE(in_nmi()))
 		return NULL;
 	if (unlikely(mpool_injected_failure(pool))) {
-		trace_mpool_alloc_fail(pool, _RET_IP_, gfp, 1);
+		trace_mpool_alloc_fail(pool, caller, gfp, 1);
 		return NULL;
 	}
 	/* The fast path: a block without the lock, nothing to check. */
 	if (likely(!(pool->flags & MPOOL_POISON))) {
 		block = mpool_take_fast(pool);
 		if (likely(block)) {
-			mpool_hand_out(pool, block, gfp, _RET_IP_);
+			mpool_hand_out(pool, block, gfp, caller);
 			this_cpu_inc(pool->caches->allocs);
 			/* Nothing of the event's is loaded while it is off. */
 			if (trace_mpool_alloc_enabled())
-				trace_mpool_alloc(pool, block, _RET_IP_, gfp,
+				trace_mpool_alloc(pool, block, caller, gfp,
 						  mpool_fast_source(pool));
 			return block;
 		}
 	}
-	return mpool_alloc_slow(pool, gfp, _RET_IP_);
+	return mpool_alloc_slow(pool, gfp, caller, state, timeout);
+}
+
+/**
+ * mpool_alloc - allocate one block from a pool
+ * @pool: pool to allocate from
+ * @gfp: %__GFP_ZERO to zero the block; whether the caller may sleep
+ *
+ * When every block is in use, a @gfp that allows blocking (GFP_KERNEL)
+ * waits until another context frees one, as mempool_alloc() does, unless
+ * it has %__GFP_NORETRY or %__GFP_RETRY_MAYFAIL; any other @gfp
+ * (GFP_ATOMIC, GFP_NOWAIT) fails at once.  A wait that may last is better
+ * bounded: mpool_alloc_timeout(), mpool_alloc_killable().  The pool never
+ * asks the page allocator for memory.  The block is zeroed for
+ * %__GFP_ZERO and on a kernel booted with init_on_alloc=1.  A block found
+ * corrupted on the way out (debug flags, hardened free list) is reported,
+ * quarantined and replaced by another.  An alloc whose @gfp does not
+ * allow blocking does a bounded amount of work, whatever the pool's
+ * size: while the free list is rebuilt after a corruption it may fail
+ * with free blocks left, which the allocs after it find; one whose @gfp
+ * allows blocking finishes the rebuild.
+ *
+ * Context: Any context but NMI if @gfp does not allow blocking; process
+ * context otherwise.
+ * Return: a pointer to a block of at least block_size bytes, aligned as
+ * asked at create, or NULL when no block is free and the call may not
+ * wait (see above), when the pool's fail_alloc fault injection fires, or
+ * when the pool is destroyed while the call waits (the caller's bug).
+ */
+void *mpool_alloc(struct mpool *pool, gfp_t gfp)
+{
+	return mpool_alloc_wait(pool, gfp, _RET_IP_, TASK_IDLE,
+				MAX_SCHEDULE_TIMEOUT);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_alloc, MPOOL_NS);
+
+/**
+ * mpool_alloc_timeout - allocate one block, waiting a bounded time for it
+ * @pool: pool to allocate from
+ * @gfp: as for mpool_alloc()
+ * @timeout: the longest wait for a free, in jiffies; %MAX_SCHEDULE_TIMEOUT
+ *	or more waits as mpool_alloc() does, 0 does not wait
+ *
+ * mpool_alloc(), but a wait for a free ends after @timeout jiffies, and a
+ * little more: the first wait of a call also waits for an RCU grace
+ * period.  Only a @gfp that allows mpool_alloc() to wait allows this one.
+ *
+ * Context: as for mpool_alloc().
+ * Return: a block, or NULL as for mpool_alloc() and when the time ran out.
+ */
+void *mpool_alloc_timeout(struct mpool *pool, gfp_t gfp, unsigned long timeout)
+{
+	return mpool_alloc_wait(pool, gfp, _RET_IP_, TASK_IDLE, timeout);
+}
+EXPORT_SYMBOL_NS_GPL(mpool_alloc_timeout, MPOOL_NS);
+
+/**
+ * mpool_alloc_killable - allocate one block, waiting until killed at most
+ * @pool: pool to allocate from
+ * @gfp: as for mpool_alloc()
+ *
+ * mpool_alloc(), but a wait for a free ends when the task gets a fatal
+ * signal (TASK_KILLABLE), so that a consumer's leak leaves no unkillable
+ * task behind.  Only a @gfp that allows mpool_alloc() to wait allows this
+ * one.
+ *
+ * Context: Process context, as for mpool_alloc() with a @gfp that may
+ * block.
+ * Return: a block, or NULL as for mpool_alloc() and on a fatal signal.
+ */
+void *mpool_alloc_killable(struct mpool *pool, gfp_t gfp)
+{
+	return mpool_alloc_wait(pool, gfp, _RET_IP_, TASK_KILLABLE,
+				MAX_SCHEDULE_TIMEOUT);
+}
+EXPORT_SYMBOL_NS_GPL(mpool_alloc_killable, MPOOL_NS);
 
 /*
  * Free @nr blocks for @caller: each is checked, a bad one refused alone,
@@ -856,10 +980,11 @@ static __always_inline void mpool_free_many(struct mpool *pool, size_t nr,
 	}
 	if (!claimed)
 		return;
+	/* Counted first: see mpool_counters_sum(). */
+	this_cpu_add(pool->caches->frees, claimed);
 	mpool_give_back(pool, blocks, claimed);
 	if (mpool_test_may_park())
 		mpool_test_point(pool, MPOOL_TEST_FREE_GIVEN_BACK);
-	this_cpu_add(pool->caches->frees, claimed);
 }
 
 /**
@@ -883,10 +1008,11 @@ void mpool_free(struct mpool *pool, void *block)
 	if (unlikely(!block) || WARN_ON_ONCE(in_nmi()) ||
 	    !mpool_claim_back(pool, block, _RET_IP_))
 		return;
+	/* Counted first: see mpool_counters_sum(). */
+	this_cpu_inc(pool->caches->frees);
 	mpool_give_back_one(pool, block);
 	if (mpool_test_may_park())
 		mpool_test_point(pool, MPOOL_TEST_FREE_GIVEN_BACK);
-	this_cpu_inc(pool->caches->frees);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_free, MPOOL_NS);
 
@@ -928,12 +1054,13 @@ static size_t mpool_bulk_step(const struct mpool *pool, size_t nr)
 
 /*
  * A failed bulk alloc: put what its stash holds back in the depot, a
- * batch per hold, visible to every alloc all along.  Called and returns
+ * batch per hold, visible to every alloc all along, letting the CPU go
+ * between holds if it @may_sleep.  Called and returns
  * with the lock held and the stash on the pool.
  */
 static void mpool_stash_give_back(struct mpool *pool,
 				  struct mpool_stash *stash,
-				  unsigned long *flags)
+				  unsigned long *flags, bool may_sleep)
 	__releases(&pool->lock) __acquires(&pool->lock)
 {
 	unsigned int wake;
@@ -948,6 +1075,8 @@ static void mpool_stash_give_back(struct mpool *pool,
 					    batch);
 		mpool_unlock(pool, *flags);
 		mpool_wake_waiters(pool, wake);
+		if (may_sleep)
+			cond_resched();
 		mpool_lock(pool, flags);
 	}
 }
@@ -958,18 +1087,23 @@ static void mpool_stash_give_back(struct mpool *pool,
  * into a stash on the pool, from which an alloc that finds no other
  * block takes, so that the blocks are never out of sight: an alloc that
  * returns NULL meanwhile saw no block free anywhere, and a bulk alloc
- * that fails puts its stash back where sleepers are woken.  *@source
- * says where they came from, MPOOL_FROM_STEAL if any one was stolen.
+ * that fails puts its stash back where sleepers are woken.  A call that
+ * gathers is counted in @nr_gatherers, *@counted set, until it leaves,
+ * so that mpool_destroy() waits for it.  With @may_sleep, it lets the
+ * CPU go between holds, and rebuilds the free list to its end if it must.
+ * *@source says where the blocks came from, MPOOL_FROM_STEAL if any one
+ * was stolen.
  */
 static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
-			    struct mpool_corruption *c,
-			    enum mpool_source *source)
+			    bool may_sleep, struct mpool_corruption *c,
+			    enum mpool_source *source, bool *counted)
 {
 	struct mpool_stash stash = { .blocks = blocks };
-	enum mpool_source from;
+	struct mpool_gathering g = {
+		.c = c, .self = &stash, .may_block = may_sleep,
+	};
 	unsigned long flags;
 	size_t got, want;
-	bool again;
 
 	/* More than the pool has: no need to gather them all first. */
 	if (nr > pool->nr_blocks - READ_ONCE(pool->quarantined)) {
@@ -987,14 +1121,15 @@ static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
 	*source = MPOOL_FROM_DEPOT;
 	mpool_lock(pool, &flags);
 	list_add(&stash.node, &pool->stashes);
+	pool->nr_gatherers++;
+	*counted = true;
 	while (stash.nr < nr && likely(!pool->dying)) {
 		want = mpool_bulk_step(pool, nr - stash.nr);
-		got = mpool_gather(pool, blocks + stash.nr, want, &stash, c,
-				   &again, &from);
-		if (!got && !again)
+		got = mpool_gather(pool, blocks + stash.nr, want, &g);
+		if (!got && !g.again)
 			break;
-		if (got && from == MPOOL_FROM_STEAL)
-			*source = from;
+		if (got && g.source == MPOOL_FROM_STEAL)
+			*source = g.source;
 		if (unlikely(pool->flags & MPOOL_POISON))
 			got = mpool_keep_reusable(pool, blocks + stash.nr, got,
 						  c);
@@ -1003,13 +1138,15 @@ static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
 			break;
 		mpool_unlock(pool, flags);
 		mpool_test_point(pool, MPOOL_TEST_BULK_HOLDING);
+		if (may_sleep)
+			cond_resched();
 		mpool_lock(pool, &flags);
 	}
 	got = stash.nr;
 	if (got == nr) {
 		mpool_depot_note_peak(pool);
 	} else {
-		mpool_stash_give_back(pool, &stash, &flags);
+		mpool_stash_give_back(pool, &stash, &flags, may_sleep);
 		pool->alloc_failures++;
 	}
 	list_del(&stash.node);
@@ -1031,10 +1168,15 @@ static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
  * other block may take one of those gathered so far.  Two bulk allocs
  * that gather at once do not take from each other: both may fail where
  * one alone would not.  Unlike mpool_alloc(), never waits for frees,
- * whatever @gfp allows: @nr blocks at once may never come free.  The blocks are checked and zeroed
- * as mpool_alloc() does.
+ * whatever @gfp allows: @nr blocks at once may never come free; with a
+ * @gfp that allows blocking it lets the CPU go between batches, and
+ * finishes a rebuild of the free list that it finds under way, which a
+ * call that may not block takes one step of at most.  The blocks are
+ * checked and zeroed as mpool_alloc() does.  A bulk alloc that gathers
+ * when mpool_destroy() begins returns 0, and the destroy waits for it.
  *
- * Context: Any context but NMI.
+ * Context: Any context but NMI if @gfp does not allow blocking; process
+ * context otherwise.
  * Return: @nr, or 0 when fewer than @nr blocks are free to it (see
  * above) or fail_alloc fires.
  */
@@ -1042,6 +1184,7 @@ int mpool_alloc_bulk(struct mpool *pool, gfp_t gfp, size_t nr, void **blocks)
 {
 	struct mpool_corruption corruption = { .kind = MPOOL_CORRUPT_NONE };
 	enum mpool_source source;
+	bool counted = false;
 	size_t got, i;
 
 	if (WARN_ON_ONCE(in_nmi()))
@@ -1050,8 +1193,11 @@ int mpool_alloc_bulk(struct mpool *pool, gfp_t gfp, size_t nr, void **blocks)
 		trace_mpool_alloc_fail(pool, _RET_IP_, gfp, nr);
 		return 0;
 	}
-	got = nr && mpool_take_bulk(pool, blocks, nr, &corruption, &source) ?
-	      nr : 0;
+	if (gfpflags_allow_blocking(gfp))
+		might_sleep();
+	got = nr && mpool_take_bulk(pool, blocks, nr,
+				    gfpflags_allow_blocking(gfp), &corruption,
+				    &source, &counted) ? nr : 0;
 	if (nr && !got)
 		trace_mpool_alloc_fail(pool, _RET_IP_, gfp, nr);
 	for (i = 0; i < got; i++)
@@ -1065,6 +1211,8 @@ int mpool_alloc_bulk(struct mpool *pool, gfp_t gfp, size_t nr, void **blocks)
 	this_cpu_add(pool->caches->allocs, got);
 	if (unlikely(corruption.kind != MPOOL_CORRUPT_NONE))
 		mpool_report_corruption(pool, &corruption);
+	if (counted)
+		mpool_leave(pool, &pool->nr_gatherers);
 	return got;
 }
 EXPORT_SYMBOL_NS_GPL(mpool_alloc_bulk, MPOOL_NS);
@@ -1125,10 +1273,28 @@ static void mpool_stats_geometry(const struct mpool *pool,
 }
 
 /*
+ * The counters kept under the lock.  In NMI, which may have interrupted
+ * this CPU's hold of it, read without it: each is then a value it had,
+ * not one cut of them all.
+ */
+static void mpool_stats_counters(struct mpool *pool, struct mpool_stats *stats)
+{
+	stats->peak_in_use = READ_ONCE(pool->peak_out);
+	stats->alloc_failures = READ_ONCE(pool->alloc_failures);
+	stats->invalid_frees = READ_ONCE(pool->invalid_frees);
+	stats->double_frees = READ_ONCE(pool->double_frees);
+	stats->poison_errors = READ_ONCE(pool->poison_errors);
+	stats->redzone_errors = READ_ONCE(pool->redzone_errors);
+	stats->freelist_errors = READ_ONCE(pool->freelist_errors);
+	stats->quarantined = READ_ONCE(pool->quarantined);
+}
+
+/*
  * Each field is exact while the pool is idle.  While other CPUs allocate
- * and free, each is a value it had during the call, the ones summed over
- * CPUs within what the pool can hold: @in_use + @cached + @quarantined
- * never exceed @nr_blocks.
+ * and free, each is a value it had during the call, @in_use one that the
+ * pool had too (mpool_counters_sum()), the ones summed over CPUs within
+ * what the pool can hold: @in_use + @cached + @quarantined never exceed
+ * @nr_blocks.
  */
 static void mpool_stats_fill(struct mpool *pool, struct mpool_stats *stats)
 {
@@ -1136,16 +1302,13 @@ static void mpool_stats_fill(struct mpool *pool, struct mpool_stats *stats)
 	size_t most;
 
 	mpool_stats_geometry(pool, stats);
-	mpool_lock(pool, &flags);
-	stats->peak_in_use = READ_ONCE(pool->peak_out);
-	stats->alloc_failures = pool->alloc_failures;
-	stats->invalid_frees = pool->invalid_frees;
-	stats->double_frees = pool->double_frees;
-	stats->poison_errors = pool->poison_errors;
-	stats->redzone_errors = pool->redzone_errors;
-	stats->freelist_errors = pool->freelist_errors;
-	stats->quarantined = pool->quarantined;
-	mpool_unlock(pool, flags);
+	if (in_nmi()) {
+		mpool_stats_counters(pool, stats);
+	} else {
+		mpool_lock(pool, &flags);
+		mpool_stats_counters(pool, stats);
+		mpool_unlock(pool, flags);
+	}
 
 	/*
 	 * Read while CPUs run: each value is bounded by what the pool could
@@ -1169,9 +1332,10 @@ static void mpool_stats_fill(struct mpool *pool, struct mpool_stats *stats)
  * knows a prefix of today's: it gets that prefix and nothing written past
  * @size.  A caller built against a newer header than the module's gets
  * zeroes in the fields this module does not know.  Snapshot semantics as
- * described at struct mpool_stats.
+ * described at struct mpool_stats.  In NMI the pool's lock is not taken:
+ * the error counters are then each a value they had, not one cut.
  *
- * Context: Any context but NMI.
+ * Context: Any context, NMI included.
  * Return: the bytes of @stats filled with values: the smaller of @size
  * and this module's sizeof(struct mpool_stats).  A field is valid when it
  * ends within them (offsetofend(struct mpool_stats, field) <= return).

@@ -35,15 +35,19 @@ enum mpool_test_point {
 	MPOOL_TEST_FREE_GIVEN_BACK,
 };
 
+/* The most CPUs' rings a steal looks at in one hold of a pool's lock. */
+#define MPOOL_STEAL_RINGS	16
+
 /*
  * The most work one hold of a pool's lock may do: one batch, half a
- * ring, and the block a refill keeps for its caller.  Taking a block out
- * of the depot, a ring or a stash counts one, as does putting one into
- * the depot, checking its bytes, or looking at one block's state in a
- * rebuild of the free list.  (A steal also visits every possible CPU's
- * ring, and a refill puts what it took in its own: not counted.)
+ * ring, and the block a refill keeps for its caller, and the rings a
+ * steal looked at.  Taking a block out of the depot, a ring or a stash
+ * counts one, as does putting one into the depot, checking its bytes,
+ * looking at one block's state in a rebuild of the free list, or at one
+ * CPU's ring in a steal.  (A refill puts what it took in its own ring:
+ * not counted.)
  */
-#define MPOOL_HOLD_MAX		(MPOOL_CACHE_MAX / 2 + 1)
+#define MPOOL_HOLD_MAX		(MPOOL_CACHE_MAX / 2 + 1 + MPOOL_STEAL_RINGS)
 
 void mpool_test_set_hook(void (*hook)(struct mpool *pool,
 				      enum mpool_test_point point));

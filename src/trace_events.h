@@ -25,6 +25,7 @@ TRACE_DEFINE_ENUM(MPOOL_FREE_QUARANTINED);
 TRACE_DEFINE_ENUM(MPOOL_CORRUPT_POISON);
 TRACE_DEFINE_ENUM(MPOOL_CORRUPT_REDZONE);
 TRACE_DEFINE_ENUM(MPOOL_CORRUPT_LINK);
+TRACE_DEFINE_ENUM(MPOOL_CORRUPT_LOST);
 
 TRACE_EVENT(mpool_alloc,
 
@@ -165,7 +166,8 @@ TRACE_EVENT(mpool_corruption,
 		  __print_symbolic(__entry->kind,
 				   { MPOOL_CORRUPT_POISON, "poison" },
 				   { MPOOL_CORRUPT_REDZONE, "redzone" },
-				   { MPOOL_CORRUPT_LINK, "link" }),
+				   { MPOOL_CORRUPT_LINK, "link" },
+				   { MPOOL_CORRUPT_LOST, "lost" }),
 		  __entry->offset)
 );
 

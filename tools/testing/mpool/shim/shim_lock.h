@@ -105,6 +105,38 @@ unsigned int mpool_shim_nr_sleeping(void);
 	mpool_shim_wait_end(&(wq), __flags);				\
 } while (0)
 
+/* What a timed wait left of @timeout jiffies (HZ is 1000): 0 if none. */
+long mpool_shim_wait_sleep_timeout(struct swait_queue_head *q, long timeout);
+
+#define TASK_IDLE		0x0402
+#define TASK_KILLABLE		0x0102
+#define MAX_SCHEDULE_TIMEOUT	LONG_MAX
+
+#define ___wait_cond_timeout(condition) ({				\
+	bool __cond = (condition);					\
+	if (__cond && !__ret)						\
+		__ret = 1;						\
+	__cond || !__ret;						\
+})
+
+/*
+ * What the kernel's swait wrappers are made of.  No thread here is ever
+ * sent a signal: @state and @cmd are the kernel's, and the sleep is timed
+ * by @ret as schedule_timeout() would time it.
+ */
+#define ___swait_event(wq, condition, state, ret, cmd) ({		\
+	unsigned long __flags;						\
+	long __ret = ret;						\
+									\
+	(void)(state);							\
+	might_sleep();							\
+	mpool_shim_wait_begin(&(wq), &__flags);				\
+	while (!(condition))						\
+		__ret = mpool_shim_wait_sleep_timeout(&(wq), __ret);	\
+	mpool_shim_wait_end(&(wq), __flags);				\
+	__ret;								\
+})
+
 /* wait_var_event(): one queue for every variable, as a hash bucket. */
 extern struct swait_queue_head mpool_shim_var_queue;
 #define wait_var_event(var, condition)					\

@@ -188,6 +188,15 @@ static inline unsigned int cpumask_first(const struct cpumask *mask)
 			       nr_cpu_ids;
 }
 
+/* The next CPU of @mask after @cpu, or nr_cpu_ids: up to 64 CPUs. */
+static inline unsigned int cpumask_next(int cpu, const struct cpumask *mask)
+{
+	unsigned long rest = cpu + 1 >= 64 ? 0 :
+			     mask->bits[0] & (~0UL << (cpu + 1));
+
+	return rest ? (unsigned int)__builtin_ctzl(rest) : nr_cpu_ids;
+}
+
 /* Only for the one thread of a sequential test: it becomes that CPU. */
 int set_cpus_allowed_ptr(struct task_struct *task,
 			 const struct cpumask *mask);

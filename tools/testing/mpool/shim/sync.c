@@ -83,6 +83,31 @@ void mpool_shim_wait_sleep(struct swait_queue_head *q)
 	__atomic_fetch_sub(&mpool_shim_sleepers, 1, __ATOMIC_RELAXED);
 }
 
+long mpool_shim_wait_sleep_timeout(struct swait_queue_head *q, long timeout)
+{
+	unsigned long start = jiffies;
+	struct timespec ts;
+	long left;
+
+	if (timeout == MAX_SCHEDULE_TIMEOUT) {
+		mpool_shim_wait_sleep(q);
+		return timeout;
+	}
+	/* pthread_cond_timedwait() takes CLOCK_REALTIME by default. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout / HZ;
+	ts.tv_nsec += (timeout % HZ) * (1000000000L / HZ);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	__atomic_fetch_add(&mpool_shim_sleepers, 1, __ATOMIC_RELAXED);
+	pthread_cond_timedwait(&q->cond, &q->lock, &ts);
+	__atomic_fetch_sub(&mpool_shim_sleepers, 1, __ATOMIC_RELAXED);
+	left = timeout - (long)(jiffies - start);
+	return left > 0 ? left : 0;
+}
+
 unsigned int mpool_shim_nr_sleeping(void)
 {
 	return __atomic_load_n(&mpool_shim_sleepers, __ATOMIC_RELAXED);
