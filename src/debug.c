@@ -60,15 +60,12 @@ static void mpool_printk(const char *fmt, ...)
 
 static int mpool_debug_init(struct mpool *pool)
 {
-	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL |
-			  __GFP_ZERO;
-	size_t bytes = array_size(pool->nr_blocks, sizeof(*pool->track));
+	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 
 	if (!(pool->flags & MPOOL_TRACK_CALLER))
 		return 0;
-	/* kvmalloc stops at INT_MAX bytes, vmalloc does not; kvfree frees both. */
-	pool->track = bytes > INT_MAX ? __vmalloc(bytes, gfp) :
-					kvmalloc(bytes, gfp);
+	pool->track = mpool_kvzalloc_large(pool->nr_blocks,
+					   sizeof(*pool->track), gfp);
 	return pool->track ? 0 : -ENOMEM;
 }
 
