@@ -44,17 +44,24 @@ static int mpool_flags_letters(unsigned int flags, char *buf, size_t size)
  * console's spinlock_t, which lockdep refuses in a context that may not
  * sleep on PREEMPT_RT; a consumer that misuses a pool in its IRQ handler
  * is owed its report, not a lockdep splat.
+ *
+ * Only a kernel with CONFIG_PREEMPT_COUNT knows whether the caller may
+ * sleep: without it (PREEMPT_NONE or PREEMPT_VOLUNTARY, with neither
+ * PREEMPT_DYNAMIC nor a debug option that selects it) preemptible() is
+ * always 0, and testing it alone deferred every report, even from process
+ * context.  Such a kernel has neither PREEMPT_RT nor lockdep (both select
+ * PREEMPT_COUNT): printk() is safe there in any context, and defers by
+ * itself in an NMI.
  */
 static void mpool_printk(const char *fmt, ...)
 {
 	va_list args;
 
 	va_start(args, fmt);
-	/* Hard IRQ, or under a consumer's raw spinlock: both may not sleep. */
-	if (!preemptible())
-		vprintk_emit(0, LOGLEVEL_SCHED, NULL, fmt, args);
-	else
+	if (!IS_ENABLED(CONFIG_PREEMPT_COUNT) || preemptible())
 		vprintk(fmt, args);
+	else
+		vprintk_emit(0, LOGLEVEL_SCHED, NULL, fmt, args);
 	va_end(args);
 }
 

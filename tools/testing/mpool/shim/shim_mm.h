@@ -187,8 +187,12 @@ __printf(1, 2) int printk(const char *fmt, ...);
 int vprintk_emit(int facility, int level, const void *dict,
 		 const char *fmt, va_list args);
 
-/* A test's view of printk: each line, as printed, or NULL for stderr. */
-extern void (*mpool_shim_printk_hook)(const char *line);
+/*
+ * A test's view of printk: each line, as printed, and whether the kernel
+ * would have deferred it (vprintk_emit() at LOGLEVEL_SCHED); NULL for
+ * stderr.
+ */
+extern void (*mpool_shim_printk_hook)(const char *line, bool deferred);
 
 #define pr_emerg(fmt, ...)	printk(KERN_EMERG pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_err(fmt, ...)	printk(KERN_ERR pr_fmt(fmt), ##__VA_ARGS__)
