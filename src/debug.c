@@ -44,31 +44,35 @@ static int mpool_flags_letters(unsigned int flags, char *buf, size_t size)
  * console's spinlock_t, which lockdep refuses in a context that may not
  * sleep on PREEMPT_RT; a consumer that misuses a pool in its IRQ handler
  * is owed its report, not a lockdep splat.
+ *
+ * Only a kernel with CONFIG_PREEMPT_COUNT knows whether the caller may
+ * sleep: without it (PREEMPT_NONE or PREEMPT_VOLUNTARY, with neither
+ * PREEMPT_DYNAMIC nor a debug option that selects it) preemptible() is
+ * always 0, and testing it alone deferred every report, even from process
+ * context.  Such a kernel has neither PREEMPT_RT nor lockdep (both select
+ * PREEMPT_COUNT): printk() is safe there in any context, and defers by
+ * itself in an NMI.
  */
 static void mpool_printk(const char *fmt, ...)
 {
 	va_list args;
 
 	va_start(args, fmt);
-	/* Hard IRQ, or under a consumer's raw spinlock: both may not sleep. */
-	if (!preemptible())
-		vprintk_emit(0, LOGLEVEL_SCHED, NULL, fmt, args);
-	else
+	if (!IS_ENABLED(CONFIG_PREEMPT_COUNT) || preemptible())
 		vprintk(fmt, args);
+	else
+		vprintk_emit(0, LOGLEVEL_SCHED, NULL, fmt, args);
 	va_end(args);
 }
 
 static int mpool_debug_init(struct mpool *pool)
 {
-	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL |
-			  __GFP_ZERO;
-	size_t bytes = array_size(pool->nr_blocks, sizeof(*pool->track));
+	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 
 	if (!(pool->flags & MPOOL_TRACK_CALLER))
 		return 0;
-	/* kvmalloc stops at INT_MAX bytes, vmalloc does not; kvfree frees both. */
-	pool->track = bytes > INT_MAX ? __vmalloc(bytes, gfp) :
-					kvmalloc(bytes, gfp);
+	pool->track = mpool_kvzalloc_large(pool->nr_blocks,
+					   sizeof(*pool->track), gfp);
 	return pool->track ? 0 : -ENOMEM;
 }
 

@@ -55,6 +55,20 @@ static bool mpool_stack_empty(const struct mpool *pool)
 	return !mpool_stack_first(pool, READ_ONCE(pool->stack_top));
 }
 
+/*
+ * A zeroed array of @n elements of @size bytes, for metadata that a large
+ * pool takes past INT_MAX bytes (the links here from 536,870,912 blocks
+ * on, debug.c's caller tracking sooner): kvmalloc() refuses more than
+ * INT_MAX bytes, vmalloc does not, and kvfree() frees both.
+ */
+static void *mpool_kvzalloc_large(size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes = array_size(n, size);
+
+	gfp |= __GFP_ZERO;
+	return bytes > INT_MAX ? __vmalloc(bytes, gfp) : kvmalloc(bytes, gfp);
+}
+
 /* Make room for the links: a pool of MPOOL_NO_PERCPU, at create. */
 static int mpool_stack_init(struct mpool *pool, gfp_t gfp)
 {
@@ -66,8 +80,8 @@ static int mpool_stack_init(struct mpool *pool, gfp_t gfp)
 		return 0;
 	pool->stack_shift = fls_long(pool->nr_blocks);
 	/* Zeroed: 0 ends the stack, which starts empty. */
-	pool->stack_next = kvcalloc(pool->nr_blocks,
-				    sizeof(*pool->stack_next), gfp);
+	pool->stack_next = mpool_kvzalloc_large(pool->nr_blocks,
+						sizeof(*pool->stack_next), gfp);
 	return pool->stack_next ? 0 : -ENOMEM;
 }
 

@@ -13,14 +13,16 @@
 
 static pthread_mutex_t host_log_lock = PTHREAD_MUTEX_INITIALIZER;
 static char host_log_ring[HOST_LOG_KEEP][HOST_LOG_WIDTH];
+static bool host_log_deferred[HOST_LOG_KEEP];
 static unsigned long host_log_count, host_log_first;
 
-static void host_log_line(const char *line)
+static void host_log_line(const char *line, bool deferred)
 {
 	char *slot;
 	size_t len;
 
 	pthread_mutex_lock(&host_log_lock);
+	host_log_deferred[host_log_count % HOST_LOG_KEEP] = deferred;
 	slot = host_log_ring[host_log_count++ % HOST_LOG_KEEP];
 	strncpy(slot, line, HOST_LOG_WIDTH - 1);
 	slot[HOST_LOG_WIDTH - 1] = '\0';
@@ -50,16 +52,24 @@ static unsigned long host_log_oldest(void)
 	return oldest > host_log_first ? oldest : host_log_first;
 }
 
-bool host_log_has(const char *needle)
+enum host_log_how host_log_how(const char *needle)
 {
+	enum host_log_how how = HOST_LOG_ABSENT;
 	unsigned long i;
-	bool found = false;
 
 	pthread_mutex_lock(&host_log_lock);
-	for (i = host_log_oldest(); i < host_log_count && !found; i++)
-		found = strstr(host_log_ring[i % HOST_LOG_KEEP], needle);
+	for (i = host_log_oldest(); i < host_log_count && !how; i++) {
+		if (strstr(host_log_ring[i % HOST_LOG_KEEP], needle))
+			how = host_log_deferred[i % HOST_LOG_KEEP] ?
+			      HOST_LOG_DEFERRED : HOST_LOG_AT_ONCE;
+	}
 	pthread_mutex_unlock(&host_log_lock);
-	return found;
+	return how;
+}
+
+bool host_log_has(const char *needle)
+{
+	return host_log_how(needle) != HOST_LOG_ABSENT;
 }
 
 unsigned long host_log_lines(void)
@@ -73,6 +83,8 @@ void host_log_dump(void)
 
 	pthread_mutex_lock(&host_log_lock);
 	for (i = host_log_oldest(); i < host_log_count; i++)
-		tap_diag("printk: %s", host_log_ring[i % HOST_LOG_KEEP]);
+		tap_diag("printk%s: %s",
+			 host_log_deferred[i % HOST_LOG_KEEP] ? " (deferred)" : "",
+			 host_log_ring[i % HOST_LOG_KEEP]);
 	pthread_mutex_unlock(&host_log_lock);
 }

@@ -148,6 +148,63 @@ static void create_enomem_cases(void)
 	}
 }
 
+/*
+ * Pools whose metadata passes INT_MAX bytes, which kvmalloc() refuses
+ * (as the shim's does): a MPOOL_NO_PERCPU pool's 4-byte links on either
+ * side of it, from 536,870,912 blocks on, and a MPOOL_TRACK_CALLER pool's
+ * tracks (40 bytes each on 64-bit) at 2^26 blocks.  Each is created,
+ * hands out a block, takes it back and is destroyed.  8-byte blocks: 4
+ * GiB of region for the largest, mapped lazily by the shim and touched
+ * only where carved.
+ */
+static void create_large_meta_cases(void)
+{
+	static const struct {
+		size_t nr_blocks;
+		unsigned int flags;
+		const char *what;
+	} big[] = {
+		{ INT_MAX / sizeof(u32), MPOOL_NO_PERCPU,
+		  "MPOOL_NO_PERCPU, links of INT_MAX - 3 bytes" },
+		{ INT_MAX / sizeof(u32) + 1, MPOOL_NO_PERCPU,
+		  "MPOOL_NO_PERCPU, links of INT_MAX + 1 bytes" },
+		{ 1UL << 26, MPOOL_TRACK_CALLER,
+		  "MPOOL_TRACK_CALLER, tracks past INT_MAX bytes" },
+	};
+	struct mpool_stats st;
+	struct mpool *pool;
+	char *block;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(big); i++) {
+		CASE_F("create, %s: %zu blocks", big[i].what,
+		       big[i].nr_blocks) {
+			pool = mpool_create("kunit_large_meta", 8, 0,
+					    big[i].nr_blocks, big[i].flags);
+			CHECK(!IS_ERR(pool), "%ld", PTR_ERR(pool));
+			if (IS_ERR(pool))
+				continue;
+			mpool_get_stats(pool, &st);
+			CHECK(st.nr_blocks == big[i].nr_blocks &&
+			      st.region_bytes == 8 * big[i].nr_blocks &&
+			      st.meta_bytes > 4 * big[i].nr_blocks,
+			      "%zu blocks, region %zu, meta %zu", st.nr_blocks,
+			      st.region_bytes, st.meta_bytes);
+			block = mpool_alloc(pool, GFP_KERNEL);
+			CHECK(block && mpool_owns(pool, block), "no block");
+			if (block) {
+				memset(block, 0x5a, 8);
+				mpool_free(pool, block);
+			}
+			mpool_get_stats(pool, &st);
+			CHECK(st.allocs == 1 && st.frees == 1 && st.in_use == 0,
+			      "%llu allocs, %llu frees, %zu in use", st.allocs,
+			      st.frees, st.in_use);
+			mpool_destroy(pool);
+		}
+	}
+}
+
 /* ---- mpool_layout: where blocks sit ---- */
 
 struct layout_param {
@@ -541,6 +598,7 @@ int main(void)
 	create_cases();
 	create_name_cases();
 	create_enomem_cases();
+	create_large_meta_cases();
 	layout_cases();
 	abi_cases();
 	debug_worked_examples();

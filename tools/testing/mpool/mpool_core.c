@@ -122,3 +122,8 @@ unsigned int mpool_host_hold_max(void)
 {
 	return MPOOL_HOLD_MAX;
 }
+
+bool mpool_host_preempt_count(void)
+{
+	return IS_ENABLED(CONFIG_PREEMPT_COUNT);
+}

@@ -20,5 +20,7 @@ void mpool_host_set_debug_flags(unsigned int flags);
 int mpool_host_flags_letters(unsigned int flags, char *buf, size_t size);
 /* MPOOL_HOLD_MAX, the bound mpool_test_max_hold() must stay within. */
 unsigned int mpool_host_hold_max(void);
+/* IS_ENABLED(CONFIG_PREEMPT_COUNT) in the core: see mpool_core_nopc.c. */
+bool mpool_host_preempt_count(void);
 
 #endif /* MPOOL_HOST_H */

@@ -51,11 +51,15 @@ run asan model_test
 run asan irq_test
 run asan wait_test
 run asan fuzz_replay
+run asan report_test
+run asan report_test_nopc
 run tsan logic_test
 run tsan model_test
 run tsan irq_test STEPS=20000
 run tsan wait_test
 run tsan fuzz_replay
+run tsan report_test
+run tsan report_test_nopc
 
 if [ $failed = 0 ]; then
 	echo "# mpool host tests: all passed"

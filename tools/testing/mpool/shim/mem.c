@@ -4,6 +4,8 @@
  * names, per-CPU areas, and the few string helpers the kernel has and
  * the C library lacks.  See shim_mm.h.
  */
+#include <sys/mman.h>
+
 #include "mpool_shim.h"
 
 #if defined(__has_feature)
@@ -41,6 +43,70 @@ static bool mpool_shim_should_fail(void)
 	return false;
 }
 
+/* The lazy allocations live now: see shim_mm.h. */
+#define MPOOL_SHIM_LAZY_MAX	16
+
+static struct mpool_shim_lazy {
+	const void *ptr;	/* what the caller got; NULL: slot free */
+	void *map;
+	size_t len;
+} mpool_shim_lazy[MPOOL_SHIM_LAZY_MAX];
+static pthread_mutex_t mpool_shim_lazy_lock = PTHREAD_MUTEX_INITIALIZER;
+static int mpool_shim_lazy_live;
+
+/* A mapping of its own, zero, ending as close to its guard as @align lets. */
+static void *mpool_shim_lazy_alloc(size_t size, size_t align)
+{
+	size_t len = PAGE_ALIGN(size) + PAGE_SIZE;
+	char *map, *guard, *p;
+	int i;
+
+	if (align > PAGE_SIZE)
+		mpool_shim_bug(__FILE__, __LINE__, "lazy allocation over-aligned");
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (map == MAP_FAILED)
+		return NULL;
+	guard = map + len - PAGE_SIZE;
+	if (mprotect(guard, PAGE_SIZE, PROT_NONE))
+		mpool_shim_bug(__FILE__, __LINE__, "guard page");
+	p = (char *)ALIGN_DOWN((unsigned long)(guard - size), align);
+	pthread_mutex_lock(&mpool_shim_lazy_lock);
+	for (i = 0; i < MPOOL_SHIM_LAZY_MAX && mpool_shim_lazy[i].ptr; i++)
+		;
+	if (i == MPOOL_SHIM_LAZY_MAX)
+		mpool_shim_bug(__FILE__, __LINE__, "too many lazy allocations");
+	mpool_shim_lazy[i] = (struct mpool_shim_lazy){ p, map, len };
+	__atomic_fetch_add(&mpool_shim_lazy_live, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&mpool_shim_lazy_lock);
+	return p;
+}
+
+/* Unmap @ptr if it is a lazy allocation: whether it was. */
+static bool mpool_shim_lazy_free(const void *ptr)
+{
+	struct mpool_shim_lazy found = { NULL };
+	int i;
+
+	if (!__atomic_load_n(&mpool_shim_lazy_live, __ATOMIC_RELAXED))
+		return false;
+	pthread_mutex_lock(&mpool_shim_lazy_lock);
+	for (i = 0; i < MPOOL_SHIM_LAZY_MAX; i++) {
+		if (mpool_shim_lazy[i].ptr == ptr) {
+			found = mpool_shim_lazy[i];
+			mpool_shim_lazy[i].ptr = NULL;
+			__atomic_fetch_sub(&mpool_shim_lazy_live, 1,
+					   __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&mpool_shim_lazy_lock);
+	if (!found.ptr)
+		return false;
+	munmap(found.map, found.len);
+	return true;
+}
+
 void *mpool_shim_alloc(size_t size, size_t align, gfp_t gfp)
 {
 	void *p;
@@ -49,6 +115,8 @@ void *mpool_shim_alloc(size_t size, size_t align, gfp_t gfp)
 	might_sleep_if(gfpflags_allow_blocking(gfp));
 	if (mpool_shim_should_fail())
 		return NULL;
+	if (size >= MPOOL_SHIM_LAZY_BYTES)
+		return mpool_shim_lazy_alloc(size, align);
 	if (posix_memalign(&p, align, size ? size : 1))
 		return NULL;
 	if (gfp & __GFP_ZERO)
@@ -58,7 +126,24 @@ void *mpool_shim_alloc(size_t size, size_t align, gfp_t gfp)
 
 void mpool_shim_free(const void *ptr)
 {
+	if (ptr && mpool_shim_lazy_free(ptr))
+		return;
 	free((void *)ptr);
+}
+
+/*
+ * kmalloc() first, which fails quietly this large; then vmalloc, only for
+ * a caller that may sleep and never past INT_MAX bytes, with a warning
+ * unless __GFP_NOWARN.
+ */
+void *mpool_shim_kvmalloc(size_t size, gfp_t gfp)
+{
+	if (size > INT_MAX) {
+		if (gfpflags_allow_blocking(gfp))
+			WARN_ON_ONCE(!(gfp & __GFP_NOWARN));
+		return NULL;
+	}
+	return mpool_shim_alloc(size, 64, gfp);
 }
 
 unsigned long *bitmap_zalloc(unsigned int bits, gfp_t gfp)

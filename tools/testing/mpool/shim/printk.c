@@ -7,7 +7,7 @@
  */
 #include "mpool_shim.h"
 
-void (*mpool_shim_printk_hook)(const char *line);
+void (*mpool_shim_printk_hook)(const char *line, bool deferred);
 
 struct mpool_shim_out {
 	char *buf;
@@ -225,7 +225,8 @@ int scnprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
-int vprintk(const char *fmt, va_list args)
+/* One line, printed at once or, as the kernel's would be, @deferred. */
+static int mpool_shim_vprintk(const char *fmt, va_list args, bool deferred)
 {
 	char line[1024];
 	int n;
@@ -234,7 +235,7 @@ int vprintk(const char *fmt, va_list args)
 		fmt += 2;
 	n = vscnprintf(line, sizeof(line), fmt, args);
 	if (mpool_shim_printk_hook) {
-		mpool_shim_printk_hook(line);
+		mpool_shim_printk_hook(line, deferred);
 	} else {
 		fputs(line, stderr);
 		fflush(stderr);
@@ -242,13 +243,21 @@ int vprintk(const char *fmt, va_list args)
 	return n;
 }
 
+int vprintk(const char *fmt, va_list args)
+{
+	return mpool_shim_vprintk(fmt, args, false);
+}
+
+/*
+ * LOGLEVEL_SCHED is printk_deferred()'s: the kernel stores the line and
+ * prints it later from an irq_work.  Here it is printed now, marked so.
+ */
 int vprintk_emit(int facility, int level, const void *dict, const char *fmt,
 		 va_list args)
 {
 	(void)facility;
-	(void)level;
 	(void)dict;
-	return vprintk(fmt, args);
+	return mpool_shim_vprintk(fmt, args, level == LOGLEVEL_SCHED);
 }
 
 int printk(const char *fmt, ...)

@@ -90,6 +90,14 @@ typedef unsigned int gfp_t;
 #define __static_assert(expr, msg, ...) _Static_assert(expr, msg)
 #define BUILD_BUG_ON(cond)	_Static_assert(!(cond), "BUILD_BUG_ON(" #cond ")")
 
+/* As include/linux/kconfig.h: 1 if CONFIG_x is defined as 1, else 0. */
+#define __ARG_PLACEHOLDER_1	0,
+#define __take_second_arg(__ignored, val, ...) val
+#define __is_defined(x)		___is_defined(x)
+#define ___is_defined(val)	____is_defined(__ARG_PLACEHOLDER_##val)
+#define ____is_defined(arg1_or_junk) __take_second_arg(arg1_or_junk 1, 0)
+#define IS_ENABLED(option)	__is_defined(option)
+
 /* ---- arithmetic ---- */
 #define __PASTE2(a, b)		a##b
 #define __PASTE(a, b)		__PASTE2(a, b)

@@ -47,17 +47,39 @@ static inline bool want_init_on_free(void)
 	return mpool_shim_init_on_free;
 }
 
-/* ---- allocators ---- */
+/*
+ * ---- allocators ----
+ * From MPOOL_SHIM_LAZY_BYTES on, an allocation is a mapping of its own,
+ * its pages zero until first touched, as a test of a pool of hundreds of
+ * millions of blocks needs: the C library's allocator and the sanitizers'
+ * would zero or poison every page (and ThreadSanitizer its shadow).  A
+ * PROT_NONE page follows it, for a byte past it to fault.
+ */
+#define MPOOL_SHIM_LAZY_BYTES	(64UL << 20)
+
 void *mpool_shim_alloc(size_t size, size_t align, gfp_t gfp);
 void mpool_shim_free(const void *ptr);
+/* As mm/util.c's kvmalloc_node(): refuses more than INT_MAX bytes. */
+void *mpool_shim_kvmalloc(size_t size, gfp_t gfp);
 
 #define kmalloc(size, gfp)	mpool_shim_alloc(size, 64, gfp)
 #define kzalloc(size, gfp)	kmalloc(size, (gfp) | __GFP_ZERO)
 #define kmalloc_array(n, size, gfp) kmalloc(size_mul(n, size), gfp)
 #define kcalloc(n, size, gfp)	kzalloc(size_mul(n, size), gfp)
-#define kvmalloc(size, gfp)	kmalloc(size, gfp)
-#define kvzalloc(size, gfp)	kzalloc(size, gfp)
-#define kvcalloc(n, size, gfp)	kcalloc(n, size, gfp)
+#define kvmalloc(size, gfp)	mpool_shim_kvmalloc(size, gfp)
+#define kvzalloc(size, gfp)	kvmalloc(size, (gfp) | __GFP_ZERO)
+
+/* An overflow is NULL, without kvmalloc()'s warning, as the kernel's. */
+static inline void *kvmalloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+
+	if (check_mul_overflow(n, size, &bytes))
+		return NULL;
+	return kvmalloc(bytes, gfp);
+}
+
+#define kvcalloc(n, size, gfp)	kvmalloc_array(n, size, (gfp) | __GFP_ZERO)
 #define kfree(p)		mpool_shim_free(p)
 #define kvfree(p)		mpool_shim_free(p)
 #define __vmalloc(size, gfp)	mpool_shim_alloc(size, PAGE_SIZE, gfp)
@@ -166,8 +188,12 @@ __printf(1, 2) int printk(const char *fmt, ...);
 int vprintk_emit(int facility, int level, const void *dict,
 		 const char *fmt, va_list args);
 
-/* A test's view of printk: each line, as printed, or NULL for stderr. */
-extern void (*mpool_shim_printk_hook)(const char *line);
+/*
+ * A test's view of printk: each line, as printed, and whether the kernel
+ * would have deferred it (vprintk_emit() at LOGLEVEL_SCHED); NULL for
+ * stderr.
+ */
+extern void (*mpool_shim_printk_hook)(const char *line, bool deferred);
 
 #define pr_emerg(fmt, ...)	printk(KERN_EMERG pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_err(fmt, ...)	printk(KERN_ERR pr_fmt(fmt), ##__VA_ARGS__)

@@ -16,6 +16,13 @@
  * restore, as in the kernel.  Until a test installs a handler with
  * mpool_shim_irq_install(), no signal is blocked: the mask costs a system
  * call.
+ *
+ * The kernel is one with CONFIG_PREEMPT_COUNT (every preemptible or
+ * debug kernel), unless the including file defines
+ * MPOOL_SHIM_NO_PREEMPT_COUNT first: then, as on PREEMPT_NONE or
+ * PREEMPT_VOLUNTARY without debug options, preemptible() is always 0.
+ * Either way the shim counts preempt_disable() for its own checks
+ * (might_sleep(), RCU's grace periods), as a debug kernel would.
  */
 #ifndef MPOOL_SHIM_SCHED_H
 #define MPOOL_SHIM_SCHED_H
@@ -132,7 +139,19 @@ static inline bool in_hardirq(void)
 #define in_interrupt()		in_hardirq()
 #define in_task()		(!in_hardirq())
 #define in_nmi()		false
-#define preemptible()		(preempt_count() == 0 && !irqs_disabled())
+
+/* Whether the task may be preempted, whatever the kernel can tell. */
+static inline bool mpool_shim_preemptible(void)
+{
+	return preempt_count() == 0 && !irqs_disabled();
+}
+
+#ifndef MPOOL_SHIM_NO_PREEMPT_COUNT
+#define CONFIG_PREEMPT_COUNT	1
+#define preemptible()		mpool_shim_preemptible()
+#else
+#define preemptible()		0
+#endif
 
 /* ---- lockdep's context checks, and might_sleep() ---- */
 #define lockdep_assert(cond) do {					\
@@ -142,9 +161,10 @@ static inline bool in_hardirq(void)
 } while (0)
 #define lockdep_assert_irqs_disabled()	lockdep_assert(irqs_disabled())
 #define lockdep_assert_irqs_enabled()	lockdep_assert(!irqs_disabled())
-#define lockdep_assert_preemption_disabled() lockdep_assert(!preemptible())
+#define lockdep_assert_preemption_disabled() \
+	lockdep_assert(!mpool_shim_preemptible())
 #define __might_sleep(file, line) do {					\
-	if (unlikely(!preemptible()))					\
+	if (unlikely(!mpool_shim_preemptible()))			\
 		mpool_shim_bug(file, line,				\
 			       "sleeping function called from invalid context"); \
 } while (0)
