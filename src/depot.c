@@ -137,8 +137,9 @@ static size_t mpool_stashes_steal(struct mpool *pool, void **blocks)
  * free list's rebuild took a step.  A call that may not block (its gfp
  * says so) takes one step of a rebuild at most, so that an alloc with
  * IRQs off makes a bounded number of holds; it fails meanwhile if that
- * step found nothing, and the allocs that follow take the next steps.  Fresh blocks are carved before the rebuild goes
- * on: they are free just as well.
+ * step found nothing, and the allocs that follow take the next steps.
+ * Fresh blocks are carved before the rebuild goes on: they are free just
+ * as well.
  */
 static size_t mpool_gather(struct mpool *pool, void **blocks, size_t nr,
 			   struct mpool_gathering *g)
