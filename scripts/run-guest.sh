@@ -31,7 +31,7 @@
 # under KVM) and random.trust_cpu=on.
 #
 # The guest has four CPUs online; MPOOL_SMP replaces QEMU's -smp value
-# (for example 4,maxcpus=64: 60 more possible CPUs, never online).
+# (for example 4,maxcpus=16: 12 more possible CPUs, never online).
 #
 # Usage: run-guest.sh KERNEL INITRAMFS OUTDIR [TIMEOUT_S [EXTRA_CMDLINE]]
 set -euo pipefail

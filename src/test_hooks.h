@@ -36,7 +36,7 @@ enum mpool_test_point {
 };
 
 /* The most CPUs' rings a steal looks at in one hold of a pool's lock. */
-#define MPOOL_STEAL_RINGS	16
+#define MPOOL_STEAL_RINGS	8
 
 /*
  * The most work one hold of a pool's lock may do: one batch, half a
