@@ -1071,8 +1071,8 @@ static void destroy_waits_for_bulk_alloc(struct kunit *test)
 {
 	unsigned int cpu = cpumask_first(cpu_online_mask);
 	struct race_op *bulk, *destroyer;
+	unsigned long left;
 	struct mpool *pool;
-	bool returned;
 
 	/* Not the case's: destroyed here, under the bulk alloc on purpose. */
 	pool = mpool_create("kunit_race_destroy_bulk", RACE_BLOCK_SIZE, 0,
@@ -1095,10 +1095,12 @@ static void destroy_waits_for_bulk_alloc(struct kunit *test)
 	}
 
 	destroyer = race_op_start(test, pool, race_destroy_fn, 0, 0, cpu, true);
-	returned = race_op_wait(destroyer, RACE_DESTROY_WINDOW);
-	KUNIT_EXPECT_FALSE_MSG(test, returned,
-			       "mpool_destroy() returned while a bulk alloc was in it: the pool is freed under it");
-	if (returned) {
+	left = wait_for_completion_timeout(&destroyer->done,
+					   RACE_DESTROY_WINDOW);
+	KUNIT_EXPECT_EQ_MSG(test, left, 0UL,
+			    "mpool_destroy() returned in %u ms while a bulk alloc was in it: the pool is freed under it",
+			    jiffies_to_msecs(RACE_DESTROY_WINDOW - left));
+	if (left) {
 		/* Nowhere to go on: end the bulk alloc's thread where it is. */
 		race_op_free(destroyer);
 		WRITE_ONCE(race_park.abandon, true);
