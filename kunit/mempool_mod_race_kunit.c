@@ -927,9 +927,10 @@ static void in_use_counts_free_before_give_back(struct kunit *test)
 /*
  * One block is held throughout.  The reader parks between its two sums
  * of the counters (allocs and frees), once, and meanwhile another thread
- * allocates and frees a block RACE_CUT_PAIRS times.  in_use must be what
- * it was at one moment, 1 or, mid-pair, 2, never more than the peak the
- * reader saw: not one sum from before the pairs and one from after.
+ * allocates and frees a block RACE_CUT_PAIRS times.  Before the pairs and
+ * after them one block is in use: in_use must not be more, nor above the
+ * peak the reader saw, as it is from one sum read before the pairs and
+ * the other after them.
  */
 static void in_use_read_as_one_cut(struct kunit *test)
 {
