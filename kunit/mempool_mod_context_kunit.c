@@ -27,7 +27,9 @@
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/err.h>
+#include <linux/hardirq.h>
 #include <linux/hrtimer.h>
+#include <linux/irqflags.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/kthread.h>
@@ -44,6 +46,10 @@
 #include "mempool_mod.h"
 #include "mpool_kunit_compat.h"
 #include "mpool_kunit_wait.h"
+#ifdef MPOOL_TEST_HOOKS
+#include "mpool_kunit_stats.h"
+#include "src/test_hooks.h"
+#endif
 
 /* Not a power of two: with MPOOL_REDZONE, the red zone starts mid-word. */
 #define CTX_BLOCK_SIZE		56
@@ -682,9 +688,70 @@ static void misuse_reported_from_hard_irq(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.in_use, 0UL);
 }
 
+/* ---- statistics read from an NMI --------------------------------------- */
+
+/* Counting the lock's holds needs make check's test hooks. */
+#ifdef MPOOL_TEST_HOOKS
+
+#define NMI_BLOCKS		64
+#define NMI_HELD		5
+
+/*
+ * An NMI may come while its CPU holds the pool's lock, in the middle of
+ * an alloc: a stats read from the NMI that takes the lock spins for ever.
+ * It must read without it, and on an idle pool read what a read in task
+ * context does.  A real NMI cannot be had on demand here: the read runs
+ * as one would, IRQs off and NMI_OFFSET in the preempt count, so that
+ * in_nmi() is true, and the test hooks count the lock's holds around it.
+ * Counted outside that section: mpool_test_holds() takes the lock.
+ */
+static void read_stats_in_nmi_takes_no_lock(struct kunit *test)
+{
+	struct mpool_stats st, st_nmi;
+	void *held[NMI_HELD];
+	unsigned long flags;
+	struct mpool *pool;
+	char diff[320];
+	u64 holds;
+	size_t i;
+
+	pool = ctx_create_pool(test, NMI_BLOCKS, 0);
+	for (i = 0; i < NMI_HELD; i++) {
+		held[i] = mpool_alloc(pool, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, held[i]);
+	}
+	/* One back: frees counted too, and maybe a block cached. */
+	mpool_free(pool, held[--i]);
+	mpool_get_stats(pool, &st);
+
+	local_irq_save(flags);
+	holds = mpool_test_holds(pool);
+	__preempt_count_add(NMI_OFFSET);
+	mpool_get_stats(pool, &st_nmi);
+	__preempt_count_sub(NMI_OFFSET);
+	holds = mpool_test_holds(pool) - holds;
+	local_irq_restore(flags);
+
+	KUNIT_EXPECT_EQ_MSG(test, holds, 0ULL,
+			    "a stats read in NMI took the pool's lock %llu times",
+			    holds);
+	mpool_kunit_stats_diff(&st_nmi, &st, diff, sizeof(diff));
+	KUNIT_EXPECT_EQ_MSG(test, memcmp(&st_nmi, &st, sizeof(st)), 0,
+			    "the read in NMI differs from the one in task:%s",
+			    diff);
+	while (i--)
+		mpool_free(pool, held[i]);
+	mpool_get_stats(pool, &st);
+	KUNIT_EXPECT_EQ(test, st.in_use, 0UL);
+}
+#endif /* MPOOL_TEST_HOOKS */
+
 static struct kunit_case mpool_context_cases[] = {
 	KUNIT_CASE_PARAM(ctx_every_context_every_cpu, ctx_gen_params),
 	KUNIT_CASE(misuse_reported_from_hard_irq),
+#ifdef MPOOL_TEST_HOOKS
+	KUNIT_CASE(read_stats_in_nmi_takes_no_lock),
+#endif
 	{}
 };
 

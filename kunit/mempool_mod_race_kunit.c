@@ -14,6 +14,7 @@
 #include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/irq_work.h>
+#include <linux/irqflags.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/kthread.h>
@@ -46,8 +47,11 @@ static struct race_park {
 	struct task_struct *task;	/* NULL: any thread */
 	unsigned int skip;		/* visits to let pass first */
 	bool parked_once;
+	/* Set before the resume: the pool is gone, the thread must end. */
+	bool abandon;
 	struct completion parked;	/* the thread waits at the point */
 	struct completion resume;	/* the test lets it go on */
+	struct completion abandoned;	/* it ends, never back in the pool */
 } race_park;
 
 static void race_interrupt(struct mpool *pool, enum mpool_test_point point);
@@ -72,6 +76,14 @@ static void race_hook(struct mpool *pool, enum mpool_test_point point)
 	p->parked_once = true;
 	complete(&p->parked);
 	wait_for_completion(&p->resume);
+	/*
+	 * The pool was freed while the thread was parked (a destroy that
+	 * did not wait for it): ending the thread here, with no lock held,
+	 * is the one way on that does not write to freed memory.  Only a
+	 * case whose parked thread is a kthread of its own sets this.
+	 */
+	if (READ_ONCE(p->abandon))
+		kthread_complete_and_exit(&p->abandoned, 0);
 }
 
 static void race_park_arm(struct mpool *pool, enum mpool_test_point point,
@@ -83,8 +95,10 @@ static void race_park_arm(struct mpool *pool, enum mpool_test_point point,
 	p->task = task;
 	p->skip = 0;
 	p->parked_once = false;
+	p->abandon = false;
 	reinit_completion(&p->parked);
 	reinit_completion(&p->resume);
+	reinit_completion(&p->abandoned);
 	WRITE_ONCE(p->pool, pool);
 }
 
@@ -191,6 +205,8 @@ static int race_case_init(struct kunit *test)
 {
 	init_completion(&race_park.parked);
 	init_completion(&race_park.resume);
+	init_completion(&race_park.abandoned);
+	race_park.abandon = false;
 	WRITE_ONCE(race_park.pool, NULL);
 	mpool_test_set_hook(race_hook);
 	return 0;
@@ -853,6 +869,109 @@ static void stats_snapshot_never_impossible(struct kunit *test)
 
 #define RACE_SMALL_POOL		4
 
+/* ---- in_use: a free counted, and counted as one cut ---------------------- */
+
+static int race_alloc_free_fn(struct race_op *op)
+{
+	op->block = mpool_alloc(op->pool, op->gfp);
+	mpool_free(op->pool, op->block);
+	return 0;
+}
+
+/*
+ * A free gives its block back, and before it is counted, another alloc
+ * takes the block and is counted: one block is in use, and the snapshot
+ * must say one, not two, more than were ever out at once, with one block
+ * fewer free than there is.
+ */
+static void in_use_counts_free_before_give_back(struct kunit *test)
+{
+	struct race_op *freer;
+	struct mpool_stats st;
+	struct mpool *pool;
+	void *again;
+
+	pool = race_create(test, "kunit_race_free_counted", RACE_BLOCK_SIZE,
+			   RACE_SMALL_POOL, MPOOL_NO_PERCPU);
+	freer = race_op_start(test, pool, race_alloc_free_fn, GFP_KERNEL, 0,
+			      cpumask_first(cpu_online_mask), false);
+	race_park_arm(pool, MPOOL_TEST_FREE_GIVEN_BACK, freer->task);
+	race_op_go(freer);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&race_park.parked,
+							    RACE_TIMEOUT));
+	KUNIT_ASSERT_NOT_NULL(test, freer->block);
+
+	/* The stack's top: the block the parked free just gave back. */
+	again = mpool_alloc(pool, GFP_ATOMIC);
+	KUNIT_ASSERT_NOT_NULL(test, again);
+	KUNIT_EXPECT_PTR_EQ(test, again, freer->block);
+	st = race_stats(pool);
+	KUNIT_EXPECT_LE_MSG(test, st.in_use, st.peak_in_use,
+			    "in_use above the most blocks ever out at once");
+	KUNIT_EXPECT_EQ(test, st.in_use, 1UL);
+	/* What sysfs shows as free. */
+	KUNIT_EXPECT_EQ(test, st.nr_blocks - st.in_use - st.quarantined,
+			(size_t)RACE_SMALL_POOL - 1);
+
+	race_resume();
+	KUNIT_ASSERT_TRUE(test, race_op_wait(freer, RACE_TIMEOUT));
+	race_op_free(freer);
+	mpool_free(pool, again);
+	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
+}
+
+/* Larger than in_use can get here: the clamp to the pool's size hides nothing. */
+#define RACE_CUT_BLOCKS		64
+#define RACE_CUT_PAIRS		10
+
+/*
+ * One block is held throughout.  The reader parks between its two sums
+ * of the counters (allocs and frees), once, and meanwhile another thread
+ * allocates and frees a block RACE_CUT_PAIRS times.  Before the pairs and
+ * after them one block is in use: in_use must not be more, nor above the
+ * peak the reader saw, as it is from one sum read before the pairs and
+ * the other after them.
+ */
+static void in_use_read_as_one_cut(struct kunit *test)
+{
+	struct mpool_stats *st;
+	struct race_op *reader;
+	struct mpool *pool;
+	void *held, *p;
+	unsigned int i;
+
+	pool = race_create(test, "kunit_race_stats_cut", RACE_BLOCK_SIZE,
+			   RACE_CUT_BLOCKS, MPOOL_NO_PERCPU);
+	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, st);
+	held = mpool_alloc(pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+
+	reader = race_op_start(test, pool, race_stats_fn, 0, 0,
+			       cpumask_first(cpu_online_mask), false);
+	reader->block = st;
+	/* Parks the first time only: a reader that retries goes through. */
+	race_park_arm(pool, MPOOL_TEST_STATS_READING, reader->task);
+	race_op_go(reader);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&race_park.parked,
+							    RACE_TIMEOUT));
+	for (i = 0; i < RACE_CUT_PAIRS; i++) {
+		p = mpool_alloc(pool, GFP_ATOMIC);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		mpool_free(pool, p);
+	}
+	race_resume();
+	KUNIT_ASSERT_TRUE(test, race_op_wait(reader, RACE_TIMEOUT));
+	race_op_free(reader);
+
+	KUNIT_EXPECT_LE_MSG(test, st->in_use, st->peak_in_use,
+			    "in_use from sums read %u alloc+free pairs apart",
+			    RACE_CUT_PAIRS);
+	KUNIT_EXPECT_LE(test, st->in_use, 1UL);
+	mpool_free(pool, held);
+	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
+}
+
 /*
  * A task sleeps in mpool_alloc() on an empty pool, which is destroyed: the
  * caller's bug, made survivable.  The sleeper wakes and gets NULL, and the
@@ -931,6 +1050,77 @@ static void destroy_waits_for_woken_sleeper(struct kunit *test)
 	race_op_free(destroyer);
 }
 
+/* A bulk alloc that gathers more than one hold's batch. */
+#define RACE_BULK_GATHER	(2 * MPOOL_CACHE_MAX)
+/*
+ * How long a destroy gets to return while a bulk alloc is parked.  Not a
+ * hang guard: the one wait in this file meant to run out.  A destroy that
+ * waits, as it must, never returns in it; one that does not wait returns
+ * in a few milliseconds, even under TCG.  A slower guest could only make
+ * the case miss the bug, never fail a correct pool.
+ */
+#define RACE_DESTROY_WINDOW	msecs_to_jiffies(200)
+
+/*
+ * A bulk alloc gathers a batch per hold of the lock, and between two it
+ * holds no lock; the pool is destroyed then (the caller's bug, as with a
+ * sleeping alloc).  The destroy must wait for the bulk alloc to leave the
+ * pool, which then fails: freeing the pool now is a use-after-free once
+ * the bulk alloc goes on.
+ */
+static void destroy_waits_for_bulk_alloc(struct kunit *test)
+{
+	unsigned int cpu = cpumask_first(cpu_online_mask);
+	struct race_op *bulk, *destroyer;
+	unsigned long left;
+	struct mpool *pool;
+
+	/* Not the case's: destroyed here, under the bulk alloc on purpose. */
+	pool = mpool_create("kunit_race_destroy_bulk", RACE_BLOCK_SIZE, 0,
+			    race_nr_blocks(), 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	/* Every block in the depot: more than a ring, so a batch per hold. */
+	bulk = race_op_start(test, pool, race_bulk_fn, GFP_KERNEL,
+			     RACE_BULK_GATHER, cpu, false);
+	race_park_arm(pool, MPOOL_TEST_BULK_HOLDING, bulk->task);
+	race_op_go(bulk);
+	if (!wait_for_completion_timeout(&race_park.parked, RACE_TIMEOUT)) {
+		if (race_op_wait(bulk, RACE_TIMEOUT)) {
+			if (bulk->ret)
+				mpool_free_bulk(pool, bulk->ret, bulk->blocks);
+			mpool_destroy(pool);
+			race_op_free(bulk);
+		}
+		KUNIT_FAIL_AND_ABORT(test, "bulk alloc of %d: never parked",
+				     RACE_BULK_GATHER);
+	}
+
+	destroyer = race_op_start(test, pool, race_destroy_fn, 0, 0, cpu, true);
+	left = wait_for_completion_timeout(&destroyer->done,
+					   RACE_DESTROY_WINDOW);
+	KUNIT_EXPECT_EQ_MSG(test, left, 0UL,
+			    "mpool_destroy() returned in %u ms while a bulk alloc was in it: the pool is freed under it",
+			    jiffies_to_msecs(RACE_DESTROY_WINDOW - left));
+	if (left) {
+		/* Nowhere to go on: end the bulk alloc's thread where it is. */
+		race_op_free(destroyer);
+		WRITE_ONCE(race_park.abandon, true);
+		race_resume();
+		if (wait_for_completion_timeout(&race_park.abandoned,
+						RACE_TIMEOUT))
+			race_op_free(bulk);
+		return;
+	}
+
+	race_resume();
+	KUNIT_ASSERT_TRUE(test, race_op_wait(bulk, RACE_TIMEOUT));
+	KUNIT_ASSERT_TRUE(test, race_op_wait(destroyer, RACE_TIMEOUT));
+	/* The pool was dying: nothing for the bulk alloc. */
+	KUNIT_EXPECT_EQ(test, bulk->ret, 0);
+	race_op_free(bulk);
+	race_op_free(destroyer);
+}
+
 static struct kunit_case mpool_race_cases[] = {
 	KUNIT_CASE_PARAM(bulk_failure_leaves_no_sleeper, race_bulk_gen_params),
 	KUNIT_CASE_PARAM(bulk_holding_leaves_atomic_a_block,
@@ -941,8 +1131,11 @@ static struct kunit_case mpool_race_cases[] = {
 	KUNIT_CASE(irq_refill_during_ring_fill_caches_nothing),
 	KUNIT_CASE_PARAM(stats_snapshot_never_impossible,
 			 race_stats_gen_params),
+	KUNIT_CASE(in_use_counts_free_before_give_back),
+	KUNIT_CASE(in_use_read_as_one_cut),
 	KUNIT_CASE(destroy_waits_for_woken_sleeper),
 	KUNIT_CASE(destroy_wakes_sleeper),
+	KUNIT_CASE(destroy_waits_for_bulk_alloc),
 	{}
 };
 
@@ -1054,10 +1247,84 @@ static void hold_bounded_for_free_list_rebuild(struct kunit *test)
 	mpool_free_bulk(pool, nr_blocks - 1, blocks);
 }
 
+/* Blocks enough that a rebuild of the free list takes many holds. */
+#define HOLD_LARGE_POOL		SZ_64K
+
+/*
+ * A GFP_ATOMIC alloc, with IRQs off, finds a corrupt link in a large
+ * pool's free list: it may take a step of the rebuild, not all of it,
+ * which a later call goes on with.  Each hold is bounded, but a call
+ * that takes the lock for every batch of the whole pool keeps IRQs off
+ * for as long as the rebuild takes.  A blocking alloc finishes it.
+ */
+static void atomic_alloc_bounded_holds_after_corrupt_link(struct kunit *test)
+{
+	const size_t nr_blocks = HOLD_LARGE_POOL;
+	struct race_op *blocking;
+	unsigned long flags;
+	struct mpool_stats st;
+	struct mpool *pool;
+	void **blocks, *a, *b, *got;
+	u64 holds;
+
+	blocks = race_array(test, nr_blocks);
+	/* The depot's hardened list alone: MPOOL_NO_PERCPU has none. */
+	mpool_test_make_small(true);
+	pool = race_create(test, "kunit_hold_atomic_rebuild", RACE_BLOCK_SIZE,
+			   nr_blocks, 0);
+	mpool_test_make_small(false);
+	KUNIT_ASSERT_EQ(test, race_stats(pool).cache_size, 0UL);
+	KUNIT_ASSERT_EQ(test, mpool_alloc_bulk(pool, GFP_KERNEL, nr_blocks,
+					       blocks), (int)nr_blocks);
+	/* The list is b, then a: every other block is held. */
+	a = blocks[0];
+	b = blocks[1];
+	mpool_free(pool, a);
+	mpool_free(pool, b);
+	/* No debug flag: the link is b's first word; 0x5a... leads nowhere. */
+	memset(b, 0x5a, sizeof(void *));
+
+	holds = mpool_test_holds(pool);
+	local_irq_save(flags);
+	got = mpool_alloc(pool, GFP_ATOMIC);
+	local_irq_restore(flags);
+	holds = mpool_test_holds(pool) - holds;
+	KUNIT_EXPECT_LE_MSG(test, holds, 2ULL,
+			    "one GFP_ATOMIC alloc took the lock %llu times with IRQs off",
+			    holds);
+	st = race_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.freelist_errors, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.quarantined, 1UL);
+
+	/* NULL is allowed: the rebuild was not done.  A blocking alloc ends it. */
+	if (!got) {
+		blocking = race_op_start(test, pool, race_alloc_fn, GFP_KERNEL,
+					 0, cpumask_first(cpu_online_mask),
+					 true);
+		if (!race_op_wait(blocking, RACE_TIMEOUT)) {
+			/* A block of the case's own, to end its sleep. */
+			mpool_free(pool, blocks[2]);
+			blocks[2] = NULL;
+			if (race_op_wait(blocking, MPOOL_KUNIT_CLEANUP_WAIT))
+				race_op_free(blocking);
+			KUNIT_FAIL_AND_ABORT(test, "GFP_KERNEL never found block a");
+		}
+		got = blocking->block;
+		race_op_free(blocking);
+	}
+	KUNIT_EXPECT_PTR_EQ(test, got, a);
+	/* Everything held back, but b: quarantined, its free is refused. */
+	blocks[0] = got;
+	blocks[1] = NULL;
+	mpool_free_bulk(pool, nr_blocks, blocks);
+	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
+}
+
 static struct kunit_case mpool_hold_cases[] = {
 	KUNIT_CASE_PARAM(hold_bounded_for_bulk_of_whole_pool, hold_gen_params),
 	KUNIT_CASE(hold_bounded_for_poisoned_refill),
 	KUNIT_CASE(hold_bounded_for_free_list_rebuild),
+	KUNIT_CASE(atomic_alloc_bounded_holds_after_corrupt_link),
 	{}
 };
 
