@@ -16,7 +16,9 @@
 #include <linux/hrtimer.h>
 #include <linux/irqflags.h>
 #include <linux/jiffies.h>
+#include <linux/kallsyms.h>
 #include <linux/kernel.h>
+#include <linux/kobject.h>
 #include <linux/kthread.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -32,6 +34,9 @@
 #include "mpool_kunit_compat.h"
 #include "mpool_kunit_stats.h"
 #include "mpool_kunit_wait.h"
+#ifdef MPOOL_TEST_HOOKS
+#include "src/test_hooks.h"
+#endif
 
 /*
  * A pool that a test case owns, and the blocks the case holds from it.
@@ -398,6 +403,35 @@ static void create_fails_larger_than_ram(struct kunit *test)
 			    0);
 }
 
+#ifdef MPOOL_TEST_HOOKS
+/*
+ * A pool's sysfs directory may be released after the module is gone
+ * (by the last holder of a reference; CONFIG_DEBUG_KOBJECT_RELEASE, as on
+ * 6.12-rt, delays every release), and module exit cannot wait for a
+ * release to return: the release must be the core kernel's code.
+ * kallsyms names a module's symbol with the module's name after it, in
+ * brackets.
+ */
+static void create_sysfs_dir_released_by_kernel(struct kunit *test)
+{
+	char sym[KSYM_SYMBOL_LEN];
+	struct mpool_kunit_pool *tp;
+	struct kobject *kobj;
+
+	if (!IS_ENABLED(CONFIG_KALLSYMS))
+		kunit_skip(test, "no kallsyms to tell a module's code");
+	tp = mpool_kunit_create(test, "kunit_sysfs", 64, 0, 4);
+	kobj = mpool_test_kobj(tp->pool);
+	KUNIT_ASSERT_NOT_NULL(test, kobj);
+	KUNIT_EXPECT_STREQ(test, kobject_name(kobj), "kunit_sysfs");
+	KUNIT_ASSERT_NOT_NULL(test, kobj->ktype);
+	KUNIT_ASSERT_NOT_NULL(test, kobj->ktype->release);
+	sprint_symbol(sym, (unsigned long)kobj->ktype->release);
+	KUNIT_EXPECT_NULL_MSG(test, strchr(sym, '['),
+			      "the directory's release is %s", sym);
+}
+#endif
+
 static struct kunit_case mpool_create_cases[] = {
 	KUNIT_CASE_PARAM(create_accepts, create_valid_gen_params),
 	KUNIT_CASE_PARAM(create_rejects_args, create_bad_args_gen_params),
@@ -406,6 +440,9 @@ static struct kunit_case mpool_create_cases[] = {
 	KUNIT_CASE(create_refuses_live_name),
 	KUNIT_CASE(create_reuses_destroyed_name),
 	KUNIT_CASE(create_fails_larger_than_ram),
+#ifdef MPOOL_TEST_HOOKS
+	KUNIT_CASE(create_sysfs_dir_released_by_kernel),
+#endif
 	{}
 };
 

@@ -151,4 +151,21 @@ void mpool_test_make_small(bool small)
 }
 EXPORT_SYMBOL_NS_GPL(mpool_test_make_small, MPOOL_NS);
 
+/**
+ * mpool_test_kobj - the kobject of a pool's sysfs directory
+ * @pool: the pool, live
+ *
+ * For a test that checks what releases the directory, which may happen
+ * after the module is gone.  No reference is taken: the kobject is the
+ * pool's until mpool_destroy().
+ *
+ * Context: Process context.
+ * Return: the kobject of /sys/kernel/mempool_mod/<name>/.
+ */
+struct kobject *mpool_test_kobj(struct mpool *pool)
+{
+	return pool->kobj;
+}
+EXPORT_SYMBOL_NS_GPL(mpool_test_kobj, MPOOL_NS);
+
 #endif /* MPOOL_TEST_HOOKS */

@@ -56,5 +56,6 @@ u64 mpool_test_holds(struct mpool *pool);
 void mpool_test_ring_advance(struct mpool *pool, unsigned int cpu,
 			     unsigned long delta);
 void mpool_test_make_small(bool small);
+struct kobject *mpool_test_kobj(struct mpool *pool);
 
 #endif /* _MPOOL_TEST_HOOKS_H */
