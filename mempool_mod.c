@@ -81,6 +81,7 @@
 #include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/ratelimit.h>
+#include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
@@ -93,6 +94,7 @@
 #include <linux/sysfs.h>
 #include <linux/vmalloc.h>
 #include <linux/wait_bit.h>
+#include <linux/xarray.h>
 
 #include "mempool_mod.h"
 #include "src/mpool.h"

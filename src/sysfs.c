@@ -16,21 +16,22 @@
  * No show() may take mpool_list_lock: mpool_sysfs_remove() runs under it
  * and waits for every show() in progress.
  *
- * Each pool's directory is a kobject of its own, not one embedded in
- * struct mpool: kobject_del() waits for every read in progress
- * (kernfs drains its active references) and fails every later one, so
- * once mpool_sysfs_remove() returns no read can reach the pool, which is
- * freed at once; the kobject lives on until its last reference goes.
+ * Each pool's directory is a plain kobject_create_and_add() one, so its
+ * release is the core kernel's: it may run whenever the last reference
+ * goes (a second later with CONFIG_DEBUG_KOBJECT_RELEASE), after the
+ * module is gone too, and module exit waits for none.  With no pointer to
+ * the pool beside the kobject, a show() finds its pool by the kobject in
+ * mpool_sysfs_pools, under mpool_sysfs_lock, or fails with -ENODEV.
+ * mpool_sysfs_remove() takes the pool out of it first, under the lock, so
+ * once it returns no read can reach the pool, which is freed at once;
+ * kobject_del() then removes the files.
  */
 
+/* Read by a show() while it reads the pool it found; written to remove one. */
+static DECLARE_RWSEM(mpool_sysfs_lock);
+/* Each live pool, indexed by the address of its directory's kobject. */
+static DEFINE_XARRAY(mpool_sysfs_pools);
 static struct kobject *mpool_sysfs_root;
-/* Pools' kobjects not yet released: the module waits for them at exit. */
-static atomic_t mpool_sysfs_live = ATOMIC_INIT(0);
-
-struct mpool_kobj {
-	struct kobject kobj;
-	struct mpool *pool;
-};
 
 /* A statistic read straight from its field of struct mpool_stats. */
 struct mpool_stat_attr {
@@ -39,9 +40,12 @@ struct mpool_stat_attr {
 	bool fixed;		/* geometry: mpool_stats_geometry() has it */
 };
 
+/* The pool whose directory @kobj is, or NULL once it is removed. */
 static struct mpool *mpool_of_kobj(struct kobject *kobj)
 {
-	return container_of(kobj, struct mpool_kobj, kobj)->pool;
+	lockdep_assert_held(&mpool_sysfs_lock);
+
+	return xa_load(&mpool_sysfs_pools, (unsigned long)kobj);
 }
 
 static ssize_t mpool_stat_show(struct kobject *kobj,
@@ -50,13 +54,19 @@ static ssize_t mpool_stat_show(struct kobject *kobj,
 	const struct mpool_stat_attr *sattr =
 		container_of(attr, struct mpool_stat_attr, attr);
 	struct mpool_stats st;
+	struct mpool *pool;
 	u64 value;
 
 	BUILD_BUG_ON(sizeof(size_t) != sizeof(u64));
-	if (sattr->fixed)
-		mpool_stats_geometry(mpool_of_kobj(kobj), &st);
-	else
-		mpool_get_stats(mpool_of_kobj(kobj), &st);
+	down_read(&mpool_sysfs_lock);
+	pool = mpool_of_kobj(kobj);
+	if (pool && sattr->fixed)
+		mpool_stats_geometry(pool, &st);
+	else if (pool)
+		mpool_get_stats(pool, &st);
+	up_read(&mpool_sysfs_lock);
+	if (!pool)
+		return -ENODEV;
 	memcpy(&value, (u8 *)&st + sattr->offset, sizeof(value));
 	return sysfs_emit(buf, "%llu\n", value);
 }
@@ -99,8 +109,15 @@ static ssize_t free_show(struct kobject *kobj, struct kobj_attribute *attr,
 			 char *buf)
 {
 	struct mpool_stats st;
+	struct mpool *pool;
 
-	mpool_get_stats(mpool_of_kobj(kobj), &st);
+	down_read(&mpool_sysfs_lock);
+	pool = mpool_of_kobj(kobj);
+	if (pool)
+		mpool_get_stats(pool, &st);
+	up_read(&mpool_sysfs_lock);
+	if (!pool)
+		return -ENODEV;
 	return sysfs_emit(buf, "%zu\n",
 			  st.nr_blocks - st.in_use - st.quarantined);
 }
@@ -111,10 +128,16 @@ static struct kobj_attribute mpool_free_attr = __ATTR_RO(free);
 static ssize_t flags_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
+	struct mpool *pool;
 	char letters[8];
 
-	mpool_flags_letters(mpool_of_kobj(kobj)->flags, letters,
-			    sizeof(letters));
+	down_read(&mpool_sysfs_lock);
+	pool = mpool_of_kobj(kobj);
+	if (pool)
+		mpool_flags_letters(pool->flags, letters, sizeof(letters));
+	up_read(&mpool_sysfs_lock);
+	if (!pool)
+		return -ENODEV;
 	return sysfs_emit(buf, "%s\n", letters);
 }
 
@@ -147,24 +170,6 @@ static struct attribute *mpool_sysfs_attrs[] = {
 };
 ATTRIBUTE_GROUPS(mpool_sysfs);
 
-/*
- * May run after mpool_sysfs_remove() returned, from the last holder of a
- * reference (or a second later, with CONFIG_DEBUG_KOBJECT_RELEASE): the
- * module waits for it in mpool_sysfs_exit().
- */
-static void mpool_kobj_release(struct kobject *kobj)
-{
-	kfree(container_of(kobj, struct mpool_kobj, kobj));
-	if (atomic_dec_and_test(&mpool_sysfs_live))
-		wake_up_var(&mpool_sysfs_live);
-}
-
-static const struct kobj_type mpool_kobj_type = {
-	.release = mpool_kobj_release,
-	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = mpool_sysfs_groups,
-};
-
 static int mpool_sysfs_init(void)
 {
 	mpool_sysfs_root = kobject_create_and_add(KBUILD_MODNAME, kernel_kobj);
@@ -173,43 +178,54 @@ static int mpool_sysfs_init(void)
 
 static void mpool_sysfs_exit(void)
 {
-	wait_var_event(&mpool_sysfs_live, !atomic_read(&mpool_sysfs_live));
 	/* Gone now, not when a delayed release gets to it. */
 	kobject_del(mpool_sysfs_root);
 	kobject_put(mpool_sysfs_root);
 }
 
-/* The pool's directory and its files: 0, or kobject_init_and_add()'s error. */
+/* Put @kobj's pool out of every show()'s reach, then remove @kobj. */
+static void mpool_sysfs_del(struct kobject *kobj)
+{
+	/* Waits for the show()s that found the pool: later ones do not. */
+	down_write(&mpool_sysfs_lock);
+	xa_erase(&mpool_sysfs_pools, (unsigned long)kobj);
+	up_write(&mpool_sysfs_lock);
+	/* Gone now, not when a delayed release gets to it. */
+	kobject_del(kobj);
+	kobject_put(kobj);
+}
+
+/* The pool's directory and its files: 0 or -errno. */
 static int mpool_sysfs_add(struct mpool *pool)
 {
-	struct mpool_kobj *mk;
+	struct kobject *kobj;
 	int err;
 
 	lockdep_assert_held(&mpool_list_lock);
 
-	mk = kzalloc(sizeof(*mk), GFP_KERNEL);
-	if (!mk)
+	kobj = kobject_create_and_add(pool->name, mpool_sysfs_root);
+	if (!kobj)
 		return -ENOMEM;
-	mk->pool = pool;
-	atomic_inc(&mpool_sysfs_live);
-	err = kobject_init_and_add(&mk->kobj, &mpool_kobj_type,
-				   mpool_sysfs_root, "%s", pool->name);
+	/* Before the files: a read finds the pool from the first one on. */
+	err = xa_err(xa_store(&mpool_sysfs_pools, (unsigned long)kobj, pool,
+			      GFP_KERNEL));
+	if (!err)
+		err = sysfs_create_groups(kobj, mpool_sysfs_groups);
 	if (err) {
-		kobject_put(&mk->kobj);
+		mpool_sysfs_del(kobj);
 		return err;
 	}
-	pool->kobj = &mk->kobj;
+	pool->kobj = kobj;
 	return 0;
 }
 
-/* Once this returns, no read of the pool's files runs or will. */
+/* Once this returns, no read of the pool's files reaches the pool. */
 static void mpool_sysfs_remove(struct mpool *pool)
 {
 	lockdep_assert_held(&mpool_list_lock);
 
 	if (!pool->kobj)
 		return;
-	kobject_del(pool->kobj);
-	kobject_put(pool->kobj);
+	mpool_sysfs_del(pool->kobj);
 	pool->kobj = NULL;
 }
