@@ -865,8 +865,7 @@ static void stats_snapshot_never_impossible(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
 }
 
-/* ---- destroying a pool a task sleeps on --------------------------------- */
-
+/* A pool small enough to drain by hand. */
 #define RACE_SMALL_POOL		4
 
 /* ---- in_use: a free counted, and counted as one cut ---------------------- */
@@ -971,6 +970,8 @@ static void in_use_read_as_one_cut(struct kunit *test)
 	mpool_free(pool, held);
 	KUNIT_EXPECT_EQ(test, race_stats(pool).in_use, 0UL);
 }
+
+/* ---- destroying a pool a task sleeps on --------------------------------- */
 
 /*
  * A task sleeps in mpool_alloc() on an empty pool, which is destroyed: the

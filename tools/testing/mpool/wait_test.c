@@ -4,6 +4,8 @@
  * until a free wakes it (mpool_wait_for_free(): a grace period, then the
  * pool's wait queue), and mpool_destroy() with sleepers wakes them, gets
  * them out with NULL, and frees the pool only once they have left it.
+ * A gfp that asks to fail rather than wait long fails at once, and
+ * mpool_alloc_timeout() gives up when its time runs out.
  * Real threads sleep on a condition variable here, so a lost wake-up is
  * a hang (a verdict after 60 s), and the destroyed pool's memory is
  * AddressSanitizer's to watch.
@@ -34,8 +36,11 @@
 struct waiter {
 	pthread_t tid;
 	unsigned int cpu;
+	gfp_t gfp;		/* sleep_on_empty()'s, 0 for GFP_KERNEL */
+	unsigned long timeout;	/* its mpool_alloc_timeout()'s, if not 0 */
 	u64 allocs, nulls;
 	void *block;		/* sleep_on_empty()'s, if it got one */
+	bool done;		/* sleep_on_empty() returned */
 };
 
 static struct mpool *pool;
@@ -195,12 +200,92 @@ static void *sleep_on_empty(void *arg)
 	void *p;
 
 	mpool_shim_thread_enter(w->cpu);
-	p = mpool_alloc(pool, GFP_KERNEL);
+	if (w->timeout)
+		p = mpool_alloc_timeout(pool, w->gfp ?: GFP_KERNEL, w->timeout);
+	else
+		p = mpool_alloc(pool, w->gfp ?: GFP_KERNEL);
+	__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
 	w->allocs += !!p;
 	w->nulls += !p;
 	w->block = p;
 	mpool_shim_thread_leave();
 	return NULL;
+}
+
+/*
+ * An alloc on an empty pool with @gfp, a gfp that may block but asks to
+ * fail rather than wait long: NULL, and never asleep in the pool.  A call
+ * seen asleep fails the case; a free ends it.
+ */
+static void fails_at_once(const char *name, gfp_t gfp)
+{
+	struct waiter w = { .cpu = 1, .gfp = gfp };
+	time_t limit = time(NULL) + HANG_SECONDS;
+	bool slept = false, ok = true;
+	void *held[2];
+
+	pool = mpool_create("wait_test", BLOCK_SIZE, 0, 2, 0);
+	held[0] = mpool_alloc(pool, GFP_KERNEL);
+	held[1] = mpool_alloc(pool, GFP_KERNEL);
+	pthread_create(&w.tid, NULL, sleep_on_empty, &w);
+	while (!__atomic_load_n(&w.done, __ATOMIC_ACQUIRE) &&
+	       !(slept = mpool_shim_nr_sleeping()) && time(NULL) < limit)
+		usleep(1000);
+	if (slept) {
+		tap_diag("%s slept on an empty pool", name);
+		ok = false;
+	}
+	mpool_free(pool, held[0]);
+	if (!join_in_time(w.tid)) {
+		tap_result(false, "%s: still asleep after a free", name);
+		tap_end();
+		_exit(1);
+	}
+	if (w.block && !slept) {
+		tap_diag("%s got a block from an empty pool", name);
+		ok = false;
+	}
+	mpool_free(pool, w.block);
+	mpool_free(pool, held[1]);
+	mpool_destroy(pool);
+	tap_result(ok, "%s on an empty pool: NULL at once", name);
+}
+
+/*
+ * mpool_alloc_timeout() on an empty pool: NULL once its time ran out, and
+ * not before; the timed sleep is TSan's to watch with the wake-ups.
+ */
+static void timeout_runs_out(void)
+{
+	const unsigned long timeout = 50;	/* jiffies: ms here */
+	struct waiter w = { .cpu = 1, .timeout = timeout };
+	unsigned long began;
+	bool ok = true;
+	void *held;
+
+	pool = mpool_create("wait_test", BLOCK_SIZE, 0, 1, 0);
+	held = mpool_alloc(pool, GFP_KERNEL);
+	began = jiffies;
+	pthread_create(&w.tid, NULL, sleep_on_empty, &w);
+	if (!join_in_time(w.tid)) {
+		mpool_free(pool, held);
+		tap_result(false, "mpool_alloc_timeout(): still asleep after %d s",
+			   HANG_SECONDS);
+		tap_end();
+		_exit(1);
+	}
+	if (w.block) {
+		tap_diag("a block from an empty pool");
+		ok = false;
+	}
+	if (time_before(jiffies, began + timeout)) {
+		tap_diag("gave up after %lu of %lu jiffies", jiffies - began,
+			 timeout);
+		ok = false;
+	}
+	mpool_free(pool, held);
+	mpool_destroy(pool);
+	tap_result(ok, "mpool_alloc_timeout() on an empty pool: NULL when its time ran out");
 }
 
 /* Sleepers in a pool being destroyed: woken, NULL, waited for. */
@@ -275,6 +360,10 @@ int main(void)
 	woken_by_frees("blocking allocs woken by frees: MPOOL_NO_PERCPU",
 		       MPOOL_NO_PERCPU);
 	destroy_wakes_sleepers();
+	fails_at_once("GFP_KERNEL | __GFP_NORETRY", GFP_KERNEL | __GFP_NORETRY);
+	fails_at_once("GFP_KERNEL | __GFP_RETRY_MAYFAIL",
+		      GFP_KERNEL | __GFP_RETRY_MAYFAIL);
+	timeout_runs_out();
 	mpool_host_exit();
 	mpool_shim_thread_leave();
 	return tap_end();
