@@ -86,6 +86,8 @@ struct mpool;
 
 /* Most free blocks one CPU caches for a pool. */
 #define MPOOL_CACHE_MAX		64
+/* Most CPUs' caches an alloc that steals looks at in one hold of the lock. */
+#define MPOOL_STEAL_RINGS	8
 
 /**
  * struct mpool_stats - a snapshot of one pool

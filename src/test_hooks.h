@@ -35,9 +35,6 @@ enum mpool_test_point {
 	MPOOL_TEST_FREE_GIVEN_BACK,
 };
 
-/* The most CPUs' rings a steal looks at in one hold of a pool's lock. */
-#define MPOOL_STEAL_RINGS	8
-
 /*
  * The most work one hold of a pool's lock may do: one batch, half a
  * ring, and the block a refill keeps for its caller, and the rings a

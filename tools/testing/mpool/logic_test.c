@@ -585,6 +585,61 @@ static void misuse_cases(void)
 	}
 }
 
+/*
+ * A call whose gfp may block lets the CPU go between its holds of the
+ * lock, however many it makes: a bulk alloc of a whole large pool, and an
+ * alloc that finds the free list's rebuild under way and finishes it.
+ * One whose gfp may not block never does.
+ */
+static void resched_cases(void)
+{
+	const size_t nr = 4096;
+	unsigned long before;
+	struct mpool *pool;
+	void **blocks = calloc(nr, sizeof(*blocks));
+	size_t i;
+	int got;
+
+	pool = mpool_create("logic_resched", 32, 0, nr, 0);
+	CASE("resched: a GFP_KERNEL bulk of 4096 blocks lets the CPU go") {
+		before = mpool_shim_nr_resched;
+		got = mpool_alloc_bulk(pool, GFP_KERNEL, nr, blocks);
+		CHECK(got == (int)nr, "got %d", got);
+		CHECK(mpool_shim_nr_resched > before, "no cond_resched()");
+		mpool_free_bulk(pool, got, blocks);
+	}
+	CASE("resched: a GFP_ATOMIC bulk of 4096 blocks never does") {
+		before = mpool_shim_nr_resched;
+		got = mpool_alloc_bulk(pool, GFP_ATOMIC, nr, blocks);
+		CHECK(got == (int)nr, "got %d", got);
+		CHECK(mpool_shim_nr_resched == before, "%lu cond_resched()",
+		      mpool_shim_nr_resched - before);
+		mpool_free_bulk(pool, got, blocks);
+	}
+	mpool_destroy(pool);
+
+	/* Cacheless: the free blocks sit on the hardened list. */
+	mpool_test_make_small(true);
+	pool = mpool_create("logic_rebuild", 32, 0, nr, 0);
+	mpool_test_make_small(false);
+	CASE("resched: a GFP_KERNEL alloc finishing a rebuild lets the CPU go") {
+		for (i = 0; i < nr; i++)
+			blocks[i] = mpool_alloc(pool, GFP_KERNEL);
+		mpool_free(pool, blocks[0]);
+		mpool_free(pool, blocks[1]);
+		/* The list's head, blocks[1]: its link now leads nowhere. */
+		*(unsigned long *)blocks[1] = 0x5a5a5a5a5a5a5a5aUL;
+		before = mpool_shim_nr_resched;
+		CHECK(mpool_alloc(pool, GFP_KERNEL) == blocks[0],
+		      "not the block below the corrupt one");
+		CHECK(mpool_shim_nr_resched > before, "no cond_resched()");
+		mpool_free_bulk(pool, 1, blocks);
+		mpool_free_bulk(pool, nr - 2, blocks + 2);
+	}
+	mpool_destroy(pool);
+	free(blocks);
+}
+
 int main(void)
 {
 	tap_begin("logic_test: create, layout, ABI and debug flags");
@@ -614,6 +669,7 @@ int main(void)
 	debug_layout_follows_spec(64, 4096);
 	debug_flags_cases();
 	misuse_cases();
+	resched_cases();
 	mpool_host_exit();
 	mpool_shim_thread_leave();
 	return tap_end();

@@ -161,6 +161,8 @@ void mpool_shim_irq_install(void (*handler)(void))
 
 /* ---- scheduling and RCU ---- */
 
+__thread unsigned long mpool_shim_nr_resched;
+
 void mpool_shim_yield(void)
 {
 	sched_yield();

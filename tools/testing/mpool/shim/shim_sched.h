@@ -172,7 +172,10 @@ static inline bool mpool_shim_preemptible(void)
 #define might_sleep_if(cond)	do { if (cond) might_sleep(); } while (0)
 
 void mpool_shim_yield(void);
-#define cond_resched()		({ might_sleep(); mpool_shim_yield(); 0; })
+/* This thread's cond_resched() calls: where a long call lets the CPU go. */
+extern __thread unsigned long mpool_shim_nr_resched;
+#define cond_resched()		({ might_sleep(); mpool_shim_nr_resched++; \
+				   mpool_shim_yield(); 0; })
 #define schedule()		mpool_shim_yield()
 
 void synchronize_rcu(void);
