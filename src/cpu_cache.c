@@ -223,10 +223,13 @@ static int mpool_next_possible_cpu(int cpu)
 
 /*
  * The depot is empty: take up to @nr blocks from the CPUs' caches, this
- * one's first, looking at MPOOL_STEAL_RINGS rings at most in this hold.
+ * one's first, looking at MPOOL_STEAL_RINGS rings at most in this hold,
+ * and taking fewer blocks than @nr if need be: a ring looked at is work
+ * as a block is, and the two together stay within one hold's batch.
  * A sweep of every possible CPU's ring goes on where the last hold of
  * the same call stopped (@g): @g->rings_left is not 0 until it has seen
- * every ring empty, one after the other.
+ * every ring empty, one after the other.  @g->visited says how many rings
+ * this hold looked at.
  * Under the depot's lock, so that no refill or flush moves blocks past
  * the rings a hold looks at; the CPUs' own frees and allocs go on, and a
  * sweep of many holds may miss a block that moves meanwhile from a ring
@@ -236,12 +239,14 @@ static int mpool_next_possible_cpu(int cpu)
 static size_t mpool_caches_steal(struct mpool *pool, void **blocks,
 				 size_t nr, struct mpool_gathering *g)
 {
+	const size_t budget = MPOOL_HOLD_BLOCKS + 1;
 	unsigned int size = pool->cache_size, visited = 0;
-	size_t got = 0;
+	size_t got = 0, want, taken;
 	int cpu;
 
 	lockdep_assert_held(&pool->lock);
 
+	g->visited = 0;
 	if (!size)
 		return 0;
 	if (!g->rings_left) {
@@ -249,18 +254,22 @@ static size_t mpool_caches_steal(struct mpool *pool, void **blocks,
 		g->rings_left = num_possible_cpus();
 	}
 	cpu = g->steal_cpu;
-	while (g->rings_left && visited < MPOOL_STEAL_RINGS) {
-		got += mpool_cache_pop(pool, mpool_cpu_cache(pool, cpu),
-				       blocks + got,
-				       min_t(size_t, nr - got, size), false);
+	/* Room for one more ring and one block from it. */
+	while (g->rings_left && visited < MPOOL_STEAL_RINGS &&
+	       got + visited + 1 < budget) {
 		visited++;
+		want = min3(nr - got, (size_t)size, budget - visited - got);
+		taken = mpool_cache_pop(pool, mpool_cpu_cache(pool, cpu),
+					blocks + got, want, false);
+		got += taken;
 		/* This ring may hold more: the next steal starts with it. */
-		if (got == nr)
+		if (taken == want)
 			break;
 		cpu = mpool_next_possible_cpu(cpu);
 		g->rings_left--;
 	}
 	g->steal_cpu = cpu;
+	g->visited = visited;
 	/* A sweep that finds none must have seen every ring since a find. */
 	if (got)
 		g->rings_left = num_possible_cpus();

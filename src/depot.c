@@ -149,6 +149,7 @@ static size_t mpool_gather(struct mpool *pool, void **blocks, size_t nr,
 	lockdep_assert_held(&pool->lock);
 
 	g->again = false;
+	g->visited = 0;
 	got = mpool_depot_get(pool, blocks, nr, g->c);
 	if (got) {
 		g->source = MPOOL_FROM_DEPOT;
@@ -166,7 +167,8 @@ static size_t mpool_gather(struct mpool *pool, void **blocks, size_t nr,
 		return got;
 	}
 	if (mpool_rescan_pending(pool) && (g->may_block || !g->rebuilt)) {
-		mpool_rescan_step(pool);
+		/* The rings this hold looked at were work too. */
+		mpool_rescan_step(pool, MPOOL_HOLD_BLOCKS - g->visited);
 		g->rebuilt = true;
 		g->again = true;
 	}

@@ -134,11 +134,13 @@ static bool mpool_rescan_pending(const struct mpool *pool)
 	return pool->rescan;
 }
 
-/* One batch of the rebuild: list the depot's blocks among the next states. */
-static void mpool_rescan_step(struct mpool *pool)
+/*
+ * One batch of the rebuild, @max states at most: list the depot's blocks
+ * among them.
+ */
+static void mpool_rescan_step(struct mpool *pool, size_t max)
 {
-	size_t stop = pool->rescan - min_t(size_t, pool->rescan,
-					   MPOOL_HOLD_BLOCKS);
+	size_t stop = pool->rescan - min(pool->rescan, max);
 
 	lockdep_assert_held(&pool->lock);
 

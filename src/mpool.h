@@ -291,7 +291,7 @@ static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
 			     struct mpool_corruption *c);
 static void mpool_quarantine(struct mpool *pool, size_t index);
 static bool mpool_rescan_pending(const struct mpool *pool);
-static void mpool_rescan_step(struct mpool *pool);
+static void mpool_rescan_step(struct mpool *pool, size_t max);
 
 /* stack.c: the depot of a MPOOL_NO_PERCPU pool. */
 static int mpool_stack_init(struct mpool *pool, gfp_t gfp);
@@ -320,6 +320,7 @@ struct mpool_gathering {
 	bool again;		/* look again in a new hold: more may be found */
 	enum mpool_source source; /* where the last blocks came from */
 	unsigned int rings_left; /* rings the sweep has yet to look at */
+	unsigned int visited;	/* rings the last steal looked at */
 	int steal_cpu;		/* the next ring it looks at */
 };
 

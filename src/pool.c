@@ -1039,8 +1039,9 @@ static size_t mpool_keep_reusable(struct mpool *pool, void **blocks,
 
 /*
  * How many blocks a bulk alloc gathers in one hold: a batch, and for
- * MPOOL_POISON, whose blocks are checked under the lock, half of one and
- * no more than a page's worth of bytes (one block at least).
+ * MPOOL_POISON, whose blocks are checked under the lock, half of what a
+ * steal leaves of one and no more than a page's worth of bytes (one
+ * block at least).
  */
 static size_t mpool_bulk_step(const struct mpool *pool, size_t nr)
 {
@@ -1048,7 +1049,7 @@ static size_t mpool_bulk_step(const struct mpool *pool, size_t nr)
 
 	if (pool->flags & MPOOL_POISON)
 		step = clamp_t(size_t, PAGE_SIZE / pool->block_size, 1,
-			       MPOOL_HOLD_BLOCKS / 2);
+			       (MPOOL_HOLD_BLOCKS - MPOOL_STEAL_RINGS) / 2);
 	return min(nr, step);
 }
 

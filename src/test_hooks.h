@@ -37,14 +37,14 @@ enum mpool_test_point {
 
 /*
  * The most work one hold of a pool's lock may do: one batch, half a
- * ring, and the block a refill keeps for its caller, and the rings a
- * steal looked at.  Taking a block out of the depot, a ring or a stash
- * counts one, as does putting one into the depot, checking its bytes,
- * looking at one block's state in a rebuild of the free list, or at one
- * CPU's ring in a steal.  (A refill puts what it took in its own ring:
- * not counted.)
+ * ring, and the block a refill keeps for its caller.  Taking a block out
+ * of the depot, a ring or a stash counts one, as does putting one into
+ * the depot, checking its bytes, looking at one block's state in a
+ * rebuild of the free list, or at one CPU's ring in a steal, which takes
+ * fewer blocks for it.  (A refill puts what it took in its own ring: not
+ * counted.)
  */
-#define MPOOL_HOLD_MAX		(MPOOL_CACHE_MAX / 2 + 1 + MPOOL_STEAL_RINGS)
+#define MPOOL_HOLD_MAX		(MPOOL_CACHE_MAX / 2 + 1)
 
 void mpool_test_set_hook(void (*hook)(struct mpool *pool,
 				      enum mpool_test_point point));
