@@ -149,7 +149,6 @@ static size_t mpool_gather(struct mpool *pool, void **blocks, size_t nr,
 	lockdep_assert_held(&pool->lock);
 
 	g->again = false;
-	g->visited = 0;
 	got = mpool_depot_get(pool, blocks, nr, g->c);
 	if (got) {
 		g->source = MPOOL_FROM_DEPOT;

@@ -91,6 +91,12 @@ static __always_inline bool mpool_link_valid(const struct mpool *pool,
 	       READ_ONCE(pool->state[*index]) == MPOOL_BLOCK_IN_DEPOT;
 }
 
+/* Carved blocks in the depot: on the list, or awaiting the rescan. */
+static size_t mpool_carved_free(const struct mpool *pool)
+{
+	return mpool_depot_nr_free(pool) - (pool->nr_blocks - pool->nr_carved);
+}
+
 static void mpool_link_in(struct mpool *pool, void *block)
 {
 	mpool_link_store(pool, block, pool->free_list);
@@ -169,8 +175,7 @@ static void mpool_link_corrupt(struct mpool *pool, void *block,
 	WRITE_ONCE(pool->free_list, NULL);
 	WRITE_ONCE(pool->rescan, pool->nr_carved);
 	if (c->kind == MPOOL_CORRUPT_LINK && c->index == index)
-		c->nr_free = mpool_depot_nr_free(pool) -
-			     (pool->nr_blocks - pool->nr_carved);
+		c->nr_free = mpool_carved_free(pool);
 }
 
 /*
@@ -183,8 +188,7 @@ static void mpool_link_corrupt(struct mpool *pool, void *block,
  */
 static void mpool_list_ended(struct mpool *pool, struct mpool_corruption *c)
 {
-	size_t lost = mpool_depot_nr_free(pool) -
-		      (pool->nr_blocks - pool->nr_carved);
+	size_t lost = mpool_carved_free(pool);
 
 	if (likely(!lost) || mpool_rescan_pending(pool))
 		return;

@@ -1194,8 +1194,7 @@ int mpool_alloc_bulk(struct mpool *pool, gfp_t gfp, size_t nr, void **blocks)
 		trace_mpool_alloc_fail(pool, _RET_IP_, gfp, nr);
 		return 0;
 	}
-	if (gfpflags_allow_blocking(gfp))
-		might_sleep();
+	might_sleep_if(gfpflags_allow_blocking(gfp));
 	got = nr && mpool_take_bulk(pool, blocks, nr,
 				    gfpflags_allow_blocking(gfp), &corruption,
 				    &source, &counted) ? nr : 0;

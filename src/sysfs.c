@@ -40,12 +40,23 @@ struct mpool_stat_attr {
 	bool fixed;		/* geometry: mpool_stats_geometry() has it */
 };
 
-/* The pool whose directory @kobj is, or NULL once it is removed. */
-static struct mpool *mpool_of_kobj(struct kobject *kobj)
+/*
+ * Read the stats of the pool whose directory @kobj is: its geometry alone
+ * if @fixed, else a snapshot.  -ENODEV once the pool is removed.
+ */
+static int mpool_sysfs_stats(struct kobject *kobj, bool fixed,
+			     struct mpool_stats *st)
 {
-	lockdep_assert_held(&mpool_sysfs_lock);
+	struct mpool *pool;
 
-	return xa_load(&mpool_sysfs_pools, (unsigned long)kobj);
+	down_read(&mpool_sysfs_lock);
+	pool = xa_load(&mpool_sysfs_pools, (unsigned long)kobj);
+	if (pool && fixed)
+		mpool_stats_geometry(pool, st);
+	else if (pool)
+		mpool_get_stats(pool, st);
+	up_read(&mpool_sysfs_lock);
+	return pool ? 0 : -ENODEV;
 }
 
 static ssize_t mpool_stat_show(struct kobject *kobj,
@@ -54,19 +65,13 @@ static ssize_t mpool_stat_show(struct kobject *kobj,
 	const struct mpool_stat_attr *sattr =
 		container_of(attr, struct mpool_stat_attr, attr);
 	struct mpool_stats st;
-	struct mpool *pool;
 	u64 value;
+	int err;
 
 	BUILD_BUG_ON(sizeof(size_t) != sizeof(u64));
-	down_read(&mpool_sysfs_lock);
-	pool = mpool_of_kobj(kobj);
-	if (pool && sattr->fixed)
-		mpool_stats_geometry(pool, &st);
-	else if (pool)
-		mpool_get_stats(pool, &st);
-	up_read(&mpool_sysfs_lock);
-	if (!pool)
-		return -ENODEV;
+	err = mpool_sysfs_stats(kobj, sattr->fixed, &st);
+	if (err)
+		return err;
 	memcpy(&value, (u8 *)&st + sattr->offset, sizeof(value));
 	return sysfs_emit(buf, "%llu\n", value);
 }
@@ -109,15 +114,11 @@ static ssize_t free_show(struct kobject *kobj, struct kobj_attribute *attr,
 			 char *buf)
 {
 	struct mpool_stats st;
-	struct mpool *pool;
+	int err;
 
-	down_read(&mpool_sysfs_lock);
-	pool = mpool_of_kobj(kobj);
-	if (pool)
-		mpool_get_stats(pool, &st);
-	up_read(&mpool_sysfs_lock);
-	if (!pool)
-		return -ENODEV;
+	err = mpool_sysfs_stats(kobj, false, &st);
+	if (err)
+		return err;
 	return sysfs_emit(buf, "%zu\n",
 			  st.nr_blocks - st.in_use - st.quarantined);
 }
@@ -128,16 +129,14 @@ static struct kobj_attribute mpool_free_attr = __ATTR_RO(free);
 static ssize_t flags_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
-	struct mpool *pool;
+	struct mpool_stats st;
 	char letters[8];
+	int err;
 
-	down_read(&mpool_sysfs_lock);
-	pool = mpool_of_kobj(kobj);
-	if (pool)
-		mpool_flags_letters(pool->flags, letters, sizeof(letters));
-	up_read(&mpool_sysfs_lock);
-	if (!pool)
-		return -ENODEV;
+	err = mpool_sysfs_stats(kobj, true, &st);
+	if (err)
+		return err;
+	mpool_flags_letters(st.flags, letters, sizeof(letters));
 	return sysfs_emit(buf, "%s\n", letters);
 }
 
