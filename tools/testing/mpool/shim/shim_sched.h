@@ -153,21 +153,33 @@ static inline bool mpool_shim_preemptible(void)
 #define preemptible()		0
 #endif
 
-/* ---- lockdep's context checks, and might_sleep() ---- */
+/*
+ * ---- lockdep's context checks, and might_sleep() ----
+ * MPOOL_SHIM_NATIVE (make bench NATIVE=1) is a production kernel, as
+ * Debian's: no lockdep, no CONFIG_DEBUG_ATOMIC_SLEEP, so none of them.
+ */
+#ifdef MPOOL_SHIM_NATIVE
+#define lockdep_assert(cond)	do { (void)sizeof(cond); } while (0)
+#else
 #define lockdep_assert(cond) do {					\
 	if (unlikely(!(cond)))						\
 		mpool_shim_bug(__FILE__, __LINE__,			\
 			       "lockdep_assert(" #cond ")");		\
 } while (0)
+#endif
 #define lockdep_assert_irqs_disabled()	lockdep_assert(irqs_disabled())
 #define lockdep_assert_irqs_enabled()	lockdep_assert(!irqs_disabled())
 #define lockdep_assert_preemption_disabled() \
 	lockdep_assert(!mpool_shim_preemptible())
+#ifdef MPOOL_SHIM_NATIVE
+#define __might_sleep(file, line) do { } while (0)
+#else
 #define __might_sleep(file, line) do {					\
 	if (unlikely(!mpool_shim_preemptible()))			\
 		mpool_shim_bug(file, line,				\
 			       "sleeping function called from invalid context"); \
 } while (0)
+#endif
 #define might_sleep()		__might_sleep(__FILE__, __LINE__)
 #define might_sleep_if(cond)	do { if (cond) might_sleep(); } while (0)
 
@@ -242,8 +254,21 @@ void free_percpu(void *ptr);
 	((typeof(ptr))((char *)(ptr) + (unsigned long)(cpu) * MPOOL_SHIM_PCPU_UNIT))
 #define this_cpu_ptr(ptr)	per_cpu_ptr(ptr, smp_processor_id())
 #define raw_cpu_ptr(ptr)	per_cpu_ptr(ptr, raw_smp_processor_id())
+#ifdef MPOOL_SHIM_NATIVE
+/*
+ * An add without a lock prefix, as x86's this_cpu_add() is: the native
+ * bench delivers no interrupts, and a thread is its CPU.
+ */
+#define this_cpu_add(pcp, val) do {					\
+	typeof(&(pcp)) __pcp = this_cpu_ptr(&(pcp));			\
+									\
+	__atomic_store_n(__pcp, __atomic_load_n(__pcp, __ATOMIC_RELAXED) + \
+			 (val), __ATOMIC_RELAXED);			\
+} while (0)
+#else
 #define this_cpu_add(pcp, val) \
 	((void)__atomic_fetch_add(this_cpu_ptr(&(pcp)), (val), __ATOMIC_RELAXED))
+#endif
 #define this_cpu_inc(pcp)	this_cpu_add(pcp, 1)
 #define this_cpu_read(pcp)	READ_ONCE(*this_cpu_ptr(&(pcp)))
 

@@ -14,6 +14,18 @@
 #define TP_PROTO(args...)	args
 #define TP_ARGS(args...)	args
 #define TRACE_DEFINE_ENUM(x)	_Static_assert(1, #x)
+#ifdef NOTRACE
+/* As the kernel's linux/tracepoint.h: every event an empty inline. */
+#define TRACE_EVENT(name, proto, args, tstruct, assign, print)		\
+	static inline bool trace_##name##_enabled(void)		\
+	{								\
+		return false;						\
+	}								\
+	static inline void trace_##name(proto)				\
+	{								\
+	}								\
+	_Static_assert(1, #name)
+#else
 #define TRACE_EVENT(name, proto, args, tstruct, assign, print)		\
 	static unsigned long mpool_shim_hits_##name;			\
 	static void __attribute__((constructor))			\
@@ -30,5 +42,6 @@
 		mpool_shim_trace_hit(&mpool_shim_hits_##name);		\
 	}								\
 	_Static_assert(1, #name)
+#endif
 
 #endif /* MPOOL_SHIM_TRACEPOINT_H */
