@@ -25,7 +25,10 @@
 # make bench            time the pool against the kernel's allocators in
 #                       QEMU, or on this machine's kernel with HOST=1;
 #                       ABLATE=NAME: a build without one guarantee
-#                       (bench/ablate/NAME.patch), to see what it costs
+#                       (bench/ablate/NAME.patch), to see what it costs;
+#                       NATIVE=1: the pool's core and the kernel's objpool,
+#                       dma_pool and gen_pool on this machine's CPU, in
+#                       user space (QUICK=1: a few thousand ops a cell)
 # make fuzz             the model-checked random test in the debug kernel:
 #                       SECONDS=N per case (default 60) from SEED=S (default
 #                       random); KVER= as for check.  HOST=1: libFuzzer on
@@ -107,8 +110,13 @@ check-full:
 check-host:
 	KVER=host scripts/check.sh
 
+ifeq ($(NATIVE),1)
+bench:
+	QUICK=$(QUICK) scripts/bench-native.sh
+else
 bench:
 	scripts/bench.sh
+endif
 
 ifeq ($(HOST),1)
 fuzz:
