@@ -360,7 +360,7 @@ static int mpool_callers_collect(struct mpool *pool,
 	for (start = 0; start < pool->nr_blocks; start = end) {
 		end = min(start + MPOOL_SCAN_BATCH, pool->nr_blocks);
 		for (index = start; index < end; index++) {
-			if (READ_ONCE(pool->state[index]) != MPOOL_BLOCK_IN_USE)
+			if (READ_ONCE(*mpool_state(pool, index)) != MPOOL_BLOCK_IN_USE)
 				continue;
 			/* Racy by design: see above; a torn entry is harmless. */
 			track = data_race(pool->track[index]);

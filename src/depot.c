@@ -15,7 +15,9 @@
  */
 
 /*
- * Take up to @nr blocks into @blocks: freed ones first, then fresh ones.
+ * Take up to @nr blocks into @blocks: freed ones first, then fresh ones,
+ * up to the end of a run at most, so that the next carve begins a run,
+ * and its state line, of its own (mpool_state()).
  * Each is the caller's from here on, marked CACHED until it is handed out.
  * A fresh block of a MPOOL_POISON pool holds its poison since the pool
  * was created: no block's bytes are written under the lock.  For a single
@@ -35,14 +37,17 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 	else
 		got = mpool_pop_free(pool, blocks, nr, c);
 	while (got < nr && carved < pool->nr_blocks) {
-		WRITE_ONCE(pool->state[carved], MPOOL_BLOCK_CACHED);
+		WRITE_ONCE(*mpool_state(pool, carved), MPOOL_BLOCK_CACHED);
 		blocks[got++] = mpool_block(pool, carved++);
 		/* After the block was taken: see stack.c. */
 		atomic_long_inc(&pool->nr_out);
+		if (!(carved % MPOOL_RUN_BLOCKS))
+			break;
 	}
 	/* Carved just now: the stack was empty, and this one block is got. */
 	if (pool->stack_next && nr == 1 && carved > pool->nr_carved) {
-		more = min_t(size_t, MPOOL_HOLD_BLOCKS - 1,
+		/* The rest of its run. */
+		more = min_t(size_t, ALIGN(carved, MPOOL_RUN_BLOCKS) - carved,
 			     pool->nr_blocks - carved);
 		mpool_stack_push_fresh(pool, carved, more);
 		carved += more;

@@ -88,7 +88,7 @@ static __always_inline bool mpool_link_valid(const struct mpool *pool,
 		return false;
 	*index = mpool_offset_index(pool, offset);
 	return offset == *index * pool->stride &&
-	       READ_ONCE(pool->state[*index]) == MPOOL_BLOCK_IN_DEPOT;
+	       READ_ONCE(*mpool_state(pool, *index)) == MPOOL_BLOCK_IN_DEPOT;
 }
 
 /* Carved blocks in the depot: on the list, or awaiting the rescan. */
@@ -118,7 +118,7 @@ static void mpool_push_free(struct mpool *pool, void **blocks, size_t nr)
 
 	while (nr--) {
 		index = mpool_block_index(pool, blocks[nr]);
-		WRITE_ONCE(pool->state[index], MPOOL_BLOCK_IN_DEPOT);
+		WRITE_ONCE(*mpool_state(pool, index), MPOOL_BLOCK_IN_DEPOT);
 		if (index >= rescan) {
 			mpool_link_store(pool, blocks[nr], head);
 			head = blocks[nr];
@@ -131,7 +131,7 @@ static void mpool_quarantine(struct mpool *pool, size_t index)
 {
 	lockdep_assert_held(&pool->lock);
 
-	WRITE_ONCE(pool->state[index], MPOOL_BLOCK_QUARANTINED);
+	WRITE_ONCE(*mpool_state(pool, index), MPOOL_BLOCK_QUARANTINED);
 	pool->quarantined++;
 }
 
@@ -153,7 +153,7 @@ static void mpool_rescan_step(struct mpool *pool, size_t max)
 	mpool_hold_work(pool, pool->rescan - stop);
 	while (pool->rescan > stop) {
 		WRITE_ONCE(pool->rescan, pool->rescan - 1);
-		if (READ_ONCE(pool->state[pool->rescan]) == MPOOL_BLOCK_IN_DEPOT)
+		if (READ_ONCE(*mpool_state(pool, pool->rescan)) == MPOOL_BLOCK_IN_DEPOT)
 			mpool_link_in(pool, mpool_block(pool, pool->rescan));
 	}
 }
@@ -231,7 +231,7 @@ static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
 			mpool_link_corrupt(pool, block, c);
 			return got;
 		}
-		WRITE_ONCE(pool->state[index], MPOOL_BLOCK_CACHED);
+		WRITE_ONCE(*mpool_state(pool, index), MPOOL_BLOCK_CACHED);
 		blocks[got++] = block;
 		block = next;
 		index = next_index;

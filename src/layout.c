@@ -132,3 +132,22 @@ static size_t mpool_block_index(const struct mpool *pool, const void *block)
 {
 	return mpool_offset_index(pool, mpool_offset(pool, block));
 }
+
+/* Block @index's state byte: its run's line, at its place in the run. */
+static __always_inline u8 *mpool_state(const struct mpool *pool, size_t index)
+{
+	return &pool->state[index / MPOOL_RUN_BLOCKS * MPOOL_STATE_LINE +
+			    index % MPOOL_RUN_BLOCKS];
+}
+
+/*
+ * The state map's size: a line per run, and a power of two below a page,
+ * so that kmalloc() aligns it to its size and each run to its line.
+ */
+static size_t mpool_state_bytes(size_t nr_blocks)
+{
+	size_t bytes = DIV_ROUND_UP(nr_blocks, MPOOL_RUN_BLOCKS) *
+		       MPOOL_STATE_LINE;
+
+	return bytes < PAGE_SIZE ? roundup_pow_of_two(bytes) : bytes;
+}

@@ -89,11 +89,11 @@ struct mpool_corruption {
 
 /*
  * Where each block is, one byte per block, outside the region and so out
- * of a consumer's reach.  A free moves IN_USE to CACHED with one cmpxchg,
- * so that of two racing frees of a block exactly one wins.  The other
- * moves are made by whoever holds the block: the depot under the lock,
- * the CPU that just took it out of a cache, or a stack's pusher before
- * and its popper after their cmpxchg.
+ * of a consumer's reach, in runs (mpool_state()).  A free moves IN_USE to
+ * CACHED with one cmpxchg, so that of two racing frees of a block exactly
+ * one wins.  The other moves are made by whoever holds the block: the
+ * depot under the lock, the CPU that just took it out of a cache, or a
+ * stack's pusher before and its popper after their cmpxchg.
  */
 enum mpool_block_state {
 	/* On the depot's list or stack, not carved, or popped, not marked */
@@ -102,6 +102,19 @@ enum mpool_block_state {
 	MPOOL_BLOCK_IN_USE,	/* handed out */
 	MPOOL_BLOCK_QUARANTINED, /* corrupted while free: out of service */
 };
+
+/*
+ * The state map gives each run of MPOOL_RUN_BLOCKS consecutive blocks a
+ * cache line of its own, MPOOL_STATE_LINE bytes, half of it unused; the
+ * depot carves a run at a time (mpool_depot_get()).  Two CPUs caching
+ * blocks of two runs then never write one line: on a real CPU, a line
+ * that moves between CPUs costs a hundred cycles or more, on each alloc
+ * and free (Documentation/bench.rst).  A byte per block buys it.  A run
+ * is a batch, so that a refill of fresh blocks is one run.
+ */
+#define MPOOL_RUN_BLOCKS	MPOOL_HOLD_BLOCKS
+#define MPOOL_STATE_LINE	64
+static_assert(MPOOL_STATE_LINE >= MPOOL_RUN_BLOCKS);
 
 /*
  * One CPU's cache of free blocks: a ring, as lib/objpool.c keeps them.
@@ -146,7 +159,7 @@ struct mpool {
 	unsigned int flags;	/* MPOOL_*, debug= included */
 	unsigned int cache_size; /* blocks per CPU cache, 0 for none */
 	unsigned long link_key;	/* random: hides the free-list links */
-	u8 *state;		/* enum mpool_block_state, one per block */
+	u8 *state;		/* enum mpool_block_state: see mpool_state() */
 	struct mpool_track *track; /* one per block, with MPOOL_TRACK_CALLER */
 	struct mpool_cpu_cache __percpu *caches;
 	/* MPOOL_NO_PERCPU: the stack's links, see stack.c; else NULL. */
@@ -284,6 +297,7 @@ static unsigned long mpool_offset(const struct mpool *pool, const void *ptr);
 static size_t mpool_offset_index(const struct mpool *pool,
 				 unsigned long offset);
 static size_t mpool_block_index(const struct mpool *pool, const void *block);
+static size_t mpool_state_bytes(size_t nr_blocks);
 
 /* freelist.c: the depot's free list. */
 static void mpool_push_free(struct mpool *pool, void **blocks, size_t nr);

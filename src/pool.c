@@ -315,7 +315,7 @@ static __always_inline void mpool_hand_out(struct mpool *pool, void *block,
 		mpool_debug_alloc(pool, block, index, caller);
 	if (want_init_on_alloc(gfp))
 		mpool_zero(pool, block);
-	WRITE_ONCE(pool->state[index], MPOOL_BLOCK_IN_USE);
+	WRITE_ONCE(*mpool_state(pool, index), MPOOL_BLOCK_IN_USE);
 }
 
 /*
@@ -333,7 +333,7 @@ mpool_claim(struct mpool *pool, void *block, size_t *index)
 	*index = mpool_offset_index(pool, offset);
 	if (offset != *index * pool->stride)
 		return MPOOL_FREE_INTERIOR;
-	if (likely(try_cmpxchg(&pool->state[*index], &state,
+	if (likely(try_cmpxchg(mpool_state(pool, *index), &state,
 			       MPOOL_BLOCK_CACHED)))
 		return MPOOL_FREE_OK;
 	return state == MPOOL_BLOCK_QUARANTINED ? MPOOL_FREE_QUARANTINED :
@@ -540,7 +540,7 @@ static int mpool_alloc_memory(struct mpool *pool, size_t vmem_bytes)
 
 	pool->vmem = __vmalloc(vmem_bytes, gfp);
 	/* Zeroed: every block starts MPOOL_BLOCK_IN_DEPOT, uncarved. */
-	pool->state = kvzalloc(pool->nr_blocks, gfp);
+	pool->state = kvzalloc(mpool_state_bytes(pool->nr_blocks), gfp);
 	if (!pool->vmem || !pool->state)
 		return -ENOMEM;
 	pool->base = PTR_ALIGN(pool->vmem, pool->align);
@@ -565,7 +565,7 @@ static void mpool_free_memory(struct mpool *pool)
 static size_t mpool_meta_bytes(const struct mpool *pool, size_t vmem_bytes)
 {
 	size_t bytes = sizeof(*pool) + PAGE_ALIGN(vmem_bytes) -
-		       pool->region_bytes + pool->nr_blocks;
+		       pool->region_bytes + mpool_state_bytes(pool->nr_blocks);
 
 	bytes += num_possible_cpus() *
 		 struct_size_t(struct mpool_cpu_cache, blocks, pool->cache_size);

@@ -120,7 +120,7 @@ static __always_inline unsigned int mpool_stack_take(struct mpool *pool)
 	} while (!try_cmpxchg(&pool->stack_top, &top,
 			      mpool_stack_top(pool, top, next)));
 
-	WRITE_ONCE(pool->state[index1 - 1], MPOOL_BLOCK_CACHED);
+	WRITE_ONCE(*mpool_state(pool, index1 - 1), MPOOL_BLOCK_CACHED);
 	return index1;
 }
 
@@ -194,7 +194,7 @@ static __always_inline void mpool_stack_push(struct mpool *pool,
 	atomic_long_sub(nr, &pool->nr_out);
 	while (i--) {
 		index = mpool_block_index(pool, blocks[i]);
-		WRITE_ONCE(pool->state[index], MPOOL_BLOCK_IN_DEPOT);
+		WRITE_ONCE(*mpool_state(pool, index), MPOOL_BLOCK_IN_DEPOT);
 		if (first)
 			WRITE_ONCE(pool->stack_next[index], first);
 		else
