@@ -99,11 +99,15 @@ struct mpool;
  * @in_use:		blocks handed out now: @allocs - @frees
  * @peak_in_use:	highest @in_use since the pool was created; with
  *			per-CPU caches, the highest count of blocks out of
- *			the depot, which may exceed it by what the CPUs cache
+ *			the depot, which may exceed it by what the CPUs
+ *			cache; with %MPOOL_NO_PERCPU, the blocks ever
+ *			carved (less those quarantined), a run of
+ *			%MPOOL_CACHE_MAX / 2 at a time when no freed one
+ *			is left: at most a run less one above the true peak
  * @cached:		free blocks in the CPUs' caches
  * @cache_size:		most free blocks each CPU caches, 0 for none
  * @meta_bytes:		what the pool costs beyond @region_bytes: the
- *			vmalloc's slack, one state byte per block, the
+ *			vmalloc's slack, the state map (a 64-byte line per 32 blocks), the
  *			CPUs' caches, caller tracking and the pool itself
  * @allocs:		successful allocations
  * @frees:		accepted frees

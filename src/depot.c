@@ -39,8 +39,6 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 	while (got < nr && carved < pool->nr_blocks) {
 		WRITE_ONCE(*mpool_state(pool, carved), MPOOL_BLOCK_CACHED);
 		blocks[got++] = mpool_block(pool, carved++);
-		/* After the block was taken: see stack.c. */
-		atomic_long_inc(&pool->nr_out);
 		if (!(carved % MPOOL_RUN_BLOCKS))
 			break;
 	}
@@ -53,20 +51,37 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 		carved += more;
 		mpool_hold_work(pool, more);
 	}
+	if (!pool->stack_next)
+		atomic_long_add(carved - pool->nr_carved, &pool->nr_out);
 	WRITE_ONCE(pool->nr_carved, carved);
+	/* A failed bulk alloc's carves too: the stack hands them out next. */
+	if (pool->stack_next)
+		mpool_depot_note_peak(pool);
 	mpool_hold_work(pool, got);
 	return got;
 }
 
 /*
  * The blocks out of the depot are the caller's to keep: a new peak?  Not
- * for what a bulk alloc gathers and then gives back.
+ * for what a bulk alloc gathers and then gives back.  A stack counts no
+ * blocks out (stack.c): a fresh block is carved only when the stack is
+ * empty, and then every carved block is out, so its peak is what it
+ * carved, at most the rest of a run above the true one, noted at each
+ * carve.
  */
 static void mpool_depot_note_peak(struct mpool *pool)
 {
+	unsigned long out;
+
 	lockdep_assert_held(&pool->lock);
 
-	mpool_note_peak(pool, atomic_long_read(&pool->nr_out));
+	if (pool->stack_next)
+		out = pool->nr_carved - pool->quarantined;
+	else
+		out = atomic_long_read(&pool->nr_out);
+	/* Read without the lock in NMI: mpool_stats_counters(). */
+	if (out > pool->peak_out)
+		WRITE_ONCE(pool->peak_out, out);
 }
 
 /*
@@ -94,7 +109,8 @@ static void mpool_depot_quarantine(struct mpool *pool, size_t index)
 	lockdep_assert_held(&pool->lock);
 
 	mpool_quarantine(pool, index);
-	atomic_long_dec(&pool->nr_out);
+	if (!pool->stack_next)
+		atomic_long_dec(&pool->nr_out);
 }
 
 /* Free blocks in the depot: listed, awaiting the rescan, or never carved. */

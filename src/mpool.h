@@ -174,13 +174,11 @@ struct mpool {
 	unsigned int nr_waiters; /* tasks waiting in mpool_alloc() */
 
 	/*
-	 * Moved with atomics, under @lock or not: by every alloc and free of
-	 * a MPOOL_NO_PERCPU pool (stack.c), so on a line of their own, away
+	 * Moved with a cmpxchg, under @lock or not, by every alloc and free
+	 * of a MPOOL_NO_PERCPU pool (stack.c): on a line of its own, away
 	 * from @lock's.
 	 */
 	unsigned long stack_top ____cacheline_aligned_in_smp; /* tag, top */
-	atomic_long_t nr_out;	/* blocks out of the depot */
-	unsigned long peak_out;	/* highest @nr_out */
 
 	/*
 	 * The depot: blocks no CPU caches, and every count that is not
@@ -193,6 +191,9 @@ struct mpool {
 	struct list_head stashes; /* of bulk allocs gathering blocks */
 	bool dying;		/* mpool_destroy() has begun: waiters leave */
 	unsigned int nr_gatherers; /* bulk allocs with a stash on @stashes */
+	/* Blocks out of the depot; not kept for a stack: see stack.c. */
+	atomic_long_t nr_out;
+	unsigned long peak_out;	/* the most blocks out of the depot at once */
 	size_t quarantined;
 	u64 alloc_failures;
 	u64 invalid_frees;
@@ -310,7 +311,6 @@ static void mpool_rescan_step(struct mpool *pool, size_t max);
 /* stack.c: the depot of a MPOOL_NO_PERCPU pool. */
 static int mpool_stack_init(struct mpool *pool, gfp_t gfp);
 static bool mpool_stack_empty(const struct mpool *pool);
-static void mpool_note_peak(struct mpool *pool, unsigned long out);
 static void *mpool_stack_pop(struct mpool *pool);
 static size_t mpool_stack_pop_many(struct mpool *pool, void **blocks,
 				   size_t nr);

@@ -27,10 +27,12 @@
  * The depot's lock still serialises what goes a batch at a time (carving,
  * bulk allocs, waiting), and those take blocks off the stack one at a
  * time with the same cmpxchg, so that the other CPUs' pushes and pops
- * cannot keep failing a long walk with IRQs off.  A block leaves
- * @nr_out before it is pushed and joins it after it is popped: the count
- * never exceeds the blocks out of the depot, nor its peak the most that
- * were out at once.
+ * cannot keep failing a long walk with IRQs off.
+ *
+ * A pair is three locked instructions: the pop's cmpxchg, the free's
+ * claim of the block's state, the push's cmpxchg.  No count of the blocks
+ * out of the depot is kept, which would take two more on a line every
+ * CPU writes: the peak is what the depot carved (mpool_depot_note_peak()).
  */
 
 /* The top after a push or pop that leaves block @index1 - 1 on it. */
@@ -85,18 +87,6 @@ static int mpool_stack_init(struct mpool *pool, gfp_t gfp)
 	return pool->stack_next ? 0 : -ENOMEM;
 }
 
-/* Note @out blocks out of the depot at once: a new peak? */
-static __always_inline void mpool_note_peak(struct mpool *pool,
-					    unsigned long out)
-{
-	unsigned long peak = READ_ONCE(pool->peak_out);
-
-	while (unlikely(out > peak)) {
-		if (try_cmpxchg(&pool->peak_out, &peak, out))
-			break;
-	}
-}
-
 /*
  * With preemption off: take the top block off the stack, marked CACHED,
  * not yet counted out.  Returns its index + 1, 0 if the stack is empty.
@@ -124,7 +114,7 @@ static __always_inline unsigned int mpool_stack_take(struct mpool *pool)
 	return index1;
 }
 
-/* Pop one block, counted out of the depot: the caller's.  NULL if none. */
+/* Pop one block: the caller's.  NULL if none. */
 static __always_inline void *mpool_stack_pop(struct mpool *pool)
 {
 	unsigned int index1;
@@ -132,15 +122,12 @@ static __always_inline void *mpool_stack_pop(struct mpool *pool)
 	preempt_disable();
 	index1 = mpool_stack_take(pool);
 	preempt_enable();
-	if (!index1)
-		return NULL;
-	mpool_note_peak(pool, atomic_long_inc_return(&pool->nr_out));
-	return mpool_block(pool, index1 - 1);
+	return index1 ? mpool_block(pool, index1 - 1) : NULL;
 }
 
 /*
- * Under the depot's lock: pop up to @nr blocks into @blocks, counted out
- * of the depot; the caller notes the peak.  Returns how many.
+ * Under the depot's lock: pop up to @nr blocks into @blocks; the caller
+ * notes the peak.  Returns how many.
  */
 static size_t mpool_stack_pop_many(struct mpool *pool, void **blocks,
 				   size_t nr)
@@ -156,7 +143,6 @@ static size_t mpool_stack_pop_many(struct mpool *pool, void **blocks,
 			break;
 		blocks[got] = mpool_block(pool, index1 - 1);
 	}
-	atomic_long_add(got, &pool->nr_out);
 	return got;
 }
 
@@ -180,8 +166,8 @@ static __always_inline void mpool_stack_publish(struct mpool *pool,
 
 /*
  * Push @nr blocks the caller holds, @blocks[0] on top, with or without
- * the depot's lock: linked to each other, marked and counted back in,
- * then published with one cmpxchg.
+ * the depot's lock: linked to each other and marked, then published with
+ * one cmpxchg.
  */
 static __always_inline void mpool_stack_push(struct mpool *pool,
 					     void **blocks, size_t nr)
@@ -191,7 +177,6 @@ static __always_inline void mpool_stack_push(struct mpool *pool,
 
 	if (unlikely(!nr))
 		return;
-	atomic_long_sub(nr, &pool->nr_out);
 	while (i--) {
 		index = mpool_block_index(pool, blocks[i]);
 		WRITE_ONCE(*mpool_state(pool, index), MPOOL_BLOCK_IN_DEPOT);
