@@ -12,17 +12,24 @@
 
 #include "mempool_mod.h"
 
+/* The most free blocks the CPUs' caches can hold. */
+static u64 mpool_kunit_max_cached(const struct mpool_stats *st)
+{
+	return (u64)num_possible_cpus() * st->cache_size;
+}
+
 /*
  * What the peak may exceed the model's by.  It counts the blocks out of
  * the depot, and each possible CPU may cache cache_size of them.  A
- * MPOOL_NO_PERCPU pool's is what it carved, a run of MPOOL_CACHE_MAX / 2
- * blocks at a time, when its stack was empty.
+ * MPOOL_NO_PERCPU pool's is what it carved, when its stack was empty, to
+ * the end of a run: MPOOL_CACHE_MAX / 2 blocks, as src/mpool.h's
+ * MPOOL_RUN_MAX, for a pool without caches.
  */
 static u64 mpool_kunit_peak_slack(const struct mpool_stats *st)
 {
 	if (st->flags & MPOOL_NO_PERCPU)
 		return MPOOL_CACHE_MAX / 2 - 1;
-	return (u64)num_possible_cpus() * st->cache_size;
+	return mpool_kunit_max_cached(st);
 }
 
 /*
@@ -66,7 +73,7 @@ static void mpool_kunit_stats_diff(const struct mpool_stats *st,
 		{ "cache_size", st->cache_size,
 		  min_t(u64, st->cache_size, max_cache) },
 		{ "cached", st->cached,
-		  min_t(u64, st->cached, mpool_kunit_peak_slack(st)) },
+		  min_t(u64, st->cached, mpool_kunit_max_cached(st)) },
 		{ "meta_bytes: a state byte per block at least",
 		  st->meta_bytes, max_t(u64, st->meta_bytes, st->nr_blocks) },
 		{ "in_use + cached + quarantined",

@@ -4,7 +4,7 @@
  * free list, or for MPOOL_NO_PERCPU on its lock-free stack (stack.c),
  * which allocs and frees also use without the lock.  It hands them out
  * in batches, carving fresh blocks only when no freed one is left, and
- * counts the blocks out of it for the peak.
+ * counts the blocks out of it for the peak (but a stack's: stack.c).
  *
  * Every hold of the lock does at most one batch of work, whatever the
  * caller asked for: a bulk call, a rebuild of the free list or a sweep
@@ -21,7 +21,7 @@
  * Each is the caller's from here on, marked CACHED until it is handed out.
  * A fresh block of a MPOOL_POISON pool holds its poison since the pool
  * was created: no block's bytes are written under the lock.  For a single
- * block, a pool with a stack carves the rest of a batch onto it, in
+ * block, a pool with a stack carves the rest of the run onto it, in
  * order, for the next allocs to take without the lock (a bulk alloc
  * carves its own batches, and may check their poison in the same hold).
  */
@@ -39,20 +39,20 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 	while (got < nr && carved < pool->nr_blocks) {
 		WRITE_ONCE(*mpool_state(pool, carved), MPOOL_BLOCK_CACHED);
 		blocks[got++] = mpool_block(pool, carved++);
-		if (!(carved % MPOOL_RUN_BLOCKS))
+		if (!(carved & (BIT(pool->run_shift) - 1)))
 			break;
 	}
 	/* Carved just now: the stack was empty, and this one block is got. */
 	if (pool->stack_next && nr == 1 && carved > pool->nr_carved) {
 		/* The rest of its run. */
-		more = min_t(size_t, ALIGN(carved, MPOOL_RUN_BLOCKS) - carved,
+		more = min_t(size_t, ALIGN(carved, BIT(pool->run_shift)) - carved,
 			     pool->nr_blocks - carved);
 		mpool_stack_push_fresh(pool, carved, more);
 		carved += more;
 		mpool_hold_work(pool, more);
 	}
 	if (!pool->stack_next)
-		atomic_long_add(carved - pool->nr_carved, &pool->nr_out);
+		pool->nr_out += carved - pool->nr_carved;
 	WRITE_ONCE(pool->nr_carved, carved);
 	/* A failed bulk alloc's carves too: the stack hands them out next. */
 	if (pool->stack_next)
@@ -62,12 +62,13 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 }
 
 /*
- * The blocks out of the depot are the caller's to keep: a new peak?  Not
- * for what a bulk alloc gathers and then gives back.  A stack counts no
- * blocks out (stack.c): a fresh block is carved only when the stack is
- * empty, and then every carved block is out, so its peak is what it
- * carved, at most the rest of a run above the true one, noted at each
- * carve.
+ * The blocks out of the depot are the caller's to keep: a new peak?  With
+ * caches, not for what a bulk alloc gathers and then gives back.  A stack
+ * counts no blocks out (stack.c): a fresh block is carved only when the
+ * stack is empty, when every carved block is out of the depot (handed
+ * out, held by a free not yet pushed or by a bulk alloc gathering), so
+ * its peak is what it carved, noted at each carve, a failed bulk alloc's
+ * too: at most the rest of a run above the most blocks out at once.
  */
 static void mpool_depot_note_peak(struct mpool *pool)
 {
@@ -78,7 +79,7 @@ static void mpool_depot_note_peak(struct mpool *pool)
 	if (pool->stack_next)
 		out = pool->nr_carved - pool->quarantined;
 	else
-		out = atomic_long_read(&pool->nr_out);
+		out = pool->nr_out;
 	/* Read without the lock in NMI: mpool_stats_counters(). */
 	if (out > pool->peak_out)
 		WRITE_ONCE(pool->peak_out, out);
@@ -97,7 +98,7 @@ static unsigned int mpool_depot_put_many(struct mpool *pool, void **blocks,
 		mpool_stack_push(pool, blocks, nr);
 	} else {
 		mpool_push_free(pool, blocks, nr);
-		atomic_long_sub(nr, &pool->nr_out);
+		pool->nr_out -= nr;
 	}
 	mpool_hold_work(pool, nr);
 	return min_t(size_t, nr, pool->nr_waiters);
@@ -110,13 +111,16 @@ static void mpool_depot_quarantine(struct mpool *pool, size_t index)
 
 	mpool_quarantine(pool, index);
 	if (!pool->stack_next)
-		atomic_long_dec(&pool->nr_out);
+		pool->nr_out--;
 }
 
-/* Free blocks in the depot: listed, awaiting the rescan, or never carved. */
+/*
+ * Free blocks in the depot: listed, awaiting the rescan, or never carved.
+ * Not for a stack, which counts no blocks out.
+ */
 static size_t mpool_depot_nr_free(const struct mpool *pool)
 {
-	return pool->nr_blocks - atomic_long_read(&pool->nr_out) -
+	return pool->nr_blocks - pool->nr_out -
 	       pool->quarantined;
 }
 

@@ -227,7 +227,7 @@ static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
 			     !mpool_link_valid(pool, &bounds, next,
 					       &next_index))) {
 			/* Those taken are out: the report counts the rest. */
-			atomic_long_add(got, &pool->nr_out);
+			pool->nr_out += got;
 			mpool_link_corrupt(pool, block, c);
 			return got;
 		}
@@ -237,7 +237,7 @@ static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
 		index = next_index;
 	}
 	WRITE_ONCE(pool->free_list, block);
-	atomic_long_add(got, &pool->nr_out);
+	pool->nr_out += got;
 	if (!block)
 		mpool_list_ended(pool, c);
 	return got;

@@ -136,17 +136,26 @@ static size_t mpool_block_index(const struct mpool *pool, const void *block)
 /* Block @index's state byte: its run's line, at its place in the run. */
 static __always_inline u8 *mpool_state(const struct mpool *pool, size_t index)
 {
-	return &pool->state[index / MPOOL_RUN_BLOCKS * MPOOL_STATE_LINE +
-			    index % MPOOL_RUN_BLOCKS];
+	return &pool->state[(index >> pool->run_shift) * MPOOL_STATE_LINE +
+			    (index & (BIT(pool->run_shift) - 1))];
+}
+
+/* The blocks of a run of the state map: what a refill of a ring takes. */
+static unsigned int mpool_run_shift(unsigned int cache_size)
+{
+	unsigned int run = cache_size ? cache_size / 2 : MPOOL_RUN_MAX;
+
+	return ilog2(clamp(run, MPOOL_RUN_MIN, MPOOL_RUN_MAX));
 }
 
 /*
- * The state map's size: a line per run, and a power of two below a page,
- * so that kmalloc() aligns it to its size and each run to its line.
+ * The state map's size: a line per run.  Below a page, a power of two,
+ * which kmalloc() aligns to its size; from a page on, kmalloc-8k, the
+ * page allocator or vmalloc align it to a page.  Each run has its line.
  */
-static size_t mpool_state_bytes(size_t nr_blocks)
+static size_t mpool_state_bytes(const struct mpool *pool)
 {
-	size_t bytes = DIV_ROUND_UP(nr_blocks, MPOOL_RUN_BLOCKS) *
+	size_t bytes = DIV_ROUND_UP(pool->nr_blocks, BIT(pool->run_shift)) *
 		       MPOOL_STATE_LINE;
 
 	return bytes < PAGE_SIZE ? roundup_pow_of_two(bytes) : bytes;

@@ -104,17 +104,22 @@ enum mpool_block_state {
 };
 
 /*
- * The state map gives each run of MPOOL_RUN_BLOCKS consecutive blocks a
- * cache line of its own, MPOOL_STATE_LINE bytes, half of it unused; the
- * depot carves a run at a time (mpool_depot_get()).  Two CPUs caching
- * blocks of two runs then never write one line: on a real CPU, a line
- * that moves between CPUs costs a hundred cycles or more, on each alloc
- * and free (Documentation/bench.rst).  A byte per block buys it.  A run
- * is a batch, so that a refill of fresh blocks is one run.
+ * The state map gives each run of consecutive blocks a cache line of its
+ * own, the rest of the line unused.  A run is what a refill takes (half
+ * a ring, mpool_run_shift()), and the depot carves no further than a
+ * run's end (mpool_depot_get()), so that each refill of fresh blocks
+ * starts a run, and a line, of its own.  Two CPUs caching blocks of two
+ * runs never write one line: on a real CPU, a line that moves between
+ * CPUs costs a hundred cycles or more, on each alloc and free
+ * (Documentation/bench.rst).  MPOOL_RUN_MAX blocks at most, a batch;
+ * MPOOL_RUN_MIN at least, so that an aligned u64 of the map holds eight
+ * blocks' states (mpool_claim_eight()) and a small ring's runs cost no
+ * more than 8 bytes a block.
  */
-#define MPOOL_RUN_BLOCKS	MPOOL_HOLD_BLOCKS
-#define MPOOL_STATE_LINE	64
-static_assert(MPOOL_STATE_LINE >= MPOOL_RUN_BLOCKS);
+#define MPOOL_RUN_MAX		MPOOL_HOLD_BLOCKS
+#define MPOOL_RUN_MIN		8
+#define MPOOL_STATE_LINE	SMP_CACHE_BYTES
+static_assert(MPOOL_STATE_LINE >= MPOOL_RUN_MAX);
 
 /*
  * One CPU's cache of free blocks: a ring, as lib/objpool.c keeps them.
@@ -160,6 +165,7 @@ struct mpool {
 	unsigned int cache_size; /* blocks per CPU cache, 0 for none */
 	unsigned long link_key;	/* random: hides the free-list links */
 	u8 *state;		/* enum mpool_block_state: see mpool_state() */
+	unsigned int run_shift;	/* log2 of the blocks of a run of @state */
 	struct mpool_track *track; /* one per block, with MPOOL_TRACK_CALLER */
 	struct mpool_cpu_cache __percpu *caches;
 	/* MPOOL_NO_PERCPU: the stack's links, see stack.c; else NULL. */
@@ -192,8 +198,9 @@ struct mpool {
 	bool dying;		/* mpool_destroy() has begun: waiters leave */
 	unsigned int nr_gatherers; /* bulk allocs with a stash on @stashes */
 	/* Blocks out of the depot; not kept for a stack: see stack.c. */
-	atomic_long_t nr_out;
-	unsigned long peak_out;	/* the most blocks out of the depot at once */
+	size_t nr_out;
+	/* The most @nr_out at once; a stack's: mpool_depot_note_peak(). */
+	unsigned long peak_out;
 	size_t quarantined;
 	u64 alloc_failures;
 	u64 invalid_frees;
@@ -298,7 +305,8 @@ static unsigned long mpool_offset(const struct mpool *pool, const void *ptr);
 static size_t mpool_offset_index(const struct mpool *pool,
 				 unsigned long offset);
 static size_t mpool_block_index(const struct mpool *pool, const void *block);
-static size_t mpool_state_bytes(size_t nr_blocks);
+static unsigned int mpool_run_shift(unsigned int cache_size);
+static size_t mpool_state_bytes(const struct mpool *pool);
 
 /* freelist.c: the depot's free list. */
 static void mpool_push_free(struct mpool *pool, void **blocks, size_t nr);

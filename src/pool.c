@@ -133,6 +133,8 @@ static void *mpool_refill(struct mpool *pool, struct mpool_gathering *g,
 		 */
 		want = 1 + (pool->nr_waiters ? 0 :
 			    mpool_cache_room(pool, this_cpu_ptr(pool->caches)));
+		/* A run at most: the next refill's fresh blocks start one. */
+		want = min_t(size_t, want, BIT(pool->run_shift));
 		got = mpool_gather(pool, blocks, want, g);
 		if (got)
 			break;
@@ -539,8 +541,10 @@ static int mpool_alloc_memory(struct mpool *pool, size_t vmem_bytes)
 	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 
 	pool->vmem = __vmalloc(vmem_bytes, gfp);
+	pool->run_shift = mpool_run_shift(mpool_cache_size(pool->nr_blocks,
+							   pool->flags));
 	/* Zeroed: every block starts MPOOL_BLOCK_IN_DEPOT, uncarved. */
-	pool->state = kvzalloc(mpool_state_bytes(pool->nr_blocks), gfp);
+	pool->state = mpool_kvzalloc_large(mpool_state_bytes(pool), 1, gfp);
 	if (!pool->vmem || !pool->state)
 		return -ENOMEM;
 	pool->base = PTR_ALIGN(pool->vmem, pool->align);
@@ -565,7 +569,7 @@ static void mpool_free_memory(struct mpool *pool)
 static size_t mpool_meta_bytes(const struct mpool *pool, size_t vmem_bytes)
 {
 	size_t bytes = sizeof(*pool) + PAGE_ALIGN(vmem_bytes) -
-		       pool->region_bytes + mpool_state_bytes(pool->nr_blocks);
+		       pool->region_bytes + mpool_state_bytes(pool);
 
 	bytes += num_possible_cpus() *
 		 struct_size_t(struct mpool_cpu_cache, blocks, pool->cache_size);
@@ -658,7 +662,7 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 	    check_add_overflow(region_bytes, pad, &vmem_bytes) ||
 	    vmem_bytes > SIZE_MAX - PAGE_SIZE)
 		return ERR_PTR(-EOVERFLOW);
-	/* The state map is one kvmalloc, which stops at INT_MAX bytes. */
+	/* A block's index + 1 is a stack's link: stack.c. */
 	if (nr_blocks > MPOOL_MAX_BLOCKS)
 		return ERR_PTR(-E2BIG);
 

@@ -88,8 +88,8 @@ static int mpool_stack_init(struct mpool *pool, gfp_t gfp)
 }
 
 /*
- * With preemption off: take the top block off the stack, marked CACHED,
- * not yet counted out.  Returns its index + 1, 0 if the stack is empty.
+ * With preemption off: take the top block off the stack, marked CACHED.
+ * Returns its index + 1, 0 if the stack is empty.
  */
 static __always_inline unsigned int mpool_stack_take(struct mpool *pool)
 {
@@ -191,8 +191,8 @@ static __always_inline void mpool_stack_push(struct mpool *pool,
 
 /*
  * Under the depot's lock: push @nr fresh blocks from @first on, never
- * handed out, lowest on top, so that allocs take them in order.  Neither
- * counted out nor marked: they were neither.
+ * handed out, lowest on top, so that allocs take them in order.  Not
+ * marked: they never were.
  */
 static void mpool_stack_push_fresh(struct mpool *pool, size_t first,
 				   size_t nr)

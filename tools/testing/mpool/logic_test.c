@@ -151,9 +151,10 @@ static void create_enomem_cases(void)
 /*
  * Pools whose metadata passes INT_MAX bytes, which kvmalloc() refuses
  * (as the shim's does): a MPOOL_NO_PERCPU pool's 4-byte links on either
- * side of it, from 536,870,912 blocks on, and a MPOOL_TRACK_CALLER pool's
- * tracks (40 bytes each on 64-bit) at 2^26 blocks.  Each is created,
- * hands out a block, takes it back and is destroyed.  8-byte blocks: 4
+ * side of it, from 536,870,912 blocks on, a MPOOL_TRACK_CALLER pool's
+ * tracks (40 bytes each on 64-bit) at 2^26 blocks, and a state map (a
+ * 64-byte line per 32 blocks) past 2^30 blocks.  Each is created,
+ * hands out a block, takes it back and is destroyed.  8-byte blocks: 8
  * GiB of region for the largest, mapped lazily by the shim and touched
  * only where carved.
  */
@@ -162,14 +163,17 @@ static void create_large_meta_cases(void)
 	static const struct {
 		size_t nr_blocks;
 		unsigned int flags;
+		size_t meta;	/* bytes a block of metadata, at least */
 		const char *what;
 	} big[] = {
-		{ INT_MAX / sizeof(u32), MPOOL_NO_PERCPU,
+		{ INT_MAX / sizeof(u32), MPOOL_NO_PERCPU, 4,
 		  "MPOOL_NO_PERCPU, links of INT_MAX - 3 bytes" },
-		{ INT_MAX / sizeof(u32) + 1, MPOOL_NO_PERCPU,
+		{ INT_MAX / sizeof(u32) + 1, MPOOL_NO_PERCPU, 4,
 		  "MPOOL_NO_PERCPU, links of INT_MAX + 1 bytes" },
-		{ 1UL << 26, MPOOL_TRACK_CALLER,
+		{ 1UL << 26, MPOOL_TRACK_CALLER, 4,
 		  "MPOOL_TRACK_CALLER, tracks past INT_MAX bytes" },
+		{ (1UL << 30) + 1, 0, 2,
+		  "a state map past INT_MAX bytes (a line per 32 blocks)" },
 	};
 	struct mpool_stats st;
 	struct mpool *pool;
@@ -187,7 +191,7 @@ static void create_large_meta_cases(void)
 			mpool_get_stats(pool, &st);
 			CHECK(st.nr_blocks == big[i].nr_blocks &&
 			      st.region_bytes == 8 * big[i].nr_blocks &&
-			      st.meta_bytes > 4 * big[i].nr_blocks,
+			      st.meta_bytes > big[i].meta * big[i].nr_blocks,
 			      "%zu blocks, region %zu, meta %zu", st.nr_blocks,
 			      st.region_bytes, st.meta_bytes);
 			block = mpool_alloc(pool, GFP_KERNEL);

@@ -60,6 +60,7 @@ typedef unsigned int gfp_t;
 #define __aligned(x)		__attribute__((__aligned__(x)))
 #define __packed		__attribute__((__packed__))
 #define __cold			__attribute__((__cold__))
+#define SMP_CACHE_BYTES		64
 #define ____cacheline_aligned_in_smp __aligned(64)
 #define ____cacheline_aligned	__aligned(64)
 #define __cacheline_aligned	__aligned(64)
