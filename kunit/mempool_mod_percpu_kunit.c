@@ -568,6 +568,46 @@ static void bulk_free_refuses_bad_entries(struct kunit *test)
 	mpool_free_bulk(pool, 2, blocks);
 }
 
+/*
+ * A bulk free of eight neighbours in order claims them with one cmpxchg
+ * on their state bytes: one of them freed before must still be refused
+ * alone, and the others, in that run and the next, taken back.
+ */
+static void bulk_free_refuses_one_of_a_run(struct kunit *test)
+{
+	unsigned int flags = *(const unsigned int *)test->param_value;
+	struct mpool_stats st;
+	struct mpool *pool;
+	void *blocks[16];
+	size_t i;
+
+	pool = pcp_create(test, "kunit_pcp_bulk_run", pcp_nr_blocks(), flags);
+	KUNIT_ASSERT_EQ(test, mpool_alloc_bulk(pool, GFP_KERNEL,
+					       ARRAY_SIZE(blocks), blocks),
+			(int)ARRAY_SIZE(blocks));
+	/* A fresh pool's first sixteen blocks, in order: two runs of 8. */
+	st = pcp_stats(pool);
+	for (i = 1; i < ARRAY_SIZE(blocks); i++)
+		KUNIT_ASSERT_PTR_EQ(test, blocks[i], blocks[0] + i * st.stride);
+
+	mpool_free(pool, blocks[11]);
+	mpool_free_bulk(pool, ARRAY_SIZE(blocks), blocks);
+
+	st = pcp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.in_use, 0UL);
+	KUNIT_EXPECT_EQ(test, st.frees, 16ULL);
+	KUNIT_EXPECT_EQ(test, st.double_frees, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.invalid_frees, 0ULL);
+	/* Each block is free once: all sixteen come out again, no more. */
+	KUNIT_EXPECT_EQ(test, mpool_alloc_bulk(pool, GFP_ATOMIC,
+					       ARRAY_SIZE(blocks), blocks),
+			(int)ARRAY_SIZE(blocks));
+	mpool_free_bulk(pool, ARRAY_SIZE(blocks), blocks);
+	st = pcp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.in_use, 0UL);
+	KUNIT_EXPECT_EQ(test, st.double_frees, 1ULL);
+}
+
 /* __GFP_ZERO zeroes every block of a bulk alloc, dirty ones too. */
 static void bulk_zeroes_blocks(struct kunit *test)
 {
@@ -775,6 +815,7 @@ static struct kunit_suite mpool_percpu_suite = {
 static struct kunit_case mpool_bulk_cases[] = {
 	KUNIT_CASE_PARAM(bulk_all_or_nothing, pcp_bulk_gen_params),
 	KUNIT_CASE_PARAM(bulk_free_refuses_bad_entries, pcp_bulk_gen_params),
+	KUNIT_CASE_PARAM(bulk_free_refuses_one_of_a_run, pcp_bulk_gen_params),
 	KUNIT_CASE_PARAM(bulk_zeroes_blocks, pcp_bulk_gen_params),
 	{}
 };

@@ -609,16 +609,45 @@ static void model_repeat_entry(struct model *m, struct model_pool *mp,
  * Free held blocks, NULLs and bad pointers in one call.  Entries are taken
  * in order, so a block freed earlier in the array is a double free later.
  */
+/*
+ * Entries @n to @n + 7 of a bulk free: an aligned run of eight blocks, in
+ * order, which mpool_free_bulk() claims with one cmpxchg when all are
+ * held.  Each one not held is refused, and the run's others are then
+ * claimed one by one.  Returns how many entries it wrote: 8, or 0.
+ */
+static size_t model_run_of_eight(struct model *m, struct model_pool *mp,
+				 size_t n)
+{
+	size_t first, i;
+
+	if (!mp->base || mp->exp.nr_blocks < 8 || n + 8 > MODEL_BULK_MAX)
+		return 0;
+	first = model_below(&m->rng, mp->exp.nr_blocks / 8) * 8;
+	for (i = first; i < first + 8; i++, n++) {
+		m->bulk[n] = model_block_ptr(mp, i);
+		if (mp->state[i] == MB_HELD) {
+			m->verdict[n] = MV_FREED;
+			model_give(m, mp, i);
+		} else {
+			m->verdict[n] = MV_DOUBLE;
+			mp->exp.double_frees++;
+		}
+	}
+	return 8;
+}
+
 static bool model_op_free_bulk(struct model *m)
 {
 	struct model_pool *mp = model_some_pool(m);
-	size_t nr, n, index;
+	size_t nr, n = 0, index;
 	enum model_verdict verdict;
 
 	if (!mp)
 		return false;
 	nr = 1 + model_below(&m->rng, MODEL_BULK_MAX);
-	for (n = 0; n < nr; n++) {
+	if (nr >= 8 && model_one_in(&m->rng, 4))
+		n = model_run_of_eight(m, mp, 0);
+	for (; n < nr; n++) {
 		switch (model_below(&m->rng, 10)) {
 		case 0:
 			m->bulk[n] = NULL;

@@ -965,6 +965,39 @@ void *mpool_alloc_killable(struct mpool *pool, gfp_t gfp)
 }
 EXPORT_SYMBOL_NS_GPL(mpool_alloc_killable, MPOOL_NS);
 
+/* Eight state bytes at once: a word whose every byte is @state. */
+#define MPOOL_EIGHT_STATES(state)	((u64)(state) * 0x0101010101010101ULL)
+
+/*
+ * Claim @blocks[0..7] with one cmpxchg, if they are the eight blocks of
+ * an aligned word of the state map, in order, all in use: a bulk free
+ * of what a bulk alloc or a refill gave out often is.  Their state bytes
+ * are then one aligned u64 (mpool_state(): a run's bytes are contiguous),
+ * and its cmpxchg refuses racing frees as eight would.  False, having
+ * claimed none, for anything else: a bad pointer, another order, a block
+ * already free; the caller claims them one by one, refusing the bad.
+ */
+static __always_inline bool mpool_claim_eight(struct mpool *pool,
+					      void **blocks)
+{
+	u64 in_use = MPOOL_EIGHT_STATES(MPOOL_BLOCK_IN_USE);
+	unsigned long offset = mpool_offset(pool, blocks[0]);
+	size_t index, i;
+
+	if (offset >= pool->region_bytes)
+		return false;
+	index = mpool_offset_index(pool, offset);
+	if (index % 8 || index + 8 > pool->nr_blocks ||
+	    offset != index * pool->stride)
+		return false;
+	for (i = 1; i < 8; i++) {
+		if (blocks[i] != blocks[0] + i * pool->stride)
+			return false;
+	}
+	return try_cmpxchg((u64 *)mpool_state(pool, index), &in_use,
+			   MPOOL_EIGHT_STATES(MPOOL_BLOCK_CACHED));
+}
+
 /*
  * Free @nr blocks for @caller: each is checked, a bad one refused alone,
  * and the good ones, compacted to the front of @blocks, go back together.
@@ -972,13 +1005,25 @@ EXPORT_SYMBOL_NS_GPL(mpool_alloc_killable, MPOOL_NS);
 static __always_inline void mpool_free_many(struct mpool *pool, size_t nr,
 					    void **blocks, unsigned long caller)
 {
-	size_t i, claimed = 0;
+	size_t i, k, claimed = 0;
 	void *block;
 
 	if (WARN_ON_ONCE(in_nmi()))
 		return;
 	for (i = 0; i < nr; i++) {
 		block = blocks[i];
+		if (nr - i >= 8 && block && mpool_claim_eight(pool, blocks + i)) {
+			/* As mpool_claim_back() does after its claim. */
+			for (k = 0; k < 8; k++, i++) {
+				trace_mpool_free(pool, blocks[i], caller);
+				mpool_take_back(pool, blocks[i],
+						mpool_block_index(pool, blocks[i]),
+						caller);
+				blocks[claimed++] = blocks[i];
+			}
+			i--;
+			continue;
+		}
 		if (block && mpool_claim_back(pool, block, caller))
 			blocks[claimed++] = block;
 	}
