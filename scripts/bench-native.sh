@@ -29,7 +29,7 @@ quick=0
 out=$MPOOL_ROOT/out/bench-native
 [ "$quick" = 0 ] || out=$MPOOL_ROOT/out/bench-native-quick
 reps=${REPS:-5}
-ops=${OPS:-2000000}
+ops=${OPS:-1000000}
 variants=(product unchecked unchecked-unzeroed untraced)
 started=$SECONDS
 
