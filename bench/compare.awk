@@ -8,8 +8,9 @@
 # Prints every cell both measured, with both ratios and their difference,
 # then the median, 90th percentile and largest absolute difference: what
 # to hold against the spread between two boots of the same code (the
-# README's speed log has it).  A cell is a kernel, an init_on_alloc, a
-# test, a block size and a thread count.  Plain POSIX awk.
+# speed log in Documentation/bench.rst has it).  A cell is a kernel, an
+# init_on_alloc, a test, a block size and a thread count.  Plain POSIX
+# awk.
 
 BEGIN { FS = "," }
 

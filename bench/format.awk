@@ -173,8 +173,9 @@ function notes(    a, x, list, guests, tcg, onhost) {
 	print "  them off, compiled in, as every build has them." > md
 	print "  Every pool holds 4096 blocks." > md
 	print "- **B/block**: bytes one block costs beyond its size.  mpool: stride" > md
-	print "  minus size, plus its share of the stats' meta_bytes (a state byte" > md
-	print "  per block, the rings of the per-CPU caches on each possible CPU," > md
+	print "  minus size, plus its share of the stats' meta_bytes (the state" > md
+	print "  map, a cache line per run of up to 32 blocks, the rings of the" > md
+	print "  per-CPU caches on each possible CPU," > md
 	print "  the vmalloc's slack and the pool itself).  kmem_cache" > md
 	print "  and mempool_t: the slab's stride (ksize()) minus size; slab page" > md
 	print "  leftovers and partly used slabs are not counted, nor mempool_t's 16" > md

@@ -117,11 +117,12 @@ END {
 	printf "from Debian's linux-source-%s (lib/objpool.c, mm/dmapool.c,\n", kversion >md
 	print "lib/genalloc.c), all built with gcc -O2 against the shim of" >md
 	print "tools/testing/mpool/shim in its production mode: no lockdep, a" >md
-	print "spinlock as plain as qspinlock's uncontended path, this_cpu ops without" >md
-	print "a lock prefix, IRQ masking as a per-thread flag (no interrupt is ever" >md
-	print "delivered).  A thread is a CPU.  What differs from a kernel: no" >md
-	print "preempt_count in %gs, trace events behind a flag rather than a static" >md
-	print "key, vmalloc memory as anonymous pages." >md
+	print "spinlock whose uncontended path is qspinlock's (one locked exchange;" >md
+	print "contended, it spins on the word rather than queueing as qspinlock" >md
+	print "does), this_cpu ops without a lock prefix, IRQ masking as a per-thread" >md
+	print "flag (no interrupt is ever delivered).  A thread is a CPU.  What" >md
+	print "differs from a kernel: no preempt_count in %gs, trace events behind a" >md
+	print "flag rather than a static key, vmalloc memory as anonymous pages." >md
 	print "" >md
 	print "- **ns/op**: one alloc and one free of a block, median over the" >md
 	print "  repetitions, with the spread (min–max) in brackets.  Each thread" >md

@@ -22,15 +22,27 @@ $1 == "product" {
 	ns[panel, x, $4] = $9
 }
 
+# One colour per allocator, whichever panels it is in.
+function color(a) {
+	if (a == "floor") return "#999999"
+	if (a == "mpool") return "#1b9e77"
+	if (a == "mpool_nopcpu") return "#66c2a5"
+	if (a == "objpool") return "#d95f02"
+	if (a == "dma_pool") return "#e6ab02"
+	return "#7570b3"
+}
+
 END {
 	rows = int((norder["panel"] + 1) / 2)
 	printf "set terminal pngcairo size 1400,%d font ',9'\n", 330 * rows
 	printf "set output '%s'\n", png
+	print "set termoption noenhanced"
 	printf "set multiplot layout %d,2 title 'mempool_mod native: ns per alloc+free (lower is faster), %s'\n", rows, cpu
 	print "set style data histogram"
 	print "set style histogram clustered gap 1"
 	print "set style fill solid 0.8 border -1"
 	print "set logscale y"
+	print "set yrange [1:*]"
 	print "set ylabel 'ns/op'"
 	print "set key top left horizontal font ',8'"
 	print "set grid ytics"
@@ -39,7 +51,8 @@ END {
 		printf "set title '%s'\n", panel
 		cmd = "plot"
 		for (ai = 1; ai <= norder["a " panel]; ai++)
-			cmd = cmd (ai > 1 ? "," : "") " '-' using 2:xtic(1) title '" order["a " panel, ai] "'"
+			cmd = cmd (ai > 1 ? "," : "") " '-' using 2:xtic(1) title '" \
+			      order["a " panel, ai] "' lc rgb '" color(order["a " panel, ai]) "'"
 		print cmd
 		for (ai = 1; ai <= norder["a " panel]; ai++) {
 			a = order["a " panel, ai]
