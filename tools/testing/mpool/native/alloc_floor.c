@@ -74,24 +74,6 @@ static inline void floor_free(void *p, void *block)
 	*s->top++ = block;
 }
 
-static inline bool floor_alloc_bulk(void *p, unsigned int nr, void **blocks)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr; i++) {
-		blocks[i] = floor_alloc(p);
-		if (!blocks[i])
-			return false;
-	}
-	return true;
-}
-
-static inline void floor_free_bulk(void *p, unsigned int nr, void **blocks)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr; i++)
-		floor_free(p, blocks[i]);
-}
+BENCH_BULK_OF_SINGLES(floor)
 
 BENCH_ALLOCATOR(floor, BENCH_HAS_PAIRS | BENCH_NO_REMOTE);

@@ -11,8 +11,9 @@
  *	void *name_create(const struct bench_geometry *g);
  *	void name_destroy(void *pool);
  *
- * An allocator with no bulk API gives a loop of singles, and leaves
- * BENCH_HAS_BULK_API out of @has: the results say so.
+ * An allocator with no bulk API gives a loop of singles
+ * (BENCH_BULK_OF_SINGLES()), and leaves BENCH_HAS_BULK_API out of @has:
+ * the results say so.
  * BENCH_ALLOCATOR_OPS(name, ops, has) takes the operations from ops_*()
  * instead, for an allocator whose own API already has name_alloc().
  *
@@ -33,6 +34,36 @@ static inline void bench_relax(void)
 static inline void bench_touch(void *block, unsigned long value)
 {
 	*(volatile unsigned long *)block = value;
+}
+
+/*
+ * For an allocator with no bulk API: OPS_alloc_bulk() and OPS_free_bulk()
+ * as loops of its singles, the alloc all or nothing.
+ */
+#define BENCH_BULK_OF_SINGLES(OPS)					\
+static inline bool OPS##_alloc_bulk(void *pool, unsigned int nr,	\
+				    void **blocks)			\
+{									\
+	unsigned int i;							\
+									\
+	for (i = 0; i < nr; i++) {					\
+		blocks[i] = OPS##_alloc(pool);				\
+		if (__builtin_expect(!blocks[i], 0)) {			\
+			while (i--)					\
+				OPS##_free(pool, blocks[i]);		\
+			return false;					\
+		}							\
+	}								\
+	return true;							\
+}									\
+									\
+static inline void OPS##_free_bulk(void *pool, unsigned int nr,	\
+				   void **blocks)			\
+{									\
+	unsigned int i;							\
+									\
+	for (i = 0; i < nr; i++)					\
+		OPS##_free(pool, blocks[i]);				\
 }
 
 #define BENCH_ALLOCATOR_OPS(NAME, OPS, HAS)					\

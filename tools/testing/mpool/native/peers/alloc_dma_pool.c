@@ -30,30 +30,7 @@ static inline void dmap_free(void *pool, void *block)
 	dma_pool_free(pool, block, (dma_addr_t)(uintptr_t)block);
 }
 
-static inline bool dmap_alloc_bulk(void *pool, unsigned int nr,
-				   void **blocks)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr; i++) {
-		blocks[i] = dmap_alloc(pool);
-		if (unlikely(!blocks[i])) {
-			while (i--)
-				dmap_free(pool, blocks[i]);
-			return false;
-		}
-	}
-	return true;
-}
-
-static inline void dmap_free_bulk(void *pool, unsigned int nr,
-				  void **blocks)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr; i++)
-		dmap_free(pool, blocks[i]);
-}
+BENCH_BULK_OF_SINGLES(dmap)
 
 static void *dmap_create(const struct bench_geometry *g)
 {

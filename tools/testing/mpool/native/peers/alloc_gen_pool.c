@@ -33,30 +33,7 @@ static inline void genp_free(void *pool, void *block)
 	gen_pool_free(t->pool, (unsigned long)block, t->size);
 }
 
-static inline bool genp_alloc_bulk(void *pool, unsigned int nr,
-				   void **blocks)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr; i++) {
-		blocks[i] = genp_alloc(pool);
-		if (unlikely(!blocks[i])) {
-			while (i--)
-				genp_free(pool, blocks[i]);
-			return false;
-		}
-	}
-	return true;
-}
-
-static inline void genp_free_bulk(void *pool, unsigned int nr,
-				  void **blocks)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr; i++)
-		genp_free(pool, blocks[i]);
-}
+BENCH_BULK_OF_SINGLES(genp)
 
 /* Every block is back: genp_destroy() checks. */
 static void genp_destroy(void *pool)

@@ -21,30 +21,7 @@ static inline void objp_free(void *pool, void *block)
 	objpool_push(block, pool);
 }
 
-static inline bool objp_alloc_bulk(void *pool, unsigned int nr,
-				   void **blocks)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr; i++) {
-		blocks[i] = objp_alloc(pool);
-		if (unlikely(!blocks[i])) {
-			while (i--)
-				objp_free(pool, blocks[i]);
-			return false;
-		}
-	}
-	return true;
-}
-
-static inline void objp_free_bulk(void *pool, unsigned int nr,
-				  void **blocks)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr; i++)
-		objp_free(pool, blocks[i]);
-}
+BENCH_BULK_OF_SINGLES(objp)
 
 static void *objp_create(const struct bench_geometry *g)
 {
