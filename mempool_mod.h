@@ -81,7 +81,7 @@ struct mpool;
 /* What the red zone holds while a block is handed out. */
 #define MPOOL_REDZONE_ACTIVE	0xcc
 
-/* Most blocks in one pool: its state map, a byte each, is one kvmalloc. */
+/* Most blocks in one pool: a MPOOL_NO_PERCPU stack's links are 32 bits. */
 #define MPOOL_MAX_BLOCKS	INT_MAX
 
 /* Most free blocks one CPU caches for a pool. */
@@ -103,12 +103,14 @@ struct mpool;
  *			cache; with %MPOOL_NO_PERCPU, the blocks ever
  *			carved (less those quarantined), a run of
  *			%MPOOL_CACHE_MAX / 2 at a time when no freed one
- *			is left: at most a run less one above the true peak
+ *			is left: at most a run less one above the most
+ *			blocks out of the depot at once
  * @cached:		free blocks in the CPUs' caches
  * @cache_size:		most free blocks each CPU caches, 0 for none
  * @meta_bytes:		what the pool costs beyond @region_bytes: the
- *			vmalloc's slack, the state map (a 64-byte line per 32 blocks), the
- *			CPUs' caches, caller tracking and the pool itself
+ *			vmalloc's slack, the state map (a cache line per
+ *			8 to 32 blocks), the CPUs' caches, caller
+ *			tracking and the pool itself
  * @allocs:		successful allocations
  * @frees:		accepted frees
  * @alloc_failures:	allocations that returned NULL

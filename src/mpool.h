@@ -114,7 +114,7 @@ enum mpool_block_state {
  * (Documentation/bench.rst).  MPOOL_RUN_MAX blocks at most, a batch;
  * MPOOL_RUN_MIN at least, so that an aligned u64 of the map holds eight
  * blocks' states (mpool_claim_eight()) and a small ring's runs cost no
- * more than 8 bytes a block.
+ * more than a line per 8 blocks.
  */
 #define MPOOL_RUN_MAX		MPOOL_HOLD_BLOCKS
 #define MPOOL_RUN_MIN		8

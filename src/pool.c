@@ -618,9 +618,9 @@ static size_t mpool_in_use(struct mpool *pool)
  * Reserves nr_blocks * stride bytes with vmalloc, where stride is
  * @block_size raised to a pointer's size and rounded up to @align, plus a
  * link word and a red zone with the debug flags that need them, and a
- * state map of a 64-byte line per 32 blocks.  Blocks are carved on first
- * use, so creating a large pool costs no more than the vmalloc, but with
- * %MPOOL_POISON every block is poisoned here.  Unless
+ * state map of a cache line per 8 to 32 blocks.  Blocks are carved on
+ * first use, so creating a large pool costs no more than the vmalloc,
+ * but with %MPOOL_POISON every block is poisoned here.  Unless
  * %MPOOL_NO_PERCPU is given or the pool is too small to share, each CPU
  * caches a few free blocks, up to %MPOOL_CACHE_MAX.
  *

@@ -153,7 +153,7 @@ static void create_enomem_cases(void)
  * (as the shim's does): a MPOOL_NO_PERCPU pool's 4-byte links on either
  * side of it, from 536,870,912 blocks on, a MPOOL_TRACK_CALLER pool's
  * tracks (40 bytes each on 64-bit) at 2^26 blocks, and a state map (a
- * 64-byte line per 32 blocks) past 2^30 blocks.  Each is created,
+ * 64-byte line per 32 blocks, with full rings) past 2^30 blocks.  Each is created,
  * hands out a block, takes it back and is destroyed.  8-byte blocks: 8
  * GiB of region for the largest, mapped lazily by the shim and touched
  * only where carved.
