@@ -27,6 +27,7 @@ PEERS_LINUX_VERSION = $(shell cat $(B)/linux/version 2>/dev/null)
 # Our headers, the kernel's three, then the shim; warnings as the
 # kernel's Makefile has them (it disables address-of-packed-member).
 PEERS_CFLAGS := -Ipeers/include -I$(KSRC)/include $(NATIVE_CFLAGS) \
+	$(KERNEL_CODEGEN) \
 	-Wno-address-of-packed-member -include peers/prelude.h
 
 $(B)/linux/.stamp: $(LINUX_TARBALL) peers/peers.mk $(peers_patches)
