@@ -187,6 +187,12 @@ static bool sample(const struct bench_allocator *a, enum bench_workload w,
 	}
 	if (w == REMOTE) {
 		ring = aligned_alloc(64, sizeof(*ring));
+		if (!ring) {
+			a->destroy(pool);
+			printf("error %s: no memory for the ring\n", a->name);
+			failed = true;
+			return false;
+		}
 		memset(ring, 0, sizeof(*ring));
 	}
 	ops &= ~31UL;
@@ -202,7 +208,11 @@ static bool sample(const struct bench_allocator *a, enum bench_workload w,
 			t[i].dma_rounds = opt.quick ? 2 : DMA_ROUNDS;
 			per_op = g->nr_blocks * t[i].dma_rounds;
 		}
-		pthread_create(&t[i].tid, NULL, thread_fn, &t[i]);
+		if (pthread_create(&t[i].tid, NULL, thread_fn, &t[i])) {
+			/* The others wait at the barrier for ever: give up. */
+			printf("error %s: cannot start a thread\n", a->name);
+			exit(1);
+		}
 	}
 	for (i = 0; i < threads; i++) {
 		pthread_join(t[i].tid, NULL);
