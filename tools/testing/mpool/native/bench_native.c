@@ -183,6 +183,7 @@ static bool sample(const struct bench_allocator *a, enum bench_workload w,
 	if (!pool) {
 		printf("error %s: create failed for %s %zu\n", a->name,
 		       workload_name[w], g->size);
+		failed = true;
 		return false;
 	}
 	if (w == REMOTE) {
