@@ -97,12 +97,12 @@ static unsigned int mpool_cache_size(size_t nr_blocks, unsigned int flags)
 	return rounddown_pow_of_two(min_t(size_t, share, MPOOL_CACHE_MAX));
 }
 
+/* The rings of pool->cache_size blocks each, set with the state map. */
 static int mpool_caches_init(struct mpool *pool)
 {
 	size_t bytes;
 	int err;
 
-	pool->cache_size = mpool_cache_size(pool->nr_blocks, pool->flags);
 	bytes = struct_size_t(struct mpool_cpu_cache, blocks, pool->cache_size);
 	pool->caches = __alloc_percpu(bytes,
 				      __alignof__(struct mpool_cpu_cache));

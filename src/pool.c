@@ -321,20 +321,34 @@ static __always_inline void mpool_hand_out(struct mpool *pool, void *block,
 }
 
 /*
- * Make @block the freeing caller's, or say why it is not a block this pool
- * handed out.  Of two racing frees of one block, one wins the cmpxchg.
+ * MPOOL_FREE_OK and *@index if @block is the start of one of the pool's
+ * blocks, else why it is not.
  */
 static __always_inline enum mpool_free_verdict
-mpool_claim(struct mpool *pool, void *block, size_t *index)
+mpool_locate(const struct mpool *pool, const void *block, size_t *index)
 {
 	unsigned long offset = mpool_offset(pool, block);
-	u8 state = MPOOL_BLOCK_IN_USE;
 
 	if (offset >= pool->region_bytes)
 		return MPOOL_FREE_OUTSIDE;
 	*index = mpool_offset_index(pool, offset);
 	if (offset != *index * pool->stride)
 		return MPOOL_FREE_INTERIOR;
+	return MPOOL_FREE_OK;
+}
+
+/*
+ * Make @block the freeing caller's, or say why it is not a block this pool
+ * handed out.  Of two racing frees of one block, one wins the cmpxchg.
+ */
+static __always_inline enum mpool_free_verdict
+mpool_claim(struct mpool *pool, void *block, size_t *index)
+{
+	enum mpool_free_verdict verdict = mpool_locate(pool, block, index);
+	u8 state = MPOOL_BLOCK_IN_USE;
+
+	if (verdict != MPOOL_FREE_OK)
+		return verdict;
 	if (likely(try_cmpxchg(mpool_state(pool, *index), &state,
 			       MPOOL_BLOCK_CACHED)))
 		return MPOOL_FREE_OK;
@@ -541,8 +555,8 @@ static int mpool_alloc_memory(struct mpool *pool, size_t vmem_bytes)
 	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 
 	pool->vmem = __vmalloc(vmem_bytes, gfp);
-	pool->run_shift = mpool_run_shift(mpool_cache_size(pool->nr_blocks,
-							   pool->flags));
+	pool->cache_size = mpool_cache_size(pool->nr_blocks, pool->flags);
+	pool->run_shift = mpool_run_shift(pool->cache_size);
 	/* Zeroed: every block starts MPOOL_BLOCK_IN_DEPOT, uncarved. */
 	pool->state = mpool_kvzalloc_large(mpool_state_bytes(pool), 1, gfp);
 	if (!pool->vmem || !pool->state)
@@ -973,28 +987,25 @@ EXPORT_SYMBOL_NS_GPL(mpool_alloc_killable, MPOOL_NS);
  * an aligned word of the state map, in order, all in use: a bulk free
  * of what a bulk alloc or a refill gave out often is.  Their state bytes
  * are then one aligned u64 (mpool_state(): a run's bytes are contiguous),
- * and its cmpxchg refuses racing frees as eight would.  False, having
- * claimed none, for anything else: a bad pointer, another order, a block
- * already free; the caller claims them one by one, refusing the bad.
+ * and its cmpxchg refuses racing frees as eight would.  *@index is then
+ * the first one's.  False, having claimed none, for anything else: a bad
+ * pointer, another order, a block already free; the caller claims them
+ * one by one, refusing the bad.
  */
 static __always_inline bool mpool_claim_eight(struct mpool *pool,
-					      void **blocks)
+					      void **blocks, size_t *index)
 {
 	u64 in_use = MPOOL_EIGHT_STATES(MPOOL_BLOCK_IN_USE);
-	unsigned long offset = mpool_offset(pool, blocks[0]);
-	size_t index, i;
+	size_t i;
 
-	if (offset >= pool->region_bytes)
-		return false;
-	index = mpool_offset_index(pool, offset);
-	if (index % 8 || index + 8 > pool->nr_blocks ||
-	    offset != index * pool->stride)
+	if (mpool_locate(pool, blocks[0], index) != MPOOL_FREE_OK ||
+	    *index % 8 || *index + 8 > pool->nr_blocks)
 		return false;
 	for (i = 1; i < 8; i++) {
 		if (blocks[i] != blocks[0] + i * pool->stride)
 			return false;
 	}
-	return try_cmpxchg((u64 *)mpool_state(pool, index), &in_use,
+	return try_cmpxchg((u64 *)mpool_state(pool, *index), &in_use,
 			   MPOOL_EIGHT_STATES(MPOOL_BLOCK_CACHED));
 }
 
@@ -1005,19 +1016,19 @@ static __always_inline bool mpool_claim_eight(struct mpool *pool,
 static __always_inline void mpool_free_many(struct mpool *pool, size_t nr,
 					    void **blocks, unsigned long caller)
 {
-	size_t i, k, claimed = 0;
+	size_t i, k, index, claimed = 0;
 	void *block;
 
 	if (WARN_ON_ONCE(in_nmi()))
 		return;
 	for (i = 0; i < nr; i++) {
 		block = blocks[i];
-		if (nr - i >= 8 && block && mpool_claim_eight(pool, blocks + i)) {
+		if (nr - i >= 8 && block &&
+		    mpool_claim_eight(pool, blocks + i, &index)) {
 			/* As mpool_claim_back() does after its claim. */
 			for (k = 0; k < 8; k++, i++) {
 				trace_mpool_free(pool, blocks[i], caller);
-				mpool_take_back(pool, blocks[i],
-						mpool_block_index(pool, blocks[i]),
+				mpool_take_back(pool, blocks[i], index + k,
 						caller);
 				blocks[claimed++] = blocks[i];
 			}

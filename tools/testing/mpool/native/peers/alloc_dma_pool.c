@@ -37,7 +37,7 @@ static void *dmap_create(const struct bench_geometry *g)
 	struct dma_pool *pool;
 
 	pool = dma_pool_create("bench", &bench_dma_dev, g->size,
-				      g->align, g->boundary);
+			       g->align, g->boundary);
 	if (!pool)
 		fprintf(stderr,
 			"dma_pool: no pool of %zu bytes, align %zu, boundary %zu\n",
