@@ -65,8 +65,8 @@ $1 == "sample" {
 	remember("zero", $3)
 	remember("w", $4)
 	remember("a", $5)
-	remember("size " $4, $6)
-	remember("threads " $4, $8)
+	# A workload's rows: its sizes, and each size's thread counts.
+	remember("row " $4, $6 SUBSEP $8)
 	next
 }
 
@@ -81,25 +81,24 @@ END {
 			z = order["zero", zi]
 			for (wi = 1; wi <= norder["w"]; wi++) {
 				w = order["w", wi]
-				for (si = 1; si <= norder["size " w]; si++) {
-					s = order["size " w, si]
-					for (ti = 1; ti <= norder["threads " w]; ti++) {
-						t = order["threads " w, ti]
-						for (ai = 1; ai <= norder["a"]; ai++) {
-							a = order["a", ai]
-							k = cell(v, z, w, a, s, t)
-							if (!has(k))
-								continue
-							p = peer(w, a)
-							pk = cell("product", z, w, p, s, t)
-							fk = cell("product", z, w, "floor", s, t)
-							ratio = p != "" && has(pk) ? sprintf("%.3f", med[k] / med[pk]) : ""
-							xf = has(fk) ? sprintf("%.2f", med[k] / med[fk]) : ""
-							printf "%s,%s,%s,%s,%s,%s,%s,%d,%.2f,%.2f,%.2f,%s,%s,%s,%s\n",
-								v, z, w, a, s, align[w, s] + 0, t, count[k],
-								med[k], lo[k], hi[k], ratio != "" ? p : "",
-								ratio, xf, bulk[w, a] >csv
-						}
+				for (ri = 1; ri <= norder["row " w]; ri++) {
+					split(order["row " w, ri], row, SUBSEP)
+					s = row[1]
+					t = row[2]
+					for (ai = 1; ai <= norder["a"]; ai++) {
+						a = order["a", ai]
+						k = cell(v, z, w, a, s, t)
+						if (!has(k))
+							continue
+						p = peer(w, a)
+						pk = cell("product", z, w, p, s, t)
+						fk = cell("product", z, w, "floor", s, t)
+						ratio = p != "" && has(pk) ? sprintf("%.3f", med[k] / med[pk]) : ""
+						xf = has(fk) ? sprintf("%.2f", med[k] / med[fk]) : ""
+						printf "%s,%s,%s,%s,%s,%s,%s,%d,%.2f,%.2f,%.2f,%s,%s,%s,%s\n",
+							v, z, w, a, s, align[w, s] + 0, t, count[k],
+							med[k], lo[k], hi[k], ratio != "" ? p : "",
+							ratio, xf, bulk[w, a] >csv
 					}
 				}
 			}
@@ -153,13 +152,12 @@ END {
 		z = order["zero", zi]
 		for (wi = 1; wi <= norder["w"]; wi++) {
 			w = order["w", wi]
-			for (si = 1; si <= norder["size " w]; si++) {
-				s = order["size " w, si]
-				for (ti = 1; ti <= norder["threads " w]; ti++) {
-					t = order["threads " w, ti]
-					target_row(z, w, s, t, "mpool")
-					target_row(z, w, s, t, "mpool_nopcpu")
-				}
+			for (ri = 1; ri <= norder["row " w]; ri++) {
+				split(order["row " w, ri], row, SUBSEP)
+				s = row[1]
+				t = row[2]
+				target_row(z, w, s, t, "mpool")
+				target_row(z, w, s, t, "mpool_nopcpu")
 			}
 		}
 	}
@@ -183,25 +181,24 @@ END {
 			rule = rule "---|---|"
 			print line >md
 			print rule >md
-			for (si = 1; si <= norder["size " w]; si++) {
-				s = order["size " w, si]
-				for (ti = 1; ti <= norder["threads " w]; ti++) {
-					t = order["threads " w, ti]
-					line = "| " s (w == "dma" ? "/" align[w, s] : "") " | " t " |"
-					for (ai = 1; ai <= norder["a"]; ai++) {
-						a = order["a", ai]
-						if (!((w, a) in bulk))
-							continue
-						k = cell("product", z, w, a, s, t)
-						line = line " " (has(k) ? spread(k) : "") " |"
-					}
-					k = cell("product", z, w, "mpool", s, t)
-					pk = cell("product", z, w, w == "dma" ? "dma_pool" : "objpool", s, t)
-					fk = cell("product", z, w, "floor", s, t)
-					line = line " " (has(k) && has(pk) ? sprintf("%.2f", med[k] / med[pk]) : "") " |"
-					line = line " " (has(k) && has(fk) ? sprintf("%.1f", med[k] / med[fk]) : "") " |"
-					print line >md
+			for (ri = 1; ri <= norder["row " w]; ri++) {
+				split(order["row " w, ri], row, SUBSEP)
+				s = row[1]
+				t = row[2]
+				line = "| " s (w == "dma" ? "/" align[w, s] : "") " | " t " |"
+				for (ai = 1; ai <= norder["a"]; ai++) {
+					a = order["a", ai]
+					if (!((w, a) in bulk))
+						continue
+					k = cell("product", z, w, a, s, t)
+					line = line " " (has(k) ? spread(k) : "") " |"
 				}
+				k = cell("product", z, w, "mpool", s, t)
+				pk = cell("product", z, w, w == "dma" ? "dma_pool" : "objpool", s, t)
+				fk = cell("product", z, w, "floor", s, t)
+				line = line " " (has(k) && has(pk) ? sprintf("%.2f", med[k] / med[pk]) : "") " |"
+				line = line " " (has(k) && has(fk) ? sprintf("%.1f", med[k] / med[fk]) : "") " |"
+				print line >md
 			}
 		}
 	}
@@ -226,25 +223,24 @@ END {
 		print rule >md
 		for (wi = 1; wi <= norder["w"]; wi++) {
 			w = order["w", wi]
-			for (si = 1; si <= norder["size " w]; si++) {
-				s = order["size " w, si]
-				for (ti = 1; ti <= norder["threads " w]; ti++) {
-					t = order["threads " w, ti]
-					for (ai = 1; ai <= 2; ai++) {
-						a = ai == 1 ? "mpool" : "mpool_nopcpu"
-						k = cell("product", z, w, a, s, t)
-						if (!has(k))
+			for (ri = 1; ri <= norder["row " w]; ri++) {
+				split(order["row " w, ri], row, SUBSEP)
+				s = row[1]
+				t = row[2]
+				for (ai = 1; ai <= 2; ai++) {
+					a = ai == 1 ? "mpool" : "mpool_nopcpu"
+					k = cell("product", z, w, a, s, t)
+					if (!has(k))
+						continue
+					line = "| " w " | " s " | " t " | " a " | " fmt(med[k]) " |"
+					for (vi = 1; vi <= norder["variant"]; vi++) {
+						v = order["variant", vi]
+						if (v == "product")
 							continue
-						line = "| " w " | " s " | " t " | " a " | " fmt(med[k]) " |"
-						for (vi = 1; vi <= norder["variant"]; vi++) {
-							v = order["variant", vi]
-							if (v == "product")
-								continue
-							ak = cell(v, z, w, a, s, t)
-							line = line " " (has(ak) ? fmt(med[ak]) " | " sprintf("%+.1f", med[k] - med[ak]) : " | ") " |"
-						}
-						print line >md
+						ak = cell(v, z, w, a, s, t)
+						line = line " " (has(ak) ? fmt(med[ak]) " | " sprintf("%+.1f", med[k] - med[ak]) : " | ") " |"
 					}
+					print line >md
 				}
 			}
 		}
