@@ -109,10 +109,18 @@ stopped_or_done() {
 	return 1
 }
 
-# The syscall of stopped $bg: clock_nanosleep, 230 on x86_64, is where
-# mpoolstat sleeps between two samples, and nowhere else.
+# The syscall of stopped $bg: clock_nanosleep is where mpoolstat sleeps
+# between two samples, and nowhere else.  Its number is the
+# architecture's: 230 on x86_64, asm-generic's 115 on arm64 and riscv64.
+case $(uname -m) in
+x86_64) clock_nanosleep_nr=230 ;;
+aarch64 | riscv64) clock_nanosleep_nr=115 ;;
+*)
+	echo "Bail out! clock_nanosleep's number on $(uname -m) is not known here"
+	exit 1 ;;
+esac
 in_sleep_between_samples() {
-	[ "$(cut -d' ' -f1 "/proc/$bg/syscall" 2>/dev/null)" = 230 ]
+	[ "$(cut -d' ' -f1 "/proc/$bg/syscall" 2>/dev/null)" = "$clock_nanosleep_nr" ]
 }
 
 # sample_then_stop ARGS...: mpoolstat ARGS in the background, into
