@@ -37,6 +37,7 @@ static struct kobject *mpool_sysfs_root;
 struct mpool_stat_attr {
 	struct kobj_attribute attr;
 	size_t offset;		/* of a size_t or u64 field */
+	size_t size;		/* its width: they differ on 32-bit */
 	bool fixed;		/* geometry: mpool_stats_geometry() has it */
 };
 
@@ -65,26 +66,36 @@ static ssize_t mpool_stat_show(struct kobject *kobj,
 	const struct mpool_stat_attr *sattr =
 		container_of(attr, struct mpool_stat_attr, attr);
 	struct mpool_stats st;
+	size_t bytes;
 	u64 value;
 	int err;
 
-	BUILD_BUG_ON(sizeof(size_t) != sizeof(u64));
 	err = mpool_sysfs_stats(kobj, sattr->fixed, &st);
 	if (err)
 		return err;
-	memcpy(&value, (u8 *)&st + sattr->offset, sizeof(value));
-	return sysfs_emit(buf, "%llu\n", value);
+	if (sattr->size == sizeof(u64)) {
+		memcpy(&value, (u8 *)&st + sattr->offset, sizeof(value));
+		return sysfs_emit(buf, "%llu\n", value);
+	}
+	memcpy(&bytes, (u8 *)&st + sattr->offset, sizeof(bytes));
+	return sysfs_emit(buf, "%zu\n", bytes);
 }
 
 /*
- * For a size_t or u64 field only, read as a u64: the module is built for
- * x86_64 alone.  The selftests compare every file with debugfs's stats.
+ * For a size_t or u64 field only, each read at its own width: the same
+ * on a 64-bit kernel, 4 and 8 bytes on a 32-bit one.  The selftests
+ * compare every file with debugfs's stats.
  */
 #define MPOOL_STAT_ATTR(_field, _fixed)					\
+	static_assert(sizeof_field(struct mpool_stats, _field) ==	\
+		      sizeof(u64) ||					\
+		      sizeof_field(struct mpool_stats, _field) ==	\
+		      sizeof(size_t));					\
 	static struct mpool_stat_attr mpool_stat_attr_##_field = {	\
 		.attr.attr = { .name = __stringify(_field), .mode = 0444 }, \
 		.attr.show = mpool_stat_show,				\
 		.offset = offsetof(struct mpool_stats, _field),		\
+		.size = sizeof_field(struct mpool_stats, _field),	\
 		.fixed = _fixed,					\
 	}
 
