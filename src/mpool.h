@@ -104,24 +104,6 @@ enum mpool_block_state {
 };
 
 /*
- * Where a one-byte cmpxchg is the architecture's own, a free claims a
- * state byte with it; elsewhere mpool_state_cmpxchg() does it with a
- * cmpxchg on the aligned 32-bit word that holds the byte.  riscv has it
- * since 6.8 (before, a one-byte cmpxchg is a BUILD_BUG()), 32-bit arm
- * since ARMv6K (a kernel that may run on an ARMv6 has none before 6.11,
- * and emulates it with a word since), x86 and arm64 always.  The host's
- * build of the core defines MPOOL_STATE_CMPXCHG_WORD to test the word
- * form on x86 too.
- */
-#if !defined(MPOOL_STATE_CMPXCHG_WORD) &&				\
-	(defined(CONFIG_X86) || defined(CONFIG_ARM64) ||		\
-	 (defined(CONFIG_ARM) && !defined(CONFIG_CPU_V6)) ||		\
-	 (defined(CONFIG_RISCV) &&					\
-	  LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)))
-#define MPOOL_STATE_CMPXCHG_BYTE
-#endif
-
-/*
  * The state map gives each run of consecutive blocks a cache line of its
  * own, the rest of the line unused.  A run is what a refill takes (half
  * a ring, mpool_run_shift()), and the depot carves no further than a

@@ -82,43 +82,39 @@ static ssize_t mpool_stat_show(struct kobject *kobj,
 }
 
 /*
- * For a size_t or u64 field only, each read at its own width: the same
- * on a 64-bit kernel, 4 and 8 bytes on a 32-bit one.  The selftests
- * compare every file with debugfs's stats.
+ * For a size_t or u64 field only, @_type as struct mpool_stats has it,
+ * each read at its own width: the same on a 64-bit kernel, 4 and 8 bytes
+ * on a 32-bit one.  The selftests compare every file with debugfs's stats.
  */
-#define MPOOL_STAT_ATTR(_field, _fixed)					\
-	static_assert(sizeof_field(struct mpool_stats, _field) ==	\
-		      sizeof(u64) ||					\
-		      sizeof_field(struct mpool_stats, _field) ==	\
-		      sizeof(size_t));					\
+#define MPOOL_STAT_ATTR(_field, _fixed, _type)				\
 	static struct mpool_stat_attr mpool_stat_attr_##_field = {	\
 		.attr.attr = { .name = __stringify(_field), .mode = 0444 }, \
 		.attr.show = mpool_stat_show,				\
 		.offset = offsetof(struct mpool_stats, _field),		\
-		.size = sizeof_field(struct mpool_stats, _field),	\
+		.size = sizeof(_type),					\
 		.fixed = _fixed,					\
 	}
 
-MPOOL_STAT_ATTR(block_size, true);
-MPOOL_STAT_ATTR(align, true);
-MPOOL_STAT_ATTR(stride, true);
-MPOOL_STAT_ATTR(nr_blocks, true);
-MPOOL_STAT_ATTR(region_bytes, true);
-MPOOL_STAT_ATTR(meta_bytes, true);
-MPOOL_STAT_ATTR(redzone_bytes, true);
-MPOOL_STAT_ATTR(cache_size, true);
-MPOOL_STAT_ATTR(in_use, false);
-MPOOL_STAT_ATTR(cached, false);
-MPOOL_STAT_ATTR(peak_in_use, false);
-MPOOL_STAT_ATTR(allocs, false);
-MPOOL_STAT_ATTR(frees, false);
-MPOOL_STAT_ATTR(alloc_failures, false);
-MPOOL_STAT_ATTR(invalid_frees, false);
-MPOOL_STAT_ATTR(double_frees, false);
-MPOOL_STAT_ATTR(poison_errors, false);
-MPOOL_STAT_ATTR(redzone_errors, false);
-MPOOL_STAT_ATTR(freelist_errors, false);
-MPOOL_STAT_ATTR(quarantined, false);
+MPOOL_STAT_ATTR(block_size, true, size_t);
+MPOOL_STAT_ATTR(align, true, size_t);
+MPOOL_STAT_ATTR(stride, true, size_t);
+MPOOL_STAT_ATTR(nr_blocks, true, size_t);
+MPOOL_STAT_ATTR(region_bytes, true, size_t);
+MPOOL_STAT_ATTR(meta_bytes, true, size_t);
+MPOOL_STAT_ATTR(redzone_bytes, true, size_t);
+MPOOL_STAT_ATTR(cache_size, true, size_t);
+MPOOL_STAT_ATTR(in_use, false, size_t);
+MPOOL_STAT_ATTR(cached, false, size_t);
+MPOOL_STAT_ATTR(peak_in_use, false, size_t);
+MPOOL_STAT_ATTR(allocs, false, u64);
+MPOOL_STAT_ATTR(frees, false, u64);
+MPOOL_STAT_ATTR(alloc_failures, false, u64);
+MPOOL_STAT_ATTR(invalid_frees, false, u64);
+MPOOL_STAT_ATTR(double_frees, false, u64);
+MPOOL_STAT_ATTR(poison_errors, false, u64);
+MPOOL_STAT_ATTR(redzone_errors, false, u64);
+MPOOL_STAT_ATTR(freelist_errors, false, u64);
+MPOOL_STAT_ATTR(quarantined, false, size_t);
 
 /* Blocks an alloc can still get, as debugfs's stats say "free". */
 static ssize_t free_show(struct kobject *kobj, struct kobj_attribute *attr,
