@@ -50,13 +50,27 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 /*
- * Tested on x86_64 only.  A block's state is a byte that frees claim
- * with cmpxchg, which some architectures lack (riscv before 6.4), and a
- * ring's indices and counters are 64-bit, read from other CPUs without a
- * lock: a 32-bit kernel would tear them.
+ * Portable: built warning-free for x86_64, arm64, riscv64 and 32-bit arm
+ * (tests.manifest says which of them make check also boots).  What the
+ * architectures differ in:
+ *
+ * - a free claims a block's state byte with a one-byte cmpxchg where the
+ *   architecture has one, else with a cmpxchg of the aligned word that
+ *   holds it (mpool_state_cmpxchg());
+ * - what other CPUs read without a lock is a long at most, or a u64 that
+ *   only a cmpxchg64() moves, whose halves may tear harmlessly (a ring's
+ *   head, a stack's top): the counters are longs, which wrap at 2^32 on
+ *   a 32-bit kernel, their differences exact;
+ * - a 32-bit kernel claims a bulk free's blocks one by one, not eight at
+ *   once, and divides where a 64-bit one multiplies by a reciprocal.
+ *
+ * It needs a cmpxchg64(), which every 32-bit architecture but riscv32
+ * has, for the ring's head and the stack's top: their tags must not come
+ * back to the same value while a taker waits between its read and its
+ * cmpxchg.
  */
-#ifndef CONFIG_X86_64
-#error "mempool_mod is built and tested for x86_64 kernels only"
+#if !defined(CONFIG_64BIT) && defined(CONFIG_RISCV)
+#error "mempool_mod needs a cmpxchg64(), which riscv32 lacks"
 #endif
 
 #include <linux/align.h>

@@ -51,9 +51,14 @@ struct mpool_stats_before_meta {
 	size_t cache_size;
 };
 
-/* The promise itself: fields are only ever added at the end. */
+/*
+ * The promise itself: fields are only ever added at the end.  Where a u64
+ * is 8-aligned on a 32-bit kernel, the older struct ends in padding that
+ * the newer one's @meta_bytes takes.
+ */
 static_assert(sizeof(struct mpool_stats_before_meta) ==
-	      offsetof(struct mpool_stats, meta_bytes));
+	      ALIGN(offsetof(struct mpool_stats, meta_bytes),
+		    __alignof__(struct mpool_stats_before_meta)));
 static_assert(offsetof(struct mpool_stats_before_meta, cache_size) ==
 	      offsetof(struct mpool_stats, cache_size));
 

@@ -889,7 +889,8 @@ static void freelist_damage_link(unsigned long *link, enum link_damage how,
 		*link ^= 1UL;
 		break;
 	case LINK_BIT40_FLIPPED:
-		*link ^= 1UL << 40;
+		/* Bit 16 of the pointer once swab()bed: bit 8 on 32-bit. */
+		*link ^= BIT(BITS_PER_LONG - 24);
 		break;
 	case LINK_ZEROED:
 		*link = 0;

@@ -621,11 +621,12 @@ static void ring_pop_survives_index_wrap(struct kunit *test)
 	race_on_cpu(test, cpu, race_alloc_here, &job);
 	/*
 	 * Round the ring to where its head read before, then 2^32 - size
-	 * more turns: its head is back at what the popper read, modulo 2^32.
+	 * more turns: its head is back at what the popper read, modulo 2^32,
+	 * and its low word, a 32-bit kernel's @tail, is exactly that.
 	 */
 	job.nr = size - 1;
 	race_on_cpu(test, cpu, race_cycle_here, &job);
-	mpool_test_ring_advance(pool, cpu, (1UL << 32) - size);
+	mpool_test_ring_advance(pool, cpu, BIT_ULL(32) - size);
 
 	race_resume();
 	KUNIT_ASSERT_TRUE(test, race_op_wait(popper, RACE_TIMEOUT));

@@ -65,7 +65,8 @@ static const struct create_param create_overflow_params[] = {
 	  -EOVERFLOW },
 	{ "region of 2^64 bytes", "kunit_create_big",
 	  64, 0, SIZE_MAX / 64 + 1, 0, -EOVERFLOW },
-	{ "align 2^63", "kunit_create_big", 64, 1UL << 63, 2, 0,
+	/* 2^31 on a 32-bit kernel. */
+	{ "align 2^63", "kunit_create_big", 64, BIT(BITS_PER_LONG - 1), 2, 0,
 	  -EOVERFLOW },
 	/* 16 GiB would fit in a size_t, but not its state map in a kvmalloc. */
 	{ "one block more than MPOOL_MAX_BLOCKS", "kunit_create_big",

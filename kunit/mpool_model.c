@@ -56,6 +56,12 @@ static u64 model_rand(struct model_rng *r)
 	return z ^ (z >> 31);
 }
 
+/* @x % @n: with div64_u64(), as a 32-bit kernel has no u64 % of its own. */
+static size_t model_mod(u64 x, size_t n)
+{
+	return x - div64_u64(x, n) * n;
+}
+
 /* A number in [0, @n), 0 for @n 0. */
 static size_t model_below(struct model_rng *r, size_t n)
 {
@@ -63,8 +69,9 @@ static size_t model_below(struct model_rng *r, size_t n)
 		return 0;
 	/* A fuzzer's byte per small choice: a mutation changes one choice. */
 	if (r->data)
-		return model_bytes(r, n <= 0x100 ? 1 : n <= 0x10000 ? 2 : 8) % n;
-	return model_rand(r) % n;
+		return model_mod(model_bytes(r, n <= 0x100 ? 1 :
+					     n <= 0x10000 ? 2 : 8), n);
+	return model_mod(model_rand(r), n);
 }
 
 /* True once in @n. */

@@ -17,6 +17,7 @@
 
 #include <linux/compiler.h>
 #include <linux/overflow.h>
+#include <linux/version.h>
 
 /* __uninitialized came in 6.9, and in 6.1.100. */
 #ifndef __uninitialized
@@ -27,6 +28,24 @@
 #ifndef struct_size_t
 #define struct_size_t(type, member, count) \
 	struct_size((type *)NULL, member, count)
+#endif
+
+/*
+ * Where a one-byte cmpxchg is the architecture's own, a free claims a
+ * state byte with it; elsewhere mpool_state_cmpxchg() does it with a
+ * cmpxchg on the aligned 32-bit word that holds the byte.  riscv has it
+ * since 6.8 (before, a one-byte cmpxchg is a BUILD_BUG()), 32-bit arm
+ * since ARMv6K (a kernel that may run on an ARMv6 has none before 6.11,
+ * and emulates it with a word since), x86 and arm64 always.  The host's
+ * build of the core defines MPOOL_STATE_CMPXCHG_WORD to test the word
+ * form on x86 too.
+ */
+#if !defined(MPOOL_STATE_CMPXCHG_WORD) &&				\
+	(defined(CONFIG_X86) || defined(CONFIG_ARM64) ||		\
+	 (defined(CONFIG_ARM) && !defined(CONFIG_CPU_V6)) ||		\
+	 (defined(CONFIG_RISCV) &&					\
+	  KERNEL_VERSION(6, 8, 0) <= LINUX_VERSION_CODE))
+#define MPOOL_STATE_CMPXCHG_BYTE
 #endif
 
 #endif /* _MPOOL_COMPAT_H */

@@ -26,6 +26,17 @@ static struct mpool_cpu_cache *mpool_cpu_cache(struct mpool *pool, int cpu)
 	return per_cpu_ptr(pool->caches, cpu);
 }
 
+/*
+ * @head's low word, all a count of the ring's blocks (@tail - @head) and
+ * a slot's index need: its high word, on a 32-bit kernel, only makes a
+ * taker's cmpxchg fail after a wrap (mpool_cache_pop()).
+ */
+static __always_inline unsigned long
+mpool_cache_head(const struct mpool_cpu_cache *cache)
+{
+	return (unsigned long)READ_ONCE(cache->head);
+}
+
 /* Half a ring moves at a time: the next few frees and allocs stay local. */
 static unsigned int mpool_cache_batch(const struct mpool *pool)
 {
@@ -39,7 +50,7 @@ static unsigned int mpool_cache_batch(const struct mpool *pool)
 static unsigned int mpool_cache_room(const struct mpool *pool,
 				     struct mpool_cpu_cache *cache)
 {
-	unsigned long used = cache->tail - READ_ONCE(cache->head);
+	unsigned long used = cache->tail - mpool_cache_head(cache);
 
 	lockdep_assert_irqs_disabled();
 
@@ -155,30 +166,34 @@ static unsigned int mpool_cache_flush(struct mpool *pool,
  * cmpxchg on @head decides who got them.  A taker that read a slot the
  * owner has since refilled fails the cmpxchg, as @head has moved on by
  * then; it could only succeed if @head came back to the same value while
- * the taker was preempted, and @head is an unsigned long: on the 64-bit
- * kernels mempool_mod builds for, that takes 2^64 pops, not the minute
- * 2^32 would.
+ * the taker was preempted, and @head is a u64: that takes 2^64 pops, not
+ * the minute 2^32 would.  On a 32-bit kernel it is moved with
+ * cmpxchg64(), and read in two halves, which may tear: the low one alone
+ * counts and places the blocks, and a torn value fails the cmpxchg,
+ * which hands back a whole one to try again with.
  */
 static __always_inline unsigned int
 mpool_cache_pop(struct mpool *pool, struct mpool_cpu_cache *cache,
 		void **blocks, unsigned int nr, bool all)
 {
 	unsigned int size = pool->cache_size;
-	unsigned long head = READ_ONCE(cache->head);
-	unsigned long tail;
+	u64 head = READ_ONCE(cache->head);
+	unsigned long tail, used;
 	unsigned int i;
 
 	do {
 		/* Pairs with the release in mpool_cache_push(). */
 		tail = smp_load_acquire(&cache->tail);
-		if (all && tail - head < nr)
+		used = tail - (unsigned long)head;
+		if (all && used < nr)
 			return 0;
-		nr = min_t(unsigned long, nr, tail - head);
+		nr = min_t(unsigned long, nr, used);
 		for (i = 0; i < nr; i++)
-			blocks[i] = READ_ONCE(cache->blocks[(head + i) & (size - 1)]);
+			blocks[i] = READ_ONCE(cache->blocks[((unsigned long)head + i) &
+							    (size - 1)]);
 		if (nr && mpool_test_may_park())
 			mpool_test_point(pool, MPOOL_TEST_RING_POPPING);
-	} while (nr && !try_cmpxchg(&cache->head, &head, head + nr));
+	} while (nr && !try_cmpxchg64(&cache->head, &head, head + nr));
 	return nr;
 }
 
@@ -196,7 +211,7 @@ mpool_cache_push(struct mpool *pool, struct mpool_cpu_cache *cache,
 	unsigned long tail = cache->tail;
 	/* A stale @head only makes the ring look fuller than it is. */
 	unsigned long used = min_t(unsigned long,
-				   tail - READ_ONCE(cache->head), size);
+				   tail - mpool_cache_head(cache), size);
 	unsigned int i;
 
 	lockdep_assert_preemption_disabled();
@@ -292,7 +307,7 @@ static size_t mpool_caches_count(struct mpool *pool)
 
 	for_each_possible_cpu(cpu) {
 		cache = mpool_cpu_cache(pool, cpu);
-		head = READ_ONCE(cache->head);
+		head = mpool_cache_head(cache);
 		if (cpu == cpumask_first(cpu_possible_mask) &&
 		    mpool_test_may_park())
 			mpool_test_point(pool, MPOOL_TEST_STATS_READING);
@@ -304,9 +319,9 @@ static size_t mpool_caches_count(struct mpool *pool)
 	return nr;
 }
 
-static u64 mpool_allocs_sum(struct mpool *pool)
+static unsigned long mpool_allocs_sum(struct mpool *pool)
 {
-	u64 nr = 0;
+	unsigned long nr = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
@@ -314,9 +329,9 @@ static u64 mpool_allocs_sum(struct mpool *pool)
 	return nr;
 }
 
-static u64 mpool_frees_sum(struct mpool *pool)
+static unsigned long mpool_frees_sum(struct mpool *pool)
 {
-	u64 nr = 0;
+	unsigned long nr = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
@@ -343,10 +358,11 @@ static u64 mpool_frees_sum(struct mpool *pool)
  * that may be low, never one too high: with no cost to the fast path, a
  * full pool is never reported that was not one.
  */
-static void mpool_counters_sum(struct mpool *pool, u64 *allocs, u64 *frees)
+static void mpool_counters_sum(struct mpool *pool, unsigned long *allocs,
+			       unsigned long *frees)
 {
 	unsigned int tries = MPOOL_STATS_TRIES;
-	u64 nr_allocs, nr_frees, again;
+	unsigned long nr_allocs, nr_frees, again;
 
 	nr_allocs = mpool_allocs_sum(pool);
 	for (;;) {

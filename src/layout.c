@@ -100,12 +100,13 @@ static unsigned long mpool_offset(const struct mpool *pool, const void *ptr)
 
 /*
  * ceil(2^64 / @stride) for a stride that is no power of two in a region
- * of at most U32_MAX bytes, else 0: what mpool_offset_index() multiplies
- * by instead of dividing.
+ * of at most U32_MAX bytes, on a 64-bit kernel, else 0: what
+ * mpool_offset_index() multiplies by instead of dividing.
  */
 static u64 mpool_stride_recip(size_t stride, size_t region_bytes)
 {
-	if (is_power_of_2(stride) || region_bytes > U32_MAX)
+	if (BITS_PER_LONG != 64 || is_power_of_2(stride) ||
+	    (u64)region_bytes > U32_MAX)
 		return 0;
 	return div64_u64(U64_MAX, stride) + 1;
 }
@@ -123,8 +124,11 @@ static size_t mpool_offset_index(const struct mpool *pool,
 {
 	if (likely(pool->stride_shift))
 		return offset >> pool->stride_shift;
+#if BITS_PER_LONG == 64
 	if (likely(pool->stride_recip))
 		return (u64)(((__uint128_t)offset * pool->stride_recip) >> 64);
+#endif
+	/* On a 32-bit kernel, a 32-bit divide: no stride_recip, no libgcc. */
 	return offset / pool->stride;
 }
 
@@ -138,6 +142,47 @@ static __always_inline u8 *mpool_state(const struct mpool *pool, size_t index)
 {
 	return &pool->state[(index >> pool->run_shift) * MPOOL_STATE_LINE +
 			    (index & (BIT(pool->run_shift) - 1))];
+}
+
+/*
+ * Move the state byte @state from *@old to @new, as try_cmpxchg() does:
+ * true if it held *@old; false, with *@old what it held, if not.  Of two
+ * racing frees of one block, exactly one wins, on every architecture.
+ *
+ * Where the architecture has no one-byte cmpxchg (MPOOL_STATE_CMPXCHG_BYTE
+ * in mpool.h), with a cmpxchg of the aligned 32-bit word that holds the
+ * byte.  Its other three bytes are other blocks' states, which their
+ * holders store meanwhile with a plain WRITE_ONCE() (a refill, a pop, a
+ * quarantine): a read-modify-write of the word would put back what it
+ * read and undo such a store.  The cmpxchg instead fails if any byte of
+ * the word moved since the read, and the loop reads the word again: a
+ * neighbour's store is never lost, and this byte's own move still
+ * happens once, from *@old, or not at all.
+ */
+static __always_inline bool mpool_state_cmpxchg(u8 *state, u8 *old, u8 new)
+{
+#ifdef MPOOL_STATE_CMPXCHG_BYTE
+	return try_cmpxchg(state, old, new);
+#else
+	unsigned int at = (unsigned long)state & (sizeof(u32) - 1);
+	u32 *word = (u32 *)(state - at);
+	union {
+		u32 word;
+		u8 bytes[sizeof(u32)];
+	} cur, want;
+
+	/* A union, not a shift: the byte's place is the same either endian. */
+	cur.word = READ_ONCE(*word);
+	do {
+		if (cur.bytes[at] != *old) {
+			*old = cur.bytes[at];
+			return false;
+		}
+		want = cur;
+		want.bytes[at] = new;
+	} while (!try_cmpxchg(word, &cur.word, want.word));
+	return true;
+#endif
 }
 
 /* The blocks of a run of the state map: what a refill of a ring takes. */

@@ -128,13 +128,19 @@ static_assert(MPOOL_STATE_LINE >= MPOOL_RUN_MAX);
  * that finds the depot empty can steal what other CPUs hold.  Refills,
  * flushes and steals run under the depot's lock: a block is always in a
  * ring or in the depot for them.
+ *
+ * @head is 64 bits on every kernel, so that a taker's cmpxchg on it never
+ * sees it come back to the value it read (mpool_cache_pop()); @tail, and
+ * the count of blocks in the ring, @tail - @head, need only its low word.
+ * The counters are a long wide: on a 32-bit kernel they wrap at 2^32, and
+ * differences such as the blocks in use stay exact.
  */
 struct mpool_cpu_cache {
-	unsigned long head;	/* next block to take, from any CPU */
+	u64 head;		/* next block to take, from any CPU */
 	unsigned long tail;	/* next slot to fill, by this CPU only */
 	bool filling;		/* a context of this CPU is adding blocks */
-	u64 allocs;		/* this CPU's share of the pool's counters, */
-	u64 frees;		/* summed when read, as CONFIG_SLUB_STATS */
+	unsigned long allocs;	/* this CPU's share of the pool's counters, */
+	unsigned long frees;	/* summed when read, as CONFIG_SLUB_STATS */
 	void *blocks[];		/* pool->cache_size of them */
 };
 
@@ -184,7 +190,7 @@ struct mpool {
 	 * of a MPOOL_NO_PERCPU pool (stack.c): on a line of its own, away
 	 * from @lock's.
 	 */
-	unsigned long stack_top ____cacheline_aligned_in_smp; /* tag, top */
+	u64 stack_top ____cacheline_aligned_in_smp; /* tag, top: see stack.c */
 
 	/*
 	 * The depot: blocks no CPU caches, and every count that is not
@@ -202,12 +208,12 @@ struct mpool {
 	/* The most @nr_out at once; a stack's: mpool_depot_note_peak(). */
 	unsigned long peak_out;
 	size_t quarantined;
-	u64 alloc_failures;
-	u64 invalid_frees;
-	u64 double_frees;
-	u64 poison_errors;
-	u64 redzone_errors;
-	u64 freelist_errors;
+	unsigned long alloc_failures;
+	unsigned long invalid_frees;
+	unsigned long double_frees;
+	unsigned long poison_errors;
+	unsigned long redzone_errors;
+	unsigned long freelist_errors;
 #ifdef MPOOL_TEST_HOOKS
 	unsigned int hold_work;	/* work done in this hold of @lock */
 	unsigned int max_hold;	/* most work done in one hold */
@@ -371,7 +377,8 @@ static unsigned int mpool_cache_flush(struct mpool *pool,
 static size_t mpool_caches_steal(struct mpool *pool, void **blocks,
 				 size_t nr, struct mpool_gathering *g);
 static size_t mpool_caches_count(struct mpool *pool);
-static void mpool_counters_sum(struct mpool *pool, u64 *allocs, u64 *frees);
+static void mpool_counters_sum(struct mpool *pool, unsigned long *allocs,
+			       unsigned long *frees);
 static int mpool_cpuhp_init(void);
 static void mpool_cpuhp_exit(void);
 

@@ -349,8 +349,8 @@ mpool_claim(struct mpool *pool, void *block, size_t *index)
 
 	if (verdict != MPOOL_FREE_OK)
 		return verdict;
-	if (likely(try_cmpxchg(mpool_state(pool, *index), &state,
-			       MPOOL_BLOCK_CACHED)))
+	if (likely(mpool_state_cmpxchg(mpool_state(pool, *index), &state,
+				       MPOOL_BLOCK_CACHED)))
 		return MPOOL_FREE_OK;
 	return state == MPOOL_BLOCK_QUARANTINED ? MPOOL_FREE_QUARANTINED :
 						  MPOOL_FREE_DOUBLE;
@@ -612,7 +612,7 @@ static unsigned int mpool_nr_inside(struct mpool *pool)
 /* Blocks handed out now: exact only while no alloc or free runs. */
 static size_t mpool_in_use(struct mpool *pool)
 {
-	u64 allocs, frees;
+	unsigned long allocs, frees;
 
 	mpool_counters_sum(pool, &allocs, &frees);
 	return allocs - frees;
@@ -991,12 +991,26 @@ EXPORT_SYMBOL_NS_GPL(mpool_alloc_killable, MPOOL_NS);
  * the first one's.  False, having claimed none, for anything else: a bad
  * pointer, another order, a block already free; the caller claims them
  * one by one, refusing the bad.
+ *
+ * On a 64-bit kernel only: a 32-bit one claims the eight one by one.
+ * Most have a cmpxchg64(), but 32-bit arm's is an exclusive pair of
+ * loads and stores no cheaper than eight claims of bytes, and some have
+ * none (riscv32).
  */
 static __always_inline bool mpool_claim_eight(struct mpool *pool,
 					      void **blocks, size_t *index)
 {
+#if BITS_PER_LONG == 64
 	u64 in_use = MPOOL_EIGHT_STATES(MPOOL_BLOCK_IN_USE);
+	u64 cached = MPOOL_EIGHT_STATES(MPOOL_BLOCK_CACHED);
 	size_t i;
+
+	/*
+	 * Not a constant to sparse, which sees arm64's cmpxchg cast it to
+	 * the sizes it does not have too: it costs a 64-bit immediate, which
+	 * the cmpxchg needs in a register anyway.
+	 */
+	OPTIMIZER_HIDE_VAR(cached);
 
 	if (mpool_locate(pool, blocks[0], index) != MPOOL_FREE_OK ||
 	    *index % 8 || *index + 8 > pool->nr_blocks)
@@ -1005,8 +1019,10 @@ static __always_inline bool mpool_claim_eight(struct mpool *pool,
 		if (blocks[i] != blocks[0] + i * pool->stride)
 			return false;
 	}
-	return try_cmpxchg((u64 *)mpool_state(pool, *index), &in_use,
-			   MPOOL_EIGHT_STATES(MPOOL_BLOCK_CACHED));
+	return try_cmpxchg((u64 *)mpool_state(pool, *index), &in_use, cached);
+#else
+	return false;
+#endif
 }
 
 /*
@@ -1358,7 +1374,7 @@ static void mpool_stats_counters(struct mpool *pool, struct mpool_stats *stats)
  */
 static void mpool_stats_fill(struct mpool *pool, struct mpool_stats *stats)
 {
-	unsigned long flags;
+	unsigned long flags, allocs, frees;
 	size_t most;
 
 	mpool_stats_geometry(pool, stats);
@@ -1374,10 +1390,17 @@ static void mpool_stats_fill(struct mpool *pool, struct mpool_stats *stats)
 	 * Read while CPUs run: each value is bounded by what the pool could
 	 * hold at once, so a snapshot never shows an impossible one.
 	 */
-	mpool_counters_sum(pool, &stats->allocs, &stats->frees);
+	mpool_counters_sum(pool, &allocs, &frees);
+	stats->allocs = allocs;
+	stats->frees = frees;
 	most = pool->nr_blocks - stats->quarantined;
-	stats->in_use = stats->allocs < stats->frees ? 0 :
-			min_t(u64, stats->allocs - stats->frees, most);
+	/*
+	 * A difference of longs that wrap at 2^32 on a 32-bit kernel: still
+	 * exact there, and negative when the frees' sum caught up on allocs
+	 * the allocs' did not see (mpool_counters_sum()).
+	 */
+	stats->in_use = (long)(allocs - frees) < 0 ? 0 :
+			min_t(unsigned long, allocs - frees, most);
 	stats->cached = min(mpool_caches_count(pool), most - stats->in_use);
 }
 

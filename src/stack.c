@@ -12,7 +12,7 @@
  * list needs rebuilding from the state map, which a pop in flight (off
  * the stack, not yet marked) would make wrong.
  *
- * The top is one word: the top block's index + 1 (0: empty) in the low
+ * The top is one u64: the top block's index + 1 (0: empty) in the low
  * @stack_shift bits, and above them a tag that every push and pop moves
  * on.  A pop reads the top and the link below it and swaps the link in
  * with one cmpxchg.  If anything was pushed or popped in between, even
@@ -23,6 +23,13 @@
  * value within one: a preempted pop could wait minutes while the other
  * CPUs push and pop 2^33 times.  A push writes its links before the
  * cmpxchg that publishes them.
+ *
+ * A 32-bit kernel keeps the same 64-bit top, moved with cmpxchg64(), so
+ * that its tag is as wide: a 32-bit top would leave a pool of a million
+ * blocks an 11-bit tag.  Its READ_ONCE() is then two loads, which may
+ * tear; the index is all in the low word, read whole, so a torn top
+ * still names a block that was on top, and its cmpxchg fails and hands
+ * back a whole top to try again with.
  *
  * The depot's lock still serialises what goes a batch at a time (carving,
  * bulk allocs, waiting), and those take blocks off the stack one at a
@@ -36,20 +43,19 @@
  */
 
 /* The top after a push or pop that leaves block @index1 - 1 on it. */
-static __always_inline unsigned long
-mpool_stack_top(const struct mpool *pool, unsigned long top,
-		unsigned int index1)
+static __always_inline u64
+mpool_stack_top(const struct mpool *pool, u64 top, unsigned int index1)
 {
-	unsigned long tag_one = BIT(pool->stack_shift);
+	u64 tag_one = BIT_ULL(pool->stack_shift);
 
 	return ((top & ~(tag_one - 1)) + tag_one) | index1;
 }
 
 /* Index + 1 of the block on top of @top, 0 if the stack is empty. */
 static __always_inline unsigned int mpool_stack_first(const struct mpool *pool,
-						      unsigned long top)
+						      u64 top)
 {
-	return top & (BIT(pool->stack_shift) - 1);
+	return (unsigned long)top & (BIT(pool->stack_shift) - 1);
 }
 
 static bool mpool_stack_empty(const struct mpool *pool)
@@ -76,7 +82,7 @@ static int mpool_stack_init(struct mpool *pool, gfp_t gfp)
 {
 	/* Index + 1 of every block fits a link and leaves the tag 33 bits. */
 	BUILD_BUG_ON(BIT_ULL(31) <= MPOOL_MAX_BLOCKS);
-	BUILD_BUG_ON(BITS_PER_LONG != 64);
+	BUILD_BUG_ON(sizeof(pool->stack_top) != sizeof(u64));
 
 	if (!(pool->flags & MPOOL_NO_PERCPU))
 		return 0;
@@ -93,7 +99,7 @@ static int mpool_stack_init(struct mpool *pool, gfp_t gfp)
  */
 static __always_inline unsigned int mpool_stack_take(struct mpool *pool)
 {
-	unsigned long top = READ_ONCE(pool->stack_top);
+	u64 top = READ_ONCE(pool->stack_top);
 	unsigned int index1, next;
 
 	do {
@@ -107,8 +113,8 @@ static __always_inline unsigned int mpool_stack_take(struct mpool *pool)
 		 */
 		next = READ_ONCE(pool->stack_next[index1 - 1]);
 		mpool_test_point(pool, MPOOL_TEST_STACK_POPPING);
-	} while (!try_cmpxchg(&pool->stack_top, &top,
-			      mpool_stack_top(pool, top, next)));
+	} while (!try_cmpxchg64(&pool->stack_top, &top,
+				mpool_stack_top(pool, top, next)));
 
 	WRITE_ONCE(*mpool_state(pool, index1 - 1), MPOOL_BLOCK_CACHED);
 	return index1;
@@ -155,13 +161,13 @@ static __always_inline void mpool_stack_publish(struct mpool *pool,
 						unsigned int first1,
 						size_t last)
 {
-	unsigned long top = READ_ONCE(pool->stack_top);
+	u64 top = READ_ONCE(pool->stack_top);
 
 	do {
 		WRITE_ONCE(pool->stack_next[last],
 			   mpool_stack_first(pool, top));
-	} while (!try_cmpxchg(&pool->stack_top, &top,
-			      mpool_stack_top(pool, top, first1)));
+	} while (!try_cmpxchg64(&pool->stack_top, &top,
+				mpool_stack_top(pool, top, first1)));
 }
 
 /*

@@ -37,6 +37,7 @@ static struct kobject *mpool_sysfs_root;
 struct mpool_stat_attr {
 	struct kobj_attribute attr;
 	size_t offset;		/* of a size_t or u64 field */
+	size_t size;		/* its width: they differ on 32-bit */
 	bool fixed;		/* geometry: mpool_stats_geometry() has it */
 };
 
@@ -65,49 +66,55 @@ static ssize_t mpool_stat_show(struct kobject *kobj,
 	const struct mpool_stat_attr *sattr =
 		container_of(attr, struct mpool_stat_attr, attr);
 	struct mpool_stats st;
+	size_t bytes;
 	u64 value;
 	int err;
 
-	BUILD_BUG_ON(sizeof(size_t) != sizeof(u64));
 	err = mpool_sysfs_stats(kobj, sattr->fixed, &st);
 	if (err)
 		return err;
-	memcpy(&value, (u8 *)&st + sattr->offset, sizeof(value));
-	return sysfs_emit(buf, "%llu\n", value);
+	if (sattr->size == sizeof(u64)) {
+		memcpy(&value, (u8 *)&st + sattr->offset, sizeof(value));
+		return sysfs_emit(buf, "%llu\n", value);
+	}
+	memcpy(&bytes, (u8 *)&st + sattr->offset, sizeof(bytes));
+	return sysfs_emit(buf, "%zu\n", bytes);
 }
 
 /*
- * For a size_t or u64 field only, read as a u64: the module is built for
- * x86_64 alone.  The selftests compare every file with debugfs's stats.
+ * For a size_t or u64 field only, @_type as struct mpool_stats has it,
+ * each read at its own width: the same on a 64-bit kernel, 4 and 8 bytes
+ * on a 32-bit one.  The selftests compare every file with debugfs's stats.
  */
-#define MPOOL_STAT_ATTR(_field, _fixed)					\
+#define MPOOL_STAT_ATTR(_field, _fixed, _type)				\
 	static struct mpool_stat_attr mpool_stat_attr_##_field = {	\
 		.attr.attr = { .name = __stringify(_field), .mode = 0444 }, \
 		.attr.show = mpool_stat_show,				\
 		.offset = offsetof(struct mpool_stats, _field),		\
+		.size = sizeof(_type),					\
 		.fixed = _fixed,					\
 	}
 
-MPOOL_STAT_ATTR(block_size, true);
-MPOOL_STAT_ATTR(align, true);
-MPOOL_STAT_ATTR(stride, true);
-MPOOL_STAT_ATTR(nr_blocks, true);
-MPOOL_STAT_ATTR(region_bytes, true);
-MPOOL_STAT_ATTR(meta_bytes, true);
-MPOOL_STAT_ATTR(redzone_bytes, true);
-MPOOL_STAT_ATTR(cache_size, true);
-MPOOL_STAT_ATTR(in_use, false);
-MPOOL_STAT_ATTR(cached, false);
-MPOOL_STAT_ATTR(peak_in_use, false);
-MPOOL_STAT_ATTR(allocs, false);
-MPOOL_STAT_ATTR(frees, false);
-MPOOL_STAT_ATTR(alloc_failures, false);
-MPOOL_STAT_ATTR(invalid_frees, false);
-MPOOL_STAT_ATTR(double_frees, false);
-MPOOL_STAT_ATTR(poison_errors, false);
-MPOOL_STAT_ATTR(redzone_errors, false);
-MPOOL_STAT_ATTR(freelist_errors, false);
-MPOOL_STAT_ATTR(quarantined, false);
+MPOOL_STAT_ATTR(block_size, true, size_t);
+MPOOL_STAT_ATTR(align, true, size_t);
+MPOOL_STAT_ATTR(stride, true, size_t);
+MPOOL_STAT_ATTR(nr_blocks, true, size_t);
+MPOOL_STAT_ATTR(region_bytes, true, size_t);
+MPOOL_STAT_ATTR(meta_bytes, true, size_t);
+MPOOL_STAT_ATTR(redzone_bytes, true, size_t);
+MPOOL_STAT_ATTR(cache_size, true, size_t);
+MPOOL_STAT_ATTR(in_use, false, size_t);
+MPOOL_STAT_ATTR(cached, false, size_t);
+MPOOL_STAT_ATTR(peak_in_use, false, size_t);
+MPOOL_STAT_ATTR(allocs, false, u64);
+MPOOL_STAT_ATTR(frees, false, u64);
+MPOOL_STAT_ATTR(alloc_failures, false, u64);
+MPOOL_STAT_ATTR(invalid_frees, false, u64);
+MPOOL_STAT_ATTR(double_frees, false, u64);
+MPOOL_STAT_ATTR(poison_errors, false, u64);
+MPOOL_STAT_ATTR(redzone_errors, false, u64);
+MPOOL_STAT_ATTR(freelist_errors, false, u64);
+MPOOL_STAT_ATTR(quarantined, false, size_t);
 
 /* Blocks an alloc can still get, as debugfs's stats say "free". */
 static ssize_t free_show(struct kobject *kobj, struct kobj_attribute *attr,

@@ -119,15 +119,15 @@ EXPORT_SYMBOL_NS_GPL(mpool_test_holds, MPOOL_NS);
  * Context: Any context but NMI.
  * Return: nothing.
  */
-void mpool_test_ring_advance(struct mpool *pool, unsigned int cpu,
-			     unsigned long delta)
+void mpool_test_ring_advance(struct mpool *pool, unsigned int cpu, u64 delta)
 {
 	struct mpool_cpu_cache *cache = per_cpu_ptr(pool->caches, cpu);
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&pool->lock, flags);
 	WRITE_ONCE(cache->head, cache->head + delta);
-	WRITE_ONCE(cache->tail, cache->tail + delta);
+	/* Its low word, as @head's: the count of blocks stays as it was. */
+	WRITE_ONCE(cache->tail, cache->tail + (unsigned long)delta);
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_test_ring_advance, MPOOL_NS);

@@ -50,8 +50,7 @@ void mpool_test_set_hook(void (*hook)(struct mpool *pool,
 				      enum mpool_test_point point));
 unsigned int mpool_test_max_hold(struct mpool *pool);
 u64 mpool_test_holds(struct mpool *pool);
-void mpool_test_ring_advance(struct mpool *pool, unsigned int cpu,
-			     unsigned long delta);
+void mpool_test_ring_advance(struct mpool *pool, unsigned int cpu, u64 delta);
 void mpool_test_make_small(bool small);
 struct kobject *mpool_test_kobj(struct mpool *pool);
 

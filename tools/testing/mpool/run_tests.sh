@@ -45,7 +45,7 @@ run() {
 }
 
 # ThreadSanitizer runs 5-15 times slower: the interrupts case takes fewer
-# steps (as many cases and interrupts).  About 35 s in all on 2 cores.
+# steps (as many cases and interrupts).  About 50 s in all on 2 cores.
 run asan logic_test
 run asan model_test
 run asan irq_test
@@ -53,6 +53,9 @@ run asan wait_test
 run asan fuzz_replay
 run asan report_test
 run asan report_test_nopc
+run asan logic_test_word
+run asan model_test_word
+run asan irq_test_word
 run tsan logic_test
 run tsan model_test
 run tsan irq_test STEPS=20000
@@ -60,6 +63,9 @@ run tsan wait_test
 run tsan fuzz_replay
 run tsan report_test
 run tsan report_test_nopc
+run tsan logic_test_word
+run tsan model_test_word
+run tsan irq_test_word STEPS=20000
 
 if [ $failed = 0 ]; then
 	echo "# mpool host tests: all passed"

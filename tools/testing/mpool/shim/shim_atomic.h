@@ -42,6 +42,7 @@
 #define try_cmpxchg(ptr, oldp, new)					\
 	__atomic_compare_exchange_n(ptr, oldp, new, false,		\
 				    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)
+#define try_cmpxchg64(ptr, oldp, new)	try_cmpxchg(ptr, oldp, new)
 #define cmpxchg(ptr, old, new) ({					\
 	typeof(*(ptr)) __old = (old);					\
 	__atomic_compare_exchange_n(ptr, &__old, new, false,		\

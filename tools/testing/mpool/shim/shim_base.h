@@ -44,6 +44,15 @@ typedef unsigned int gfp_t;
 #define BITS_PER_LONG	64
 #define BITS_PER_BYTE	8
 
+/*
+ * The kernel the shim stands for: x86_64, whose one-byte cmpxchg the
+ * state map uses (src/mpool.h); mpool_core_word.c builds the core with
+ * the word form that architectures without one use.
+ */
+#define CONFIG_X86	1
+#define CONFIG_X86_64	1
+#define CONFIG_64BIT	1
+
 #define KERNEL_VERSION(a, b, c) (((a) << 16) + ((b) << 8) + ((c) > 255 ? 255 : (c)))
 #define LINUX_VERSION_CODE	KERNEL_VERSION(6, 1, 0)
 
@@ -58,6 +67,7 @@ typedef unsigned int gfp_t;
 #define __used			__attribute__((__used__))
 #define __maybe_unused		__attribute__((__unused__))
 #define __aligned(x)		__attribute__((__aligned__(x)))
+#define OPTIMIZER_HIDE_VAR(var)	__asm__ ("" : "=r" (var) : "0" (var))
 #define __packed		__attribute__((__packed__))
 #define __cold			__attribute__((__cold__))
 #define SMP_CACHE_BYTES		64
