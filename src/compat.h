@@ -34,9 +34,10 @@
  * Where a one-byte cmpxchg is the architecture's own, a free claims a
  * state byte with it; elsewhere mpool_state_cmpxchg() does it with a
  * cmpxchg on the aligned 32-bit word that holds the byte.  riscv has it
- * since 6.8 (before, a one-byte cmpxchg is a BUILD_BUG()), 32-bit arm
- * since ARMv6K (a kernel that may run on an ARMv6 has none before 6.11,
- * and emulates it with a word since), x86 and arm64 always.  The host's
+ * since 6.10 ("riscv/cmpxchg: Implement cmpxchg for variables of size 1
+ * and 2"; before, a one-byte cmpxchg is a BUILD_BUG()), 32-bit arm since
+ * ARMv6K (a kernel that may run on an ARMv6 has none before 6.11, and
+ * emulates it with a word since), x86 and arm64 always.  The host's
  * build of the core defines MPOOL_STATE_CMPXCHG_WORD to test the word
  * form on x86 too.
  */
@@ -44,7 +45,7 @@
 	(defined(CONFIG_X86) || defined(CONFIG_ARM64) ||		\
 	 (defined(CONFIG_ARM) && !defined(CONFIG_CPU_V6)) ||		\
 	 (defined(CONFIG_RISCV) &&					\
-	  KERNEL_VERSION(6, 8, 0) <= LINUX_VERSION_CODE))
+	  KERNEL_VERSION(6, 10, 0) <= LINUX_VERSION_CODE))
 #define MPOOL_STATE_CMPXCHG_BYTE
 #endif
 

@@ -150,7 +150,7 @@ static __always_inline u8 *mpool_state(const struct mpool *pool, size_t index)
  * racing frees of one block, exactly one wins, on every architecture.
  *
  * Where the architecture has no one-byte cmpxchg (MPOOL_STATE_CMPXCHG_BYTE
- * in mpool.h), with a cmpxchg of the aligned 32-bit word that holds the
+ * in compat.h), with a cmpxchg of the aligned 32-bit word that holds the
  * byte.  Its other three bytes are other blocks' states, which their
  * holders store meanwhile with a plain WRITE_ONCE() (a refill, a pop, a
  * quarantine): a read-modify-write of the word would put back what it
