@@ -64,13 +64,22 @@
  * - a 32-bit kernel claims a bulk free's blocks one by one, not eight at
  *   once, and divides where a 64-bit one multiplies by a reciprocal.
  *
- * It needs a cmpxchg64(), which every 32-bit architecture but riscv32
- * has, for the ring's head and the stack's top: their tags must not come
- * back to the same value while a taker waits between its read and its
- * cmpxchg.
+ * A 32-bit kernel needs a lock-free cmpxchg64() for the ring's head and
+ * the stack's top: their tags must not come back to the same value while
+ * a taker waits between its read and its cmpxchg.  Where its atomic64_t
+ * is lib/atomic64.c's hashed locks (GENERIC_ATOMIC64), it has none:
+ * riscv32 and powerpc32 have no cmpxchg64() at all, an SMP mips32 one
+ * for 64-bit CPUs only, sparc32 and parisc one under a hashed lock, and
+ * 32-bit arm one of LDREXD/STREXD that ARMv6 without K, ARMv7-M and an
+ * OABI u64 (4-aligned) cannot run: GENERIC_ATOMIC64 is selected for
+ * CPU_V6, CPU_V7M, !CPU_32v6K and !AEABI for that reason.  A kernel for
+ * both ARMv6 and ARMv7 (CPU_V6 and CPU_V7, -march=armv6k) would build,
+ * and an ARM1136 take an undefined instruction on the first ring pop.
+ * This refuses an ARMv5 kernel too, whose cmpxchg64() would do, as it
+ * disables interrupts on a kernel that cannot be SMP.
  */
-#if !defined(CONFIG_64BIT) && defined(CONFIG_RISCV)
-#error "mempool_mod needs a cmpxchg64(), which riscv32 lacks"
+#if !defined(CONFIG_64BIT) && defined(CONFIG_GENERIC_ATOMIC64)
+#error "mempool_mod needs a lock-free cmpxchg64(), which this kernel lacks"
 #endif
 
 #include <linux/align.h>
