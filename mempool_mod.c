@@ -58,9 +58,9 @@
  *   architecture has one, else with a cmpxchg of the aligned word that
  *   holds it (mpool_state_cmpxchg());
  * - what other CPUs read without a lock is a long at most, or a u64 that
- *   only a cmpxchg64() moves, whose halves may tear harmlessly (a ring's
- *   head, a stack's top): the counters are longs, which wrap at 2^32 on
- *   a 32-bit kernel, their differences exact;
+ *   only a cmpxchg64() moves (a ring's head, a stack's top), which a
+ *   taker reads whole (mpool_read_u64()): the counters are longs, which
+ *   wrap at 2^32 on a 32-bit kernel, their differences exact;
  * - a 32-bit kernel claims a bulk free's blocks one by one, not eight at
  *   once, and divides where a 64-bit one multiplies by a reciprocal.
  *

@@ -28,8 +28,9 @@ static struct mpool_cpu_cache *mpool_cpu_cache(struct mpool *pool, int cpu)
 
 /*
  * @head's low word, all a count of the ring's blocks (@tail - @head) and
- * a slot's index need: its high word, on a 32-bit kernel, only makes a
- * taker's cmpxchg fail after a wrap (mpool_cache_pop()).
+ * a slot's index need: a torn read of @head, on a 32-bit kernel, still
+ * has a low word it held.  A taker, which cmpxchg()es what it read, reads
+ * it whole (mpool_cache_pop()).
  */
 static __always_inline unsigned long
 mpool_cache_head(const struct mpool_cpu_cache *cache)
@@ -168,16 +169,17 @@ static unsigned int mpool_cache_flush(struct mpool *pool,
  * then; it could only succeed if @head came back to the same value while
  * the taker was preempted, and @head is a u64: that takes 2^64 pops, not
  * the minute 2^32 would.  On a 32-bit kernel it is moved with
- * cmpxchg64(), and read in two halves, which may tear: the low one alone
- * counts and places the blocks, and a torn value fails the cmpxchg,
- * which hands back a whole one to try again with.
+ * cmpxchg64() and read whole with mpool_read_u64(), never torn: a low
+ * word from before a carry with a high one from after it would be a
+ * value @head reaches 2^32 pops later, and the cmpxchg would take it.
+ * The low word alone counts and places the blocks.
  */
 static __always_inline unsigned int
 mpool_cache_pop(struct mpool *pool, struct mpool_cpu_cache *cache,
 		void **blocks, unsigned int nr, bool all)
 {
 	unsigned int size = pool->cache_size;
-	u64 head = READ_ONCE(cache->head);
+	u64 head = mpool_read_u64(&cache->head);
 	unsigned long tail, used;
 	unsigned int i;
 

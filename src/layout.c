@@ -185,6 +185,30 @@ static __always_inline bool mpool_state_cmpxchg(u8 *state, u8 *old, u8 new)
 #endif
 }
 
+/*
+ * *@p, a u64 that lock-free takers read and then cmpxchg64() (a ring's
+ * head, a stack's top), read as one value it held.  On a 32-bit kernel
+ * READ_ONCE() is two loads, which the compiler may order either way and
+ * an interrupt, an NMI or a preempted vCPU may come between: the low
+ * word read before a carry and the high one after it make a value *@p
+ * only reaches 2^32 (a ring's head) or 2^(32 - @stack_shift) (a stack's
+ * tag: 4096 for a pool of a million blocks) moves later.  The cmpxchg
+ * does not fail on that value once *@p gets there, and the taker's slot
+ * or link read in between may be stale by then: the ABA that the 64 bits
+ * are there to rule out.  atomic64_read() is the architecture's one
+ * single-copy atomic load of 64 bits (LDRD with LPAE, else LDREXD, on
+ * arm; CMPXCHG8B on x86): an atomic64_t is a bare s64, as *@p is.
+ */
+static __always_inline u64 mpool_read_u64(const u64 *p)
+{
+#if BITS_PER_LONG == 64
+	return READ_ONCE(*p);
+#else
+	BUILD_BUG_ON(sizeof(atomic64_t) != sizeof(u64));
+	return (u64)atomic64_read((const atomic64_t *)p);
+#endif
+}
+
 /* The blocks of a run of the state map: what a refill of a ring takes. */
 static unsigned int mpool_run_shift(unsigned int cache_size)
 {

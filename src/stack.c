@@ -26,10 +26,13 @@
  *
  * A 32-bit kernel keeps the same 64-bit top, moved with cmpxchg64(), so
  * that its tag is as wide: a 32-bit top would leave a pool of a million
- * blocks an 11-bit tag.  Its READ_ONCE() is then two loads, which may
- * tear; the index is all in the low word, read whole, so a torn top
- * still names a block that was on top, and its cmpxchg fails and hands
- * back a whole top to try again with.
+ * blocks an 11-bit tag.  A pop reads it whole, with mpool_read_u64():
+ * READ_ONCE() would be two loads, and a low word read before a carry
+ * with a high one after it is a top with a tag as few as 2^(32 -
+ * @stack_shift) moves ahead, which the cmpxchg would take once the top
+ * got there, with a link read meanwhile.  A push's READ_ONCE() may tear:
+ * its cmpxchg succeeds only on the top it read, whose index is the link
+ * it wrote.
  *
  * The depot's lock still serialises what goes a batch at a time (carving,
  * bulk allocs, waiting), and those take blocks off the stack one at a
@@ -99,7 +102,7 @@ static int mpool_stack_init(struct mpool *pool, gfp_t gfp)
  */
 static __always_inline unsigned int mpool_stack_take(struct mpool *pool)
 {
-	u64 top = READ_ONCE(pool->stack_top);
+	u64 top = mpool_read_u64(&pool->stack_top);
 	unsigned int index1, next;
 
 	do {
