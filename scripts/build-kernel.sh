@@ -10,7 +10,10 @@
 #
 # Usage: build-kernel.sh [--source] [series]
 #   series: 6.1 (the default), 6.12, or 6.12-rt: 6.12 with PREEMPT_RT,
-#   configs/debug-rt.config merged on top of configs/debug.config.
+#   configs/debug-rt.config merged on top of configs/debug.config; or
+#   6.12-arm64: 6.12 cross-built for arm64 (QEMU's virt machine) with
+#   aarch64-linux-gnu-gcc, configs/arm64.config merged on top of
+#   configs/debug.config, its image arch/arm64/boot/Image.
 #   --source: unpack the source only, and print its directory.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -22,12 +25,26 @@ if [ "${1:-}" = --source ]; then
 fi
 series=${1:-6.1}
 fragments=("$MPOOL_ROOT/configs/debug.config")
+# The x86 kernels' key is what it was before arm64 came: the recipe
+# string and the host gcc.  An arm64 kernel's key has its own recipe and
+# the cross gcc's version.
+arch=x86_64 cross='' kcc=gcc target=bzImage
+recipe="tinyconfig+fragments; bzImage modules; recipe 2"
+extra_packages=''
 case $series in
 *-rt) fragments+=("$MPOOL_ROOT/configs/debug-rt.config") ;;
+*-arm64)
+	fragments+=("$MPOOL_ROOT/configs/arm64.config")
+	arch=arm64 cross=aarch64-linux-gnu- kcc=aarch64-linux-gnu-gcc target=Image
+	recipe="tinyconfig+fragments; ARCH=arm64 Image modules; recipe 1"
+	extra_packages=gcc-aarch64-linux-gnu ;;
 esac
-pkg=linux-source-${series%-rt}
+base=${series%-rt}
+base=${base%-arm64}
+pkg=linux-source-$base
 
-need_packages $BASE_PACKAGES "$pkg"
+# shellcheck disable=SC2086
+need_packages $BASE_PACKAGES $extra_packages "$pkg"
 
 srcver=$(dpkg-query -W -f='${Version}' "$pkg")
 tarball=$(ls /usr/src/"$pkg".tar.xz)
@@ -35,9 +52,8 @@ tarball=$(ls /usr/src/"$pkg".tar.xz)
 # The recipe below (configure, then bzImage and modules) is part of the
 # key by its version, not by this file's text, so that changing how the
 # build is scheduled does not throw away every cached kernel: bump it
-# when what is built changes.
-recipe="tinyconfig+fragments; bzImage modules; recipe 2"
-key=$( (cat "${fragments[@]}"; echo "$recipe"; gcc --version | head -n 1) |
+# when what is built changes (it is set above, by architecture).
+key=$( (cat "${fragments[@]}"; echo "$recipe"; $kcc --version | head -n 1) |
 	sha256sum | cut -c1-12)
 srcdir=$MPOOL_CACHE/src/$pkg-$srcver
 builddir=$MPOOL_CACHE/kernel/$series-$srcver-$key
@@ -59,7 +75,9 @@ if [ ! -f "$builddir/.built" ]; then
 	rm -rf "$builddir"
 	mkdir -p "$builddir"
 	log=$builddir/build.log
-	kmake() { make -C "$srcdir" O="$builddir" ARCH=x86_64 "$@"; }
+	kmake() {
+		make -C "$srcdir" O="$builddir" ARCH=$arch ${cross:+CROSS_COMPILE=$cross} "$@"
+	}
 	configure() {
 		kmake tinyconfig &&
 		"$srcdir/scripts/kconfig/merge_config.sh" -m -O "$builddir" \
@@ -75,8 +93,8 @@ if [ ! -f "$builddir/.built" ]; then
 		echo "kernel config lost options from ${fragments[*]##*/}:" $missing >&2
 		exit 1
 	fi
-	run_logged "$series: make bzImage modules" "$log" \
-		kmake -j"$(($(nproc) + 1))" bzImage modules
+	run_logged "$series: make $target modules" "$log" \
+		kmake -j"$(($(nproc) + 1))" "$target" modules
 	touch "$builddir/.built"
 	# Builds under an older key will not be used again.
 	for old in "$MPOOL_CACHE/kernel/$series"-[0-9]*; do

@@ -14,7 +14,13 @@
 #            a debug kernel from Debian's linux-source-<series> (cached),
 #            the pool with its test hooks and every test module built
 #            against it with all warnings on, then the manifest's suites
-#            for that kernel in QEMU, and the kernel console judged.
+#            for that kernel in QEMU, and the kernel console judged;
+#   6.12-arm64
+#            the same for a 6.12 debug kernel cross-built for arm64,
+#            booted in qemu-system-aarch64 -M virt under TCG, with the
+#            guest's programs cross-built static for it; no build against
+#            Debian's stock arm64 headers (their fixdep and modpost are
+#            arm64 programs, which cannot run here).
 # The debug kernels build in the background, niced, one after another,
 # while the host, the packaging and the guests of the kernels built
 # before them run.  Every step's time is logged; the seconds of each
@@ -29,13 +35,13 @@ case $tier in
 check | full) ;;
 *) echo "TIER=$tier: want check or full" >&2; exit 2 ;;
 esac
-read -ra places <<<"${KVER:-host package 6.1 6.12 6.12-rt}"
+read -ra places <<<"${KVER:-host package 6.1 6.12 6.12-rt 6.12-arm64}"
 kernels=()
 for place in "${places[@]}"; do
 	case $place in
 	host | package) ;;
-	6.1 | 6.12 | 6.12-rt) kernels+=("$place") ;;
-	*) echo "KVER=$place: want host, package, 6.1, 6.12 or 6.12-rt" >&2; exit 2 ;;
+	6.1 | 6.12 | 6.12-rt | 6.12-arm64) kernels+=("$place") ;;
+	*) echo "KVER=$place: want host, package, 6.1, 6.12, 6.12-rt or 6.12-arm64" >&2; exit 2 ;;
 	esac
 done
 
@@ -45,12 +51,17 @@ mkdir -p "$checks"
 export MPOOL_STEPS=$checks/steps
 : >"$MPOOL_STEPS"
 
+# The cross toolchain, its static libc, and QEMU for the arm64 guest.
+ARM64_PACKAGES="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm"
 # One apt run for every place's packages.
 host_packages=$(sed -n 's/^HOST_PACKAGES := //p' "$MPOOL_ROOT/tools/testing/mpool/Makefile")
 pkgs="$BASE_PACKAGES sparse jq python3-docutils $PACKAGING_PACKAGES $host_packages"
 pkgs+=" linux-source-6.12 linux-headers-$(stock_abi 6.1) linux-headers-$(stock_abi 6.12)"
 for series in "${kernels[@]}"; do
-	pkgs+=" linux-source-${series%-rt} linux-headers-$(stock_abi "$series")"
+	case $series in
+	*-arm64) pkgs+=" linux-source-${series%-arm64} $ARM64_PACKAGES" ;;
+	*) pkgs+=" linux-source-${series%-rt} linux-headers-$(stock_abi "$series")" ;;
+	esac
 done
 # shellcheck disable=SC2086
 need_packages $pkgs
@@ -289,15 +300,35 @@ check_kernel() {
 	local kksrc
 	kksrc=$(readlink -f "$kdir/source")
 
+	# The kernel's architecture: kbuild's ARCH (and CROSS_COMPILE), and
+	# the image QEMU boots.
+	local cross=() image=$kdir/arch/x86/boot/bzImage arm64=0 arch=x86_64
+	local sparse_ignore=''
+	case $series in
+	*-arm64)
+		arm64=1 arch=arm64
+		cross=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+		image=$kdir/arch/arm64/boot/Image
+		# arm64's cmpxchg is a switch on the size with a cast to
+		# each size: sparse evaluates the cases not taken with a
+		# 64-bit constant (the claim of eight blocks' states) and
+		# calls their casts truncations.  The header's, not ours.
+		sparse_ignore='arch/arm64/include/asm/cmpxchg\.h:[0-9]+:[0-9]+: warning: cast truncates bits from constant value' ;;
+	esac
+
 	src=$out/src
 	copy_tree "$src"
 	build_check "build: the pool and the tests against the debug kernel (W=1, sparse)" \
-		"$out/build.log" '' make -C "$src" -j"$(nproc)" tests KDIR="$kdir" \
-		W=1 C=2 MPOOL_TEST_HOOKS=y
+		"$out/build.log" "${sparse_ignore:-^$}" make -C "$src" -j"$(nproc)" tests KDIR="$kdir" \
+		W=1 C=2 MPOOL_TEST_HOOKS=y "${cross[@]}"
 
-	local abi
-	abi=$(stock_abi "$series")
-	product_build_check "Debian's stock" "$abi" "$out/stock"
+	# Debian's arm64 headers cannot build here (their kbuild programs
+	# are arm64 binaries): the stock build is the x86 kernels' check.
+	if [ "$arm64" = 0 ]; then
+		local abi
+		abi=$(stock_abi "$series")
+		product_build_check "Debian's stock" "$abi" "$out/stock"
+	fi
 
 	# A consumer written elsewhere, as an installed mempool_mod leaves
 	# the API: mempool_mod.h and Module.symvers in a directory of their
@@ -308,24 +339,37 @@ check_kernel() {
 	cp -r "$src/samples/mpool_sample" "$consumer"
 	build_check "build: the sample out of tree, from the installed API alone" \
 		"$out/consumer.log" '' make -C "$consumer" KDIR="$kdir" \
-		MPOOL_DIR="$api" W=1
+		MPOOL_DIR="$api" W=1 "${cross[@]}"
+
+	# The guest's programs: the host place's, or, for another
+	# architecture, the same built here with its cross compiler.
+	local progdir=$checks/host mpoolstat=$checks/host/src/tools/mpoolstat/mpoolstat
+	if [ "$arm64" = 1 ]; then
+		progdir=$out/progs mpoolstat=$src/tools/mpoolstat/mpoolstat
+		host_check "build: selftest programs for arm64" "$out/selftest-build.log" \
+			make -C "$src/selftests/mempool_mod" -j"$(nproc)" \
+			CC=aarch64-linux-gnu-gcc \
+			KSELFTEST_DIR="$ksrc/tools/testing/selftests" OUTPUT="$progdir"
+		build_check "build: make tools, mpoolstat static for arm64 (-Wall -Wextra)" \
+			"$out/tools.log" '' make -C "$src" tools \
+			CC=aarch64-linux-gnu-gcc LDFLAGS=-static
+	fi
 
 	# The suites of this kernel, in the manifest's order; the guest
 	# runs every one it is given, and the parser requires each.
 	manifest_entries "$tier" "$series" >"$out/suites"
-	local host=$checks/host
 	local kos="$src/mempool_mod.ko $src/kunit/*.ko
 		$src/selftests/mempool_mod/test_mempool_mod.ko
 		$consumer/mpool_sample.ko"
-	local progs="$host/mempool_mod_test $host/mempool_mod_trace_test
-		$host/mempool_mod_sysfs_test $host/src/tools/mpoolstat/mpoolstat"
+	local progs="$progdir/mempool_mod_test $progdir/mempool_mod_trace_test
+		$progdir/mempool_mod_sysfs_test $mpoolstat"
 	# shellcheck disable=SC2086
 	if ! ls $kos $progs >/dev/null 2>&1; then
 		fail "guest: everything to boot with was built"
 		return
 	fi
 	# shellcheck disable=SC2086
-	if ! run_logged "$series: pack initramfs" "$out/initramfs.log" \
+	if ! MPOOL_ARCH=$arch run_logged "$series: pack initramfs" "$out/initramfs.log" \
 		"$MPOOL_ROOT"/scripts/make-initramfs.sh "$out/initramfs.cpio.gz" \
 		"$MPOOL_ROOT"/scripts/guest/check-job.sh $kos "$out/suites" \
 		$progs "$src"/selftests/mempool_mod/*.sh; then
@@ -345,7 +389,7 @@ check_kernel() {
 	# configs/debug-rt.config.
 	local smp=4,sockets=4
 	[ "$series" = 6.12-rt ] && smp=4,maxcpus=16,sockets=16
-	MPOOL_SMP=$smp "$MPOOL_ROOT"/scripts/run-guest.sh "$kdir/arch/x86/boot/bzImage" \
+	MPOOL_SMP=$smp "$MPOOL_ROOT"/scripts/run-guest.sh "$image" \
 		"$out/initramfs.cpio.gz" "$out" "$limit" no_hash_pointers || rc=$?
 	sleep 1
 	pkill -P "$stamper" 2>/dev/null || true
@@ -402,7 +446,7 @@ echo "Seconds per step (the kernels built in the background meanwhile):"
 sed 's/^/    /' "$MPOOL_STEPS"
 echo "Kernel builds (background):"
 for series in "${kernels[@]}"; do
-	grep -h "^    .* s: $series: make bzImage modules\$" "$checks/kernel-$series.log" 2>/dev/null || true
+	grep -h "^    .* s: $series: make [A-Za-z]*Image modules\$" "$checks/kernel-$series.log" 2>/dev/null || true
 done
 for series in "${places[@]}"; do
 	if grep -q '^FAIL\|^SKIP' "$checks/$series/ledger"; then

@@ -4,7 +4,7 @@
 
 MANIFEST=${MANIFEST:-$MPOOL_ROOT/tests.manifest}
 # The debug kernels "all" stands for.
-MANIFEST_KERNELS="6.1 6.12 6.12-rt"
+MANIFEST_KERNELS="6.1 6.12 6.12-rt 6.12-arm64"
 
 # Print "SUITE BUDGET KIND COMMAND..." for each suite that TIER (check or
 # full) runs on PLACE (host, or a debug kernel's series), in the

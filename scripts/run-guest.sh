@@ -33,6 +33,16 @@
 # The guest has four CPUs online; MPOOL_SMP replaces QEMU's -smp value
 # (for example 4,maxcpus=16: 12 more possible CPUs, never online).
 #
+# An arm64 KERNEL (an Image: "ARM\x64" at byte 56) boots in
+# qemu-system-aarch64 -M virt -cpu max under TCG only, KVM never tried.
+# Its console is the machine's one UART, the PL011 (ttyAMA0), and the
+# job's output goes to a virtio console (the guest's /dev/hvc0, named
+# to scripts/guest/init by mpool_results= on the command line).  -cpu
+# max has FEAT_RNG: RNDR seeds the RNG with random.trust_cpu=on, as
+# RDRAND does on x86.  Its pointer authentication is QEMU's cheap
+# implementation-defined algorithm (pauth-impdef=on): the architected
+# QARMA5 is many helper calls per signed return under TCG.
+#
 # Usage: run-guest.sh KERNEL INITRAMFS OUTDIR [TIMEOUT_S [EXTRA_CMDLINE]]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -45,13 +55,25 @@ boot_id=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
 mkdir -p "$outdir"
 rm -f "$outdir"/{console.log,results.txt,accel,console-kvm.log,qemu-kvm.log}
 
+arch=x86_64
+[ "$(od -An -tx1 -j 56 -N 4 "$kernel" | tr -d ' \n')" != 41524d64 ] || arch=arm64
+
 # shellcheck disable=SC2054 # commas inside -smp's value
 qemu=(-smp "${MPOOL_SMP:-4,sockets=4}" -m 2G
 	-display none -monitor none -no-reboot
-	-serial "file:$outdir/console.log"
-	-serial "file:$outdir/results.txt"
-	-kernel "$kernel" -initrd "$initrd"
-	-append "console=ttyS0 panic=-1 oops=panic random.trust_cpu=on $extra")
+	-serial "file:$outdir/console.log")
+if [ "$arch" = arm64 ]; then
+	# shellcheck disable=SC2054 # commas inside options' values
+	qemu+=(-device virtio-serial-device
+		-chardev "file,id=results,path=$outdir/results.txt"
+		-device virtconsole,chardev=results
+		-kernel "$kernel" -initrd "$initrd"
+		-append "console=ttyAMA0 panic=-1 oops=panic random.trust_cpu=on mpool_results=/dev/hvc0 $extra")
+else
+	qemu+=(-serial "file:$outdir/results.txt"
+		-kernel "$kernel" -initrd "$initrd"
+		-append "console=ttyS0 panic=-1 oops=panic random.trust_cpu=on $extra")
+fi
 
 case ${MPOOL_ACCEL:-auto} in
 auto)
@@ -66,6 +88,13 @@ tcg)	try_kvm=0 ;;
 	echo "run-guest.sh: MPOOL_ACCEL=$MPOOL_ACCEL: want auto, kvm or tcg" >&2
 	exit 2 ;;
 esac
+if [ "$arch" = arm64 ]; then
+	if [ "$try_kvm" = 1 ] && [ "${MPOOL_ACCEL:-auto}" = kvm ]; then
+		echo "run-guest.sh: an arm64 guest runs under TCG only" >&2
+		exit 2
+	fi
+	try_kvm=0
+fi
 
 # User space started: the kernel's line before it runs /init, or the job
 # wrote something (a kernel booted with quiet prints no such line).
@@ -135,8 +164,15 @@ if [ "$left" -le 0 ]; then
 fi
 echo tcg >"$outdir/accel"
 rc=0
-# RDRAND (which TCG emulates) with random.trust_cpu=on seeds the guest's
-# RNG at boot: no test waits for entropy.
-timeout --foreground -k 10 "$left" qemu-system-x86_64 \
-	-cpu "${MPOOL_TCG_CPU:-qemu64,+rdrand}" "${qemu[@]}" </dev/null || rc=$?
+# RDRAND (which TCG emulates), or arm64's RNDR, with random.trust_cpu=on
+# seeds the guest's RNG at boot: no test waits for entropy.
+if [ "$arch" = arm64 ]; then
+	# shellcheck disable=SC2054 # commas inside options' values
+	timeout --foreground -k 10 "$left" qemu-system-aarch64 \
+		-M virt,gic-version=3 -accel tcg,thread=multi \
+		-cpu "${MPOOL_TCG_CPU:-max,pauth-impdef=on}" "${qemu[@]}" </dev/null || rc=$?
+else
+	timeout --foreground -k 10 "$left" qemu-system-x86_64 \
+		-cpu "${MPOOL_TCG_CPU:-qemu64,+rdrand}" "${qemu[@]}" </dev/null || rc=$?
+fi
 exit "$rc"
