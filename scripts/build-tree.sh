@@ -12,7 +12,7 @@
 # to boot: the debug kernels of build-kernel.sh are.
 #
 # Usage: build-tree.sh ARCH [SOURCE]
-#   ARCH:   riscv64, armhf (ARCH=arm, ARMv7), arm64 or x86_64;
+#   ARCH:   riscv64, armhf (ARCH=arm, ARMv7) or x86_64;
 #   SOURCE: a series of Debian's linux-source-<series> (default 6.12),
 #           or "newest": the newest linux-source-* of Debian sid
 #           (scripts/newest-source.sh), status 3 when sid is out of reach.
@@ -43,13 +43,12 @@ cross_of() {
 	case $1 in
 	riscv64) echo "riscv riscv64-linux-gnu- gcc-riscv64-linux-gnu" ;;
 	armhf) echo "arm arm-linux-gnueabihf- gcc-arm-linux-gnueabihf" ;;
-	arm64) echo "arm64 aarch64-linux-gnu- gcc-aarch64-linux-gnu" ;;
 	x86_64) echo "x86_64 - gcc" ;;
 	*) return 1 ;;
 	esac
 }
 read -r karch cross gccpkg < <(cross_of "$arch") ||
-	{ echo "build-tree.sh: ARCH=$arch: want riscv64, armhf, arm64 or x86_64" >&2; exit 2; }
+	{ echo "build-tree.sh: ARCH=$arch: want riscv64, armhf or x86_64" >&2; exit 2; }
 [ "$cross" != - ] || cross=
 
 need_packages $BASE_PACKAGES "$gccpkg"
