@@ -28,10 +28,11 @@
 #              the tree: ARCH= and CROSS_COMPILE= (nothing for x86_64);
 #   exports    the symbols the source exports by name (EXPORT_SYMBOL*), and
 #              export-prefixes  the prefixes of those exported by a macro
-#              that pastes the name (EXPORT_SYMBOL(param_ops_##name)): what
+#              that pastes the name (EXPORT_SYMBOL(param_ops_##name)), and
+#              exports-ns  "SYMBOL NAMESPACE" of each EXPORT_SYMBOL_NS*: what
 #              modpost would have checked against vmlinux's Module.symvers,
 #              short of the configuration (a symbol exported only under an
-#              option that is off passes).
+#              option that is off passes) and of DEFAULT_SYMBOL_NAMESPACE.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -80,7 +81,7 @@ fi
 
 fragments=("$MPOOL_ROOT/configs/debug.config" "$MPOOL_ROOT/configs/build-$arch.config")
 # Bump when what is built changes.
-recipe="tinyconfig+fragments; modules_prepare; recipe 1"
+recipe="tinyconfig+fragments; modules_prepare; recipe 2"
 key=$( (cat "${fragments[@]}"; echo "$recipe"; "${cross}gcc" --version | head -n 1) |
 	sha256sum | cut -c1-12)
 name=$arch-$pkg-$srcver
@@ -124,19 +125,20 @@ if [ ! -f "$builddir/.built" ]; then
 		kmake -j"$(($(nproc) + 1))" modules_prepare
 	echo "ARCH=$karch${cross:+ CROSS_COMPILE=$cross}" >"$builddir/make-args"
 	# Every directory but the other architectures' and what is not
-	# kernel code.
+	# kernel code; with the namespace of an EXPORT_SYMBOL_NS*.
 	exported() {
 		(cd "$srcdir" && find . -mindepth 1 -maxdepth 1 -type d \
 			-not -name arch -not -name Documentation -not -name tools \
 			-not -name samples -not -name scripts -not -name usr -print0 |
 			xargs -0 grep -rhoE --include='*.[chS]' \
-				'EXPORT_[A-Z_]*SYMBOL[A-Z_]*\([[:space:]]*[A-Za-z0-9_]+([[:space:]]*##)?' \
+				'EXPORT_[A-Z_]*SYMBOL[A-Z_]*\([[:space:]]*[A-Za-z0-9_]+([[:space:]]*##)?([[:space:]]*,[[:space:]]*"?[A-Za-z0-9_]+)?' \
 				"arch/${karch/x86_64/x86}") |
-			sed 's/.*([[:space:]]*//' | sort -u
+			sed -e 's/.*([[:space:]]*//' -e 's/[[:space:]]*,[[:space:]]*"\{0,1\}/ /' | sort -u
 	}
 	exported >"$builddir/exports.all"
-	grep -v '#' "$builddir/exports.all" >"$builddir/exports" || true
-	sed -n 's/^\([A-Za-z0-9_]\{4,\}\)[[:space:]]*##$/\1/p' "$builddir/exports.all" |
+	grep -v '#' "$builddir/exports.all" | cut -d' ' -f1 | sort -u >"$builddir/exports" || true
+	grep -v '#' "$builddir/exports.all" | awk 'NF == 2' >"$builddir/exports-ns" || true
+	sed -n 's/^\([A-Za-z0-9_]\{4,\}\)[[:space:]]*##.*/\1/p' "$builddir/exports.all" |
 		sort -u >"$builddir/export-prefixes"
 	rm "$builddir/exports.all"
 	touch "$builddir/.built"

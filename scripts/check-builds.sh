@@ -30,21 +30,28 @@ not_run() { echo "NOTRUN $series: $*" >>"$ledger"; }
 
 # What modpost could not check: every symbol that the modules KO... leave
 # undefined is exported by the kernel source of KDIR (build-tree.sh's
-# lists beside the tree) or by the pool (its Module.symvers, SYMVERS).
-# NM: the nm of the modules' architecture.
+# lists beside the tree) or by the pool (its Module.symvers, SYMVERS),
+# and a module that uses a symbol of a namespace imports it.  NM: the nm
+# of the modules' architecture.
 imports_exported() {
 	local kdir=$1 nm=$2 symvers=$3
 	shift 3
 	local ko
 	[ $# -gt 0 ] || { echo "no module was built"; return 1; }
 	for ko; do
-		"$nm" -u "$ko" | awk -v ko="${ko##*/}" '{ print $2, ko }'
+		"$nm" -u "$ko" | awk -v ko="${ko##*/}" -v ns="$(modinfo -F import_ns "$ko" |
+			tr -d '"' | tr '\n' ',')" '{ print $2, ko, "," ns }'
 	done | sort -u | awk -v exports="$kdir/exports" -v prefixes="$kdir/export-prefixes" \
-		-v symvers="$symvers" '
+		-v namespaces="$kdir/exports-ns" -v symvers="$symvers" '
 		BEGIN {
 			while ((getline line < exports) > 0) known[line] = 1
 			while ((getline line < symvers) > 0) { split(line, f, "\t"); known[f[2]] = 1 }
 			while ((getline line < prefixes) > 0) prefix[line] = 1
+			while ((getline line < namespaces) > 0) { split(line, f, " "); ns[f[1]] = f[2] }
+		}
+		($1 in ns) && index($3, "," ns[$1] ",") == 0 {
+			print $1 " (" $2 "): in namespace " ns[$1] ", which the module does not import"
+			bad = 1
 		}
 		{
 			if ($1 in known) next
