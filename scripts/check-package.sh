@@ -138,6 +138,69 @@ check_modprobe() {
 	touch "$run/results.txt"
 }
 
+# Debian's headers of the arm64 kernel ABI (6.12.NNN+deb12-arm64), made a
+# tree that DKMS builds against on this amd64 host; print its directory.
+# Debian cross-builds that package (its .kernelvariables set ARCH=arm64
+# and CROSS_COMPILE=aarch64-linux-gnu-), but ships the arm64 build of
+# scripts/ (fixdep, modpost: "Exec format error" here): they point at
+# this host's linux-kbuild of the same version instead, and the common
+# headers are this host's (both come with linux-headers-*-amd64).  The
+# tree keeps the arm64 kernel's .config and Module.symvers: modpost
+# checks every symbol and records the CRCs, as on an arm64 machine.
+arm64_headers() {
+	local abi=$1 log=$2 ver=${1%-arm64}
+	local dir=$MPOOL_CACHE/arm64-headers/$abi
+	local tree=$dir/usr/src/linux-headers-$abi
+	if [ ! -f "$dir/.done" ]; then
+		if [ ! -d "/usr/lib/linux-kbuild-$ver" ] ||
+			[ ! -d "/usr/src/linux-headers-$ver-common" ]; then
+			echo "linux-headers-$ver-amd64 is not installed: no kbuild $ver to build with" >"$log"
+			return 1
+		fi
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		{
+			APT_ARCH=arm64 foreign_apt apt-get update &&
+			(cd "$dir" && APT_ARCH=arm64 foreign_apt apt-get download "linux-headers-$abi") &&
+			dpkg -x "$dir"/linux-headers-*.deb "$dir" &&
+			rm "$dir"/linux-headers-*.deb &&
+			ln -sfn "/usr/lib/linux-kbuild-$ver/scripts" "$tree/scripts" &&
+			ln -sfn "/usr/lib/linux-kbuild-$ver/tools" "$tree/tools" &&
+			touch "$dir/.done"
+		} >"$log" 2>&1 || return 1
+	fi
+	echo "$tree"
+}
+
+# The installed package's DKMS module builds for arm64, as `dkms build`
+# on an arm64 machine with Debian's ABI headers would: its dkms.conf
+# (BUILD_EXCLUSIVE_ARCH), its make, its POST_BUILD keeping the API.
+# Cross, with -a aarch64 and the headers' tree; the strip DKMS runs on
+# what it built is the cross one (this host's cannot read an aarch64
+# object).  The build is taken out again.
+dkms_builds_arm64() {
+	local v=$1 abi=$2 tree=$3 bin=$out/cross-bin rc=0
+	local built=/var/lib/dkms/mempool_mod/$v/$abi/aarch64
+	mkdir -p "$bin"
+	ln -sf "$(command -v aarch64-linux-gnu-strip)" "$bin/strip"
+	PATH=$bin:$PATH dkms build -m mempool_mod -v "$v" -k "$abi" -a aarch64 \
+		--kernelsourcedir "$tree" || rc=$?
+	[ ! -f "$built/log/make.log" ] || cp "$built/log/make.log" "$out/dkms-arm64-make.log"
+	if [ "$rc" -eq 0 ]; then
+		local status elf vermagic
+		status=$(dkms status -m mempool_mod -v "$v" -k "$abi" -a aarch64)
+		elf=$(readelf -h "$built/module/mempool_mod.ko" | grep 'Machine:')
+		vermagic=$(modinfo -F vermagic "$built/module/mempool_mod.ko")
+		printf '%s\n' "$status" "$elf" "vermagic: $vermagic"
+		grep -q ': built' <<<"$status" &&
+		grep -q 'AArch64' <<<"$elf" &&
+		grep -q "^$abi SMP .*aarch64" <<<"$vermagic" &&
+		ls -l "$built/mempool_mod.h" "$built/Module.symvers" || rc=1
+	fi
+	dkms unbuild -m mempool_mod -v "$v" -k "$abi" -a aarch64 >/dev/null 2>&1 || true
+	return "$rc"
+}
+
 check_package() {
 	series=package
 	out=$MPOOL_ROOT/out/check/package
@@ -213,6 +276,23 @@ check_package() {
 		host_check "deb: the API for $abi is in $api/" \
 			"$out/api-$abi.log" ls -lL "$api/mempool_mod.h" "$api/Module.symvers"
 	done
+
+	# The other architecture the module is tested on (in QEMU): DKMS
+	# builds it there too, against Debian's own arm64 headers.
+	local abi64=${abis[-1]%-amd64}-arm64 tree64
+	if tree64=$(arm64_headers "$abi64" "$out/arm64-headers.log"); then
+		if run_logged "package: dkms build for $abi64 (aarch64, cross)" \
+			"$out/dkms-arm64.log" dkms_builds_arm64 "$v" "$abi64" "$tree64"; then
+			pass "deb: DKMS builds mempool_mod $v for Debian's $abi64 (aarch64), its API kept"
+			log_clean "deb: DKMS's arm64 build: no warning" "$out/dkms-arm64-make.log" \
+				'warning:|WARNING:|error:|ERROR:'
+		else
+			fail "deb: DKMS builds mempool_mod $v for Debian's $abi64 (aarch64), its API kept"
+		fi
+	else
+		cat "$out/arm64-headers.log" >&2
+		fail "deb: Debian's $abi64 headers fetched, to build for with DKMS"
+	fi
 
 	# The sample as a consumer's DKMS module: its copy in /usr/src has
 	# nothing of this tree but its own files.

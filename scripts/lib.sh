@@ -132,3 +132,41 @@ copy_tree() {
 			--exclude='*.o' --exclude='*.ko' -cf - .
 	fi | tar -C "$1" -xf -
 }
+
+# Run apt-get or apt-cache, "$@", on a private apt state for the foreign
+# architecture $APT_ARCH (e.g. arm64) under $MPOOL_CACHE/apt-$APT_ARCH/:
+# the lists of this host's own Debian suites (deb822 stanzas of
+# /etc/apt/sources.list.d/debian.sources, with their Signed-By), for that
+# architecture alone.  The system's apt state and architectures stay as
+# they are; nothing is installed (apt-get download, then dpkg -x).
+# foreign_apt update first.
+foreign_apt() {
+	local dir=$MPOOL_CACHE/apt-$APT_ARCH cmd=$1
+	shift
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+	if [ ! -f "$dir/sources.list" ] || [ "$cmd $*" = "apt-get update" ]; then
+		awk 'function flush() {
+			if (uris != "" && suites != "") {
+				n = split(uris, u, " "); m = split(suites, s, " ")
+				for (i = 1; i <= n; i++) for (j = 1; j <= m; j++)
+					printf "deb [%s] %s %s %s\n", opts, u[i], s[j], comps
+			}
+			uris = suites = comps = ""; opts = "trusted=yes"
+		}
+		BEGIN { opts = "trusted=yes" }
+		/^[[:space:]]*$/ { flush(); next }
+		/^URIs:/ { sub(/^URIs:[[:space:]]*/, ""); uris = $0 }
+		/^Suites:/ { sub(/^Suites:[[:space:]]*/, ""); suites = $0 }
+		/^Components:/ { sub(/^Components:[[:space:]]*/, ""); comps = $0 }
+		/^Signed-By:[[:space:]]*\// { opts = "signed-by=" $2 }
+		END { flush() }' /etc/apt/sources.list.d/debian.sources >"$dir/sources.list"
+	fi
+	: >"$dir/status"
+	"$cmd" -o Dir::Etc::sourcelist="$dir/sources.list" \
+		-o Dir::Etc::sourceparts=- \
+		-o Dir::State::Lists="$dir/lists" \
+		-o Dir::State::status="$dir/status" \
+		-o Dir::Cache="$dir/cache" \
+		-o APT::Architecture="$APT_ARCH" -o APT::Architectures="$APT_ARCH" \
+		-o Acquire::Languages=none -o APT::Sandbox::User=root "$@"
+}
