@@ -13,7 +13,9 @@
 #   configs/debug-rt.config merged on top of configs/debug.config; or
 #   6.12-arm64: 6.12 cross-built for arm64 (QEMU's virt machine) with
 #   aarch64-linux-gnu-gcc, configs/arm64.config merged on top of
-#   configs/debug.config, its image arch/arm64/boot/Image.
+#   configs/debug.config, its image arch/arm64/boot/Image; or newest:
+#   the newest linux-source-* of Debian sid (scripts/newest-source.sh),
+#   x86_64, as 6.12 is configured; status 3 when sid is out of reach.
 #   --source: unpack the source only, and print its directory.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -43,11 +45,18 @@ base=${series%-rt}
 base=${base%-arm64}
 pkg=linux-source-$base
 
-# shellcheck disable=SC2086
-need_packages $BASE_PACKAGES $extra_packages "$pkg"
-
-srcver=$(dpkg-query -W -f='${Version}' "$pkg")
-tarball=$(ls /usr/src/"$pkg".tar.xz)
+if [ "$series" = newest ]; then
+	# shellcheck disable=SC2086
+	need_packages $BASE_PACKAGES
+	# Its status (3: sid out of reach) is this script's.
+	sid=$("$MPOOL_ROOT"/scripts/newest-source.sh) || exit
+	read -r pkg srcver tarball <<<"$sid"
+else
+	# shellcheck disable=SC2086
+	need_packages $BASE_PACKAGES $extra_packages "$pkg"
+	srcver=$(dpkg-query -W -f='${Version}' "$pkg")
+	tarball=$(ls /usr/src/"$pkg".tar.xz)
+fi
 # Modules must be built with the kernel's compiler: a new gcc rebuilds.
 # The recipe below (configure, then bzImage and modules) is part of the
 # key by its version, not by this file's text, so that changing how the
@@ -60,10 +69,17 @@ builddir=$MPOOL_CACHE/kernel/$series-$srcver-$key
 mkdir -p "$MPOOL_CACHE/src" "$MPOOL_CACHE/kernel"
 
 if [ ! -f "$srcdir/.extracted" ]; then
+	# sid moves: one unpacked newest source at a time.
+	if [ "$series" = newest ]; then
+		for old in "$MPOOL_CACHE"/src/*; do
+			[ ! -f "$old/.sid" ] || rm -rf "$old"
+		done
+	fi
 	rm -rf "$srcdir"
 	mkdir -p "$srcdir"
 	run_logged "extract $pkg $srcver" "$MPOOL_CACHE/extract.log" \
 		tar -C "$srcdir" --strip-components=1 -xf "$tarball"
+	[ "$series" != newest ] || touch "$srcdir/.sid"
 	touch "$srcdir/.extracted"
 fi
 if [ "$source_only" = 1 ]; then

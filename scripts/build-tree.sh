@@ -54,37 +54,16 @@ read -r karch cross gccpkg < <(cross_of "$arch") ||
 
 need_packages $BASE_PACKAGES "$gccpkg"
 
-if [ "$source" = newest ]; then
-	rc=0
-	read -r pkg srcver tarball < <("$MPOOL_ROOT"/scripts/newest-source.sh; echo "rc $?") || true
-	# newest-source.sh's status, read back from the line after its own.
-	if [ "$pkg" = rc ]; then rc=$srcver; fi
-	[ "$rc" -eq 0 ] && [ -n "${tarball:-}" ] || exit "${rc/#0/1}"
-	srcdir=$MPOOL_CACHE/src/$pkg-$srcver
-	if [ ! -f "$srcdir/.extracted" ]; then
-		# sid moves: one unpacked newest source at a time.
-		for old in "$MPOOL_CACHE"/src/*; do
-			[ -f "$old/.sid" ] && [ "$old" != "$srcdir" ] && rm -rf "$old"
-		done
-		rm -rf "$srcdir"
-		mkdir -p "$srcdir"
-		run_logged "extract $pkg $srcver (sid)" "$MPOOL_CACHE/extract.log" \
-			tar -C "$srcdir" --strip-components=1 -xf "$tarball"
-		touch "$srcdir/.extracted"
-	fi
-	touch "$srcdir/.sid"
-else
-	pkg=linux-source-$source
-	srcdir=$("$MPOOL_ROOT"/scripts/build-kernel.sh --source "$source")
-	srcver=$(dpkg-query -W -f='${Version}' "$pkg")
-fi
+# The source, unpacked once for build-kernel.sh and this script alike,
+# in $MPOOL_CACHE/src/PACKAGE-VERSION; status 3 when sid is out of reach.
+srcdir=$("$MPOOL_ROOT"/scripts/build-kernel.sh --source "$source") || exit
 
 fragments=("$MPOOL_ROOT/configs/debug.config" "$MPOOL_ROOT/configs/build-$arch.config")
 # Bump when what is built changes.
 recipe="tinyconfig+fragments; modules_prepare; recipe 2"
 key=$( (cat "${fragments[@]}"; echo "$recipe"; "${cross}gcc" --version | head -n 1) |
 	sha256sum | cut -c1-12)
-name=$arch-$pkg-$srcver
+name=$arch-${srcdir##*/}
 builddir=$MPOOL_CACHE/tree/$name-$key
 mkdir -p "$MPOOL_CACHE/tree"
 
@@ -142,8 +121,9 @@ if [ ! -f "$builddir/.built" ]; then
 		sort -u >"$builddir/export-prefixes"
 	rm "$builddir/exports.all"
 	touch "$builddir/.built"
-	# Builds under an older key or source version will not be used again.
-	for old in "$MPOOL_CACHE/tree/$arch-$pkg"-[0-9]*; do
+	# One tree per architecture is kept: make check uses one each, and
+	# an older key or source version will not be used again.
+	for old in "$MPOOL_CACHE/tree/$arch"-*; do
 		[ "$old" = "$builddir" ] || rm -rf "$old"
 	done
 fi
