@@ -133,18 +133,34 @@ copy_tree() {
 	fi | tar -C "$1" -xf -
 }
 
-# Run apt-get or apt-cache, "$@", on a private apt state for the foreign
-# architecture $APT_ARCH (e.g. arm64) under $MPOOL_CACHE/apt-$APT_ARCH/:
-# the lists of this host's own Debian suites (deb822 stanzas of
-# /etc/apt/sources.list.d/debian.sources, with their Signed-By), for that
-# architecture alone.  The system's apt state and architectures stay as
-# they are; nothing is installed (apt-get download, then dpkg -x).
-# foreign_apt update first.
-foreign_apt() {
-	local dir=$MPOOL_CACHE/apt-$APT_ARCH cmd=$1
-	shift
+# Run apt-get or apt-cache ("$@") on the private apt state in DIR, whose
+# sources.list the caller wrote: its own lists, cache and an empty dpkg
+# status, so that neither the system's apt state nor what this host has
+# installed plays a part; nothing is installed (apt-get download, then
+# dpkg -x).  With APT_ARCH set, for that architecture alone.
+private_apt() {
+	local dir=$1 cmd=$2
+	shift 2
 	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
-	if [ ! -f "$dir/sources.list" ] || [ "$cmd $*" = "apt-get update" ]; then
+	: >"$dir/status"
+	"$cmd" -o Dir::Etc::sourcelist="$dir/sources.list" \
+		-o Dir::Etc::sourceparts=- \
+		-o Dir::State::Lists="$dir/lists" \
+		-o Dir::State::status="$dir/status" \
+		-o Dir::Cache="$dir/cache" \
+		${APT_ARCH:+-o APT::Architecture="$APT_ARCH" -o APT::Architectures="$APT_ARCH"} \
+		-o Acquire::Languages=none -o Acquire::Retries=1 \
+		-o Acquire::http::Timeout=30 -o APT::Sandbox::User=root "$@"
+}
+
+# private_apt for the foreign architecture $APT_ARCH (e.g. arm64) under
+# $MPOOL_CACHE/apt-$APT_ARCH/: this host's own Debian suites (deb822
+# stanzas of /etc/apt/sources.list.d/debian.sources, with their
+# Signed-By), for that architecture.  foreign_apt apt-get update first.
+foreign_apt() {
+	local dir=$MPOOL_CACHE/apt-$APT_ARCH
+	mkdir -p "$dir"
+	if [ ! -f "$dir/sources.list" ] || [ "$*" = "apt-get update" ]; then
 		awk 'function flush() {
 			if (uris != "" && suites != "") {
 				n = split(uris, u, " "); m = split(suites, s, " ")
@@ -161,12 +177,5 @@ foreign_apt() {
 		/^Signed-By:[[:space:]]*\// { opts = "signed-by=" $2 }
 		END { flush() }' /etc/apt/sources.list.d/debian.sources >"$dir/sources.list"
 	fi
-	: >"$dir/status"
-	"$cmd" -o Dir::Etc::sourcelist="$dir/sources.list" \
-		-o Dir::Etc::sourceparts=- \
-		-o Dir::State::Lists="$dir/lists" \
-		-o Dir::State::status="$dir/status" \
-		-o Dir::Cache="$dir/cache" \
-		-o APT::Architecture="$APT_ARCH" -o APT::Architectures="$APT_ARCH" \
-		-o Acquire::Languages=none -o APT::Sandbox::User=root "$@"
+	private_apt "$dir" "$@"
 }

@@ -19,35 +19,10 @@ set -euo pipefail
 # and whenever Debian has a new version; a cached one serves when the
 # archive cannot be reached.
 arm64_busybox() {
-	local apt=$MPOOL_CACHE/apt-arm64 opts ver dir
-	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
-	# The system's Debian sources, each line for arm64 only.
-	{
-		awk '/^[ \t]*$/ { if (uris != "") emit(); uris = suites = comps = key = ""; next }
-		     $1 == "Types:" && $2 != "deb" { skip = 1 }
-		     $1 == "URIs:" { uris = $2 }
-		     $1 == "Suites:" { suites = $0; sub(/^Suites:[ \t]*/, "", suites) }
-		     $1 == "Components:" { comps = $0; sub(/^Components:[ \t]*/, "", comps) }
-		     $1 == "Signed-By:" { key = $2 }
-		     function emit(   n, s, i, o) {
-			if (!skip) {
-				n = split(suites, s, " ")
-				o = "arch=arm64" (key != "" ? " signed-by=" key : "")
-				for (i = 1; i <= n; i++)
-					print "deb [" o "] " uris " " s[i] " " comps
-			}
-			skip = 0
-		     }
-		     END { if (uris != "") emit() }' /etc/apt/sources.list.d/*.sources 2>/dev/null
-		sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\(.*\)/deb [arch=arm64] \2/p' \
-			/etc/apt/sources.list 2>/dev/null
-	} >"$apt/sources.list"
-	opts=(-o APT::Architecture=arm64 -o APT::Architectures::=arm64
-		-o Dir::Etc::sourcelist="$apt/sources.list"
-		-o Dir::Etc::sourceparts=- -o Dir::State::Lists="$apt/lists"
-		-o Dir::Cache="$apt/cache" -o Dir::State::status=/dev/null)
-	apt-get "${opts[@]}" update >"$apt/update.log" 2>&1 || true
-	ver=$(apt-cache "${opts[@]}" policy busybox-static:arm64 2>/dev/null |
+	local apt=$MPOOL_CACHE/apt-arm64 ver dir
+	export APT_ARCH=arm64
+	foreign_apt apt-get update >"$apt/update.log" 2>&1 || true
+	ver=$(foreign_apt apt-cache policy busybox-static 2>/dev/null |
 		sed -n 's/^ *Candidate: //p')
 	if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
 		# Offline: the newest one fetched before.
@@ -60,7 +35,7 @@ arm64_busybox() {
 	if [ ! -x "$dir/bin/busybox" ]; then
 		rm -rf "$dir" "$apt/deb"
 		mkdir -p "$dir" "$apt/deb"
-		(cd "$apt/deb" && apt-get "${opts[@]}" download "busybox-static:arm64=$ver") \
+		(cd "$apt/deb" && foreign_apt apt-get download "busybox-static=$ver") \
 			>"$apt/download.log" 2>&1 ||
 			{ cat "$apt/download.log" >&2; return 1; }
 		dpkg-deb -x "$apt"/deb/busybox-static_*_arm64.deb "$dir"

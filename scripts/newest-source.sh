@@ -45,29 +45,16 @@ mirror() {
 uri=${MPOOL_SID_URI:-$(mirror)}
 
 state=$MPOOL_CACHE/sid/apt
-mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
+mkdir -p "$state"
 printf 'deb [trusted=yes] %s sid main\ndeb-src [trusted=yes] %s sid main\n' \
 	"$uri" "$uri" >"$state/sources.list"
-: >"$state/status"
-# Dir::State::status: an empty dpkg status, so that what this host has
-# installed plays no part in what apt-cache reports of sid.  The sandbox
-# user: the private directories are root's, which _apt cannot write.
-sid_apt=(-o Dir::Etc::sourcelist="$state/sources.list"
-	-o Dir::Etc::sourceparts=-
-	-o Dir::State::Lists="$state/lists"
-	-o Dir::State::status="$state/status"
-	-o Dir::Cache="$state/cache"
-	-o Acquire::Retries=1
-	-o Acquire::http::Timeout=30
-	-o Acquire::Languages=none
-	-o APT::Sandbox::User=root
-	-o APT::Get::List-Cleanup=1)
+sid_apt() { private_apt "$state" "$@"; }
 
 log=$MPOOL_CACHE/sid/update.log
 # apt-get update keeps the lists of an earlier run when a fetch fails,
 # and says so only as a warning: a failed fetch is unreachable, stale
 # lists or not.
-if ! apt-get "${sid_apt[@]}" update >"$log" 2>&1 ||
+if ! sid_apt apt-get update >"$log" 2>&1 ||
 	grep -q '^\(W: Failed to fetch\|E: \|Err:\)' "$log"; then
 	why=$(awk '/^Err:/ { getline reason; sub(/^ +/, "", reason); print reason; exit }
 		   /^(E|W): / { print; exit }' "$log")
@@ -78,7 +65,7 @@ fi
 # The newest version of package $1 in sid, as apt-cache shows its
 # binary (show) or source (showsrc) stanzas.
 sid_version() {
-	apt-cache "${sid_apt[@]}" "$2" "$1" 2>/dev/null |
+	sid_apt apt-cache "$2" "$1" 2>/dev/null |
 		sed -n 's/^Version: //p' | sort -V | tail -n 1
 }
 
@@ -94,7 +81,7 @@ if [ "$what" = sparse ]; then
 		# Debian's patches are about its own build (sid's gcc).
 		build() {
 			cd "$dir/src" &&
-			apt-get "${sid_apt[@]}" source --download-only "sparse=$version" &&
+			sid_apt apt-get source --download-only "sparse=$version" &&
 			tar --strip-components=1 -xf sparse_*.orig.tar.* &&
 			nice -n 10 make -j"$(nproc)" sparse HAVE_SQLITE=no HAVE_GTK=no \
 				HAVE_LLVM=no HAVE_LIBXML=no &&
@@ -110,7 +97,7 @@ if [ "$what" = sparse ]; then
 	exit 0
 fi
 
-pkg=$(apt-cache "${sid_apt[@]}" pkgnames linux-source- |
+pkg=$(sid_apt apt-cache pkgnames linux-source- |
 	grep -E '^linux-source-[0-9]+(\.[0-9]+)+$' | sort -V | tail -n 1)
 [ -n "$pkg" ] || { echo "newest-source: no linux-source-* in sid at $uri" >&2; exit 1; }
 version=$(sid_version "$pkg" show)
@@ -121,7 +108,7 @@ tarball=$dir/$pkg.tar.xz
 if [ ! -f "$tarball" ]; then
 	rm -rf "$dir"
 	mkdir -p "$dir/deb"
-	(cd "$dir/deb" && apt-get "${sid_apt[@]}" download "$pkg=$version") >>"$log" 2>&1 || {
+	(cd "$dir/deb" && sid_apt apt-get download "$pkg=$version") >>"$log" 2>&1 || {
 		echo "newest-source: apt-get download $pkg=$version failed (log: $log)" >&2
 		exit 1
 	}
