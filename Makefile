@@ -16,9 +16,11 @@
 # make demo             build, boot Debian's stock kernel in QEMU, use the pool
 # make check            the tests tests.manifest gives `make check`: on this
 #                       host (the pool's core on this CPU, the static
-#                       checks), in debug 6.1, 6.12 and PREEMPT_RT 6.12
-#                       kernels under QEMU, and the packaging; KVER= one
-#                       or more of host, package, 6.1, 6.12, 6.12-rt
+#                       checks), in debug 6.1, 6.12, PREEMPT_RT 6.12 and
+#                       arm64 6.12 kernels under QEMU, the packaging, and
+#                       builds for riscv64, armhf and sid's newest kernel;
+#                       KVER= one or more of host, package, riscv64,
+#                       armhf, newest, 6.1, 6.12, 6.12-rt, 6.12-arm64
 # make check-full       every suite on every kernel, the long soaks and a
 #                       fuzz run (KVER= as for check)
 # make check-host       the host's part of make check alone, in minutes
