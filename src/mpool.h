@@ -290,7 +290,7 @@ static inline void mpool_unlock(struct mpool *pool, unsigned long flags)
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 }
 
-/* pool.c: the pools, by name. */
+/* create.c: the pools, by name. */
 static LIST_HEAD(mpool_list);
 /*
  * Protects mpool_list, and so the uniqueness of names, and keeps the
@@ -432,7 +432,7 @@ static void mpool_debugfs_exit(void);
 static void mpool_debugfs_add(struct mpool *pool);
 static void mpool_debugfs_remove(struct mpool *pool);
 
-/* pool.c */
+/* query.c */
 static void mpool_stats_geometry(const struct mpool *pool,
 				 struct mpool_stats *stats);
 

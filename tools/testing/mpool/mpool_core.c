@@ -38,7 +38,13 @@
 #include "src/cpu_cache.c"
 #include "src/debug.c"
 #include "src/fault_inject.c"
-#include "src/pool.c"
+#include "src/take.c"
+#include "src/give_back.c"
+#include "src/create.c"
+#include "src/alloc.c"
+#include "src/free.c"
+#include "src/bulk.c"
+#include "src/query.c"
 
 #include "mpool_host.h"
 
