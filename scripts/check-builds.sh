@@ -88,29 +88,16 @@ builds_against_tree() {
 	args+=("$@" KBUILD_MODPOST_WARN=1)
 	ignore="$NO_SYMVERS_IGNORE${ignore:+|$ignore}"
 
-	src=$out/src
-	copy_tree "$src"
-	build_check "build: the pool and the tests against $what (W=1, sparse)" \
-		"$out/build.log" "$ignore" nice -n 10 make -C "$src" -j"$(nproc)" tests \
-		KDIR="$kdir" "${args[@]}" W=1 C=2 MPOOL_TEST_HOOKS=y
+	build_pool_and_sample "$what" "$kdir" "$ignore" "$ignore" "${args[@]}"
 	host_check "build: sparse checked that build" "$out/sparse.log" \
 		sparse_ran "$out/build.log"
-
-	# The sample as a consumer builds it, from the installed API alone.
-	local consumer=$out/consumer api=$out/consumer-api
-	mkdir -p "$api"
-	cp "$src/mempool_mod.h" "$src/Module.symvers" "$api/" 2>/dev/null || true
-	cp -r "$src/samples/mpool_sample" "$consumer"
-	build_check "build: the sample out of tree, from the installed API alone" \
-		"$out/consumer.log" "$ignore" nice -n 10 make -C "$consumer" \
-		KDIR="$kdir" MPOOL_DIR="$api" "${args[@]}" W=1
 
 	local cross
 	cross=$(sed -n 's/.*CROSS_COMPILE=\([^ ]*\).*/\1/p' "$kdir/make-args" 2>/dev/null)
 	# shellcheck disable=SC2046
 	host_check "build: every symbol the modules import is exported (modpost has no vmlinux to tell)" \
 		"$out/imports.log" imports_exported "$kdir" "${cross}nm" "$src/Module.symvers" \
-		$(find "$src" "$consumer" -name '*.ko' | sort)
+		$(find "$src" "$out/consumer" -name '*.ko' | sort)
 }
 
 # Prepare the tree of build-tree.sh ARGS..., described by WHAT: print

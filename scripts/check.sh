@@ -149,6 +149,33 @@ build_check() {
 	fi
 }
 
+# Against the kernel tree KDIR, which WHAT names in the results, build the
+# pool with its test hooks and every test module (W=1, sparse) in
+# $out/src, then the sample in $out/consumer as a consumer written
+# elsewhere builds it, from the API an installed mempool_mod leaves:
+# mempool_mod.h and Module.symvers in a directory of their own (modpost's
+# warnings say whether it resolved every symbol).  IGNORE and
+# SAMPLE_IGNORE: the lines of each build's log that are not the code's
+# warnings; the rest of the arguments go to both makes.
+build_pool_and_sample() {
+	local what=$1 kdir=$2 ignore=$3 sample_ignore=$4
+	shift 4
+	src=$out/src
+	copy_tree "$src"
+	build_check "build: the pool and the tests against $what (W=1, sparse)" \
+		"$out/build.log" "$ignore" make -C "$src" -j"$(nproc)" tests \
+		KDIR="$kdir" W=1 C=2 MPOOL_TEST_HOOKS=y "$@"
+
+	local consumer=$out/consumer api=$out/consumer-api
+	mkdir -p "$api"
+	# A failed build has no Module.symvers: the sample then fails too.
+	cp "$src/mempool_mod.h" "$src/Module.symvers" "$api/" 2>/dev/null || true
+	cp -r "$src/samples/mpool_sample" "$consumer"
+	build_check "build: the sample out of tree, from the installed API alone" \
+		"$out/consumer.log" "$sample_ignore" make -C "$consumer" KDIR="$kdir" \
+		MPOOL_DIR="$api" W=1 "$@"
+}
+
 # Whether the build in DIR made mempool_mod.ko and no other module.
 only_the_pool_built() {
 	[ "$(cd "$1" && find . -name '*.ko')" = ./mempool_mod.ko ]
@@ -328,11 +355,8 @@ check_kernel() {
 		ignore=$NEWEST_SPARSE_IGNORE ;;
 	esac
 
-	src=$out/src
-	copy_tree "$src"
-	build_check "build: the pool and the tests against the debug kernel (W=1, sparse)" \
-		"$out/build.log" "$ignore" make -C "$src" -j"$(nproc)" tests KDIR="$kdir" \
-		W=1 C=2 MPOOL_TEST_HOOKS=y "${cross[@]}" "${sparse[@]}"
+	build_pool_and_sample "the debug kernel" "$kdir" "$ignore" '^$' \
+		"${cross[@]}" "${sparse[@]}"
 
 	# Debian's arm64 headers cannot build here (their kbuild programs
 	# are arm64 binaries), and sid's newest kernel has no stock build
@@ -342,17 +366,6 @@ check_kernel() {
 		abi=$(stock_abi "$series")
 		product_build_check "Debian's stock" "$abi" "$out/stock"
 	fi
-
-	# A consumer written elsewhere, as an installed mempool_mod leaves
-	# the API: mempool_mod.h and Module.symvers in a directory of their
-	# own.  modpost's warnings say whether it resolved every symbol.
-	local consumer=$out/consumer api=$out/consumer-api
-	mkdir -p "$api"
-	cp "$src/mempool_mod.h" "$src/Module.symvers" "$api/"
-	cp -r "$src/samples/mpool_sample" "$consumer"
-	build_check "build: the sample out of tree, from the installed API alone" \
-		"$out/consumer.log" '' make -C "$consumer" KDIR="$kdir" \
-		MPOOL_DIR="$api" W=1 "${cross[@]}"
 
 	# The guest's programs: the host place's, or, for another
 	# architecture, the same built here with its cross compiler.
@@ -373,7 +386,7 @@ check_kernel() {
 	manifest_entries "$tier" "$series" >"$out/suites"
 	local kos="$src/mempool_mod.ko $src/kunit/*.ko
 		$src/selftests/mempool_mod/test_mempool_mod.ko
-		$consumer/mpool_sample.ko"
+		$out/consumer/mpool_sample.ko"
 	local progs="$progdir/mempool_mod_test $progdir/mempool_mod_trace_test
 		$progdir/mempool_mod_sysfs_test $mpoolstat"
 	# shellcheck disable=SC2086
