@@ -83,11 +83,14 @@
 #endif
 
 #include <linux/align.h>
+#include <linux/bitmap.h>
 #include <linux/cpuhotplug.h>
 #include <linux/ctype.h>
 #include <linux/debugfs.h>
 #include <linux/err.h>
 #include <linux/fault-inject.h>
+#include <linux/hash.h>
+#include <linux/irq_work.h>
 #include <linux/jiffies.h>
 #include <linux/kmemleak.h>
 #include <linux/kobject.h>
@@ -107,6 +110,7 @@
 #include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/shrinker.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -117,6 +121,7 @@
 #include <linux/sysfs.h>
 #include <linux/vmalloc.h>
 #include <linux/wait_bit.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "mempool_mod.h"
@@ -126,6 +131,7 @@
 
 #include "src/test_hooks.c"
 #include "src/layout.c"
+#include "src/region.c"
 #include "src/freelist.c"
 #include "src/stack.c"
 #include "src/depot.c"
@@ -135,6 +141,8 @@
 #include "src/take.c"
 #include "src/give_back.c"
 #include "src/create.c"
+#include "src/grow.c"
+#include "src/shrink.c"
 #include "src/alloc.c"
 #include "src/free.c"
 #include "src/bulk.c"

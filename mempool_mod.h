@@ -2,11 +2,15 @@
 /*
  * mempool_mod - a bounded pool of fixed-size blocks for other modules.
  *
- * A pool owns one vmalloc region carved into equal blocks.  Allocation and
+ * A pool owns vmalloc regions carved into equal blocks.  Allocation and
  * free are O(1), work in any context, and never reach the page allocator:
- * once created, a pool can neither grow nor fail for lack of memory, only
- * run out of blocks.  Frees are checked: a pointer the pool did not hand
- * out is refused, counted and reported, and the pool keeps working.
+ * a pool made by mpool_create() is one region, fixed for life, which can
+ * only run out of blocks.  One made by mpool_create_args() may also grow
+ * by whole regions up to a bound, in process context only (mpool_grow(),
+ * or a worker when few blocks are left), and give wholly free regions
+ * back (mpool_shrink(), or a shrinker).  Frees are checked: a pointer the
+ * pool did not hand out is refused, counted and reported, and the pool
+ * keeps working.
  *
  * Consumers import the symbol namespace:
  *
@@ -73,8 +77,15 @@ struct mpool;
  * caches.
  */
 #define MPOOL_NO_PERCPU		BIT(3)
+/*
+ * MPOOL_SHRINKABLE: under memory pressure, a shrinker gives back the
+ * regions whose blocks are all free, as mpool_shrink() does; for a pool
+ * of mpool_create_args() that may grow.
+ */
+#define MPOOL_SHRINKABLE	BIT(4)
 #define MPOOL_VALID_FLAGS	(MPOOL_POISON | MPOOL_REDZONE | \
-				 MPOOL_TRACK_CALLER | MPOOL_NO_PERCPU)
+				 MPOOL_TRACK_CALLER | MPOOL_NO_PERCPU | \
+				 MPOOL_SHRINKABLE)
 
 /* What a free block's usable bytes hold under MPOOL_POISON. */
 #define MPOOL_POISON_FREE	0x6b
@@ -94,8 +105,8 @@ struct mpool;
  * @block_size:		usable bytes in each block, as asked at create
  * @align:		alignment of every block, after raising to a pointer
  * @stride:		distance between two blocks
- * @nr_blocks:		number of blocks in the pool
- * @region_bytes:	bytes of the region the blocks are carved from
+ * @nr_blocks:		number of blocks in the pool now, in all its regions
+ * @region_bytes:	bytes of the regions the blocks are carved from
  * @in_use:		blocks handed out now: @allocs - @frees
  * @peak_in_use:	highest @in_use since the pool was created; with
  *			per-CPU caches, the highest count of blocks out of
@@ -109,8 +120,8 @@ struct mpool;
  * @cache_size:		most free blocks each CPU caches, 0 for none
  * @meta_bytes:		what the pool costs beyond @region_bytes: the
  *			vmalloc's slack, the state map (a cache line per
- *			8 to 32 blocks), the CPUs' caches, caller
- *			tracking and the pool itself
+ *			8 to 32 blocks, for @max_blocks), the CPUs'
+ *			caches, caller tracking and the pool itself
  * @allocs:		successful allocations
  * @frees:		accepted frees
  * @alloc_failures:	allocations that returned NULL
@@ -122,6 +133,12 @@ struct mpool;
  * @quarantined:	blocks taken out of service after a corruption
  * @flags:		the pool's flags, debug= included
  * @redzone_bytes:	guard bytes after each block, 0 without MPOOL_REDZONE
+ * @min_blocks:		blocks of the first region, which the pool keeps
+ * @max_blocks:		most blocks the pool may grow to
+ * @nr_regions:		regions the blocks are carved from now
+ * @grows:		regions added since create
+ * @shrinks:		regions given back since create
+ * @grow_failures:	regions that could not be added: no memory
  *
  * @allocs and @frees are per-CPU counts summed when read, as with
  * CONFIG_SLUB_STATS, and the others are read under the pool's lock: each
@@ -153,11 +170,48 @@ struct mpool_stats {
 	size_t cached;
 	size_t cache_size;
 	size_t meta_bytes;
+	size_t min_blocks;
+	size_t max_blocks;
+	size_t nr_regions;
+	u64 grows;
+	u64 shrinks;
+	u64 grow_failures;
+};
+
+/**
+ * struct mpool_args - what mpool_create_args() makes a pool of
+ * @align: as for mpool_create()
+ * @flags: as for mpool_create(), and %MPOOL_SHRINKABLE
+ * @min_blocks: blocks made at create, in the pool's first region, which it
+ *	keeps for life; at least 1
+ * @max_blocks: most blocks the pool may ever hold; 0 for @min_blocks, a
+ *	pool that never grows.  Rounded down to @min_blocks plus a whole
+ *	number of regions of @grow_blocks
+ * @grow_blocks: blocks in each region added later; 0 for @min_blocks
+ *	rounded up to a power of two.  At most @max_blocks - @min_blocks
+ * @low_blocks: a worker adds a region when an alloc leaves fewer free
+ *	blocks than this in the depot (the CPUs' caches not counted); 0 for
+ *	half of @grow_blocks
+ *
+ * Zero what you do not set: the fields may grow, and 0 keeps meaning
+ * "the default" for each.
+ */
+struct mpool_args {
+	size_t align;
+	unsigned int flags;
+	size_t min_blocks;
+	size_t max_blocks;
+	size_t grow_blocks;
+	size_t low_blocks;
 };
 
 struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 			   size_t nr_blocks, unsigned int flags) __must_check;
+struct mpool *mpool_create_args(const char *name, size_t block_size,
+				const struct mpool_args *args) __must_check;
 void mpool_destroy(struct mpool *pool);
+int mpool_grow(struct mpool *pool, size_t nr);
+size_t mpool_shrink(struct mpool *pool);
 void *mpool_alloc(struct mpool *pool, gfp_t gfp) __malloc __must_check;
 void *mpool_alloc_timeout(struct mpool *pool, gfp_t gfp,
 			  unsigned long timeout) __malloc __must_check;

@@ -94,7 +94,7 @@ static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
 	size_t got, want;
 
 	/* More than the pool has: no need to gather them all first. */
-	if (nr > pool->nr_blocks - READ_ONCE(pool->quarantined)) {
+	if (nr > READ_ONCE(pool->nr_blocks) - READ_ONCE(pool->quarantined)) {
 		mpool_lock(pool, &flags);
 		pool->alloc_failures++;
 		mpool_unlock(pool, flags);

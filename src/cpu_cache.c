@@ -385,6 +385,23 @@ static void mpool_counters_sum(struct mpool *pool, unsigned long *allocs,
 }
 
 /*
+ * Give what @cpu's ring holds to the depot, a batch per hold, as
+ * everywhere.  From any CPU: the ring's owner may refill it meanwhile.
+ */
+static void mpool_cache_empty(struct mpool *pool, unsigned int cpu)
+{
+	struct mpool_cpu_cache *cache = mpool_cpu_cache(pool, cpu);
+	unsigned long flags;
+	unsigned int flushed;
+
+	do {
+		mpool_lock(pool, &flags);
+		flushed = mpool_cache_flush(pool, cache, pool->cache_size);
+		mpool_unlock(pool, flags);
+	} while (flushed);
+}
+
+/*
  * A CPU is gone: give its cached blocks back to the depot, where every
  * CPU finds them without stealing.  Runs on another CPU, once the dead
  * one can no longer add to its ring.
@@ -392,16 +409,8 @@ static void mpool_counters_sum(struct mpool *pool, unsigned long *allocs,
 static int mpool_cpu_dead(unsigned int cpu, struct hlist_node *node)
 {
 	struct mpool *pool = hlist_entry(node, struct mpool, cpuhp_node);
-	struct mpool_cpu_cache *cache = mpool_cpu_cache(pool, cpu);
-	unsigned long flags;
-	unsigned int flushed;
 
-	/* A batch per hold, as everywhere. */
-	do {
-		mpool_lock(pool, &flags);
-		flushed = mpool_cache_flush(pool, cache, pool->cache_size);
-		mpool_unlock(pool, flags);
-	} while (flushed);
+	mpool_cache_empty(pool, cpu);
 	return 0;
 }
 

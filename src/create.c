@@ -16,37 +16,41 @@ static struct mpool *mpool_find(const char *name)
 	return NULL;
 }
 
-/* Reserve the region, the states and the caches; -ENOMEM if refused. */
+/*
+ * Reserve the first region, the slots, the states and the caches;
+ * -ENOMEM if refused.
+ */
 static int mpool_alloc_memory(struct mpool *pool, size_t vmem_bytes)
 {
 	/* Never wake the OOM killer for a pool: fail and let the caller decide. */
 	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
+	int err;
 
-	pool->vmem = __vmalloc(vmem_bytes, gfp);
-	pool->cache_size = mpool_cache_size(pool->nr_blocks, pool->flags);
-	pool->run_shift = mpool_run_shift(pool->cache_size);
+	err = mpool_regions_init(pool, vmem_bytes);
+	if (err)
+		return err;
 	/* Zeroed: every block starts MPOOL_BLOCK_IN_DEPOT, uncarved. */
 	pool->state = mpool_kvzalloc_large(mpool_state_bytes(pool), 1, gfp);
-	if (!pool->vmem || !pool->state)
+	if (!pool->state)
 		return -ENOMEM;
-	pool->base = PTR_ALIGN(pool->vmem, pool->align);
 	return mpool_stack_init(pool, gfp) ?: mpool_caches_init(pool) ?:
-	       mpool_debug_init(pool);
+	       mpool_debug_init(pool) ?: mpool_shrinker_init(pool);
 }
 
-static void mpool_free_memory(struct mpool *pool)
+static void mpool_free_memory(struct mpool *pool, bool leak)
 {
+	mpool_shrinker_exit(pool);
 	mpool_debug_exit(pool);
 	mpool_caches_exit(pool);
 	kvfree(pool->stack_next);
 	kvfree(pool->state);
-	vfree(pool->vmem);
+	mpool_regions_exit(pool, leak);
 }
 
 /*
- * What the pool costs beyond its region: the vmalloc's slack, the state
- * map, every possible CPU's cache or the stack's links, caller tracking
- * and the pool itself.
+ * What the pool costs beyond its first region: the vmalloc's slack, the
+ * state map, every possible CPU's cache or the stack's links, caller
+ * tracking, the slots and the pool itself.
  */
 static size_t mpool_meta_bytes(const struct mpool *pool, size_t vmem_bytes)
 {
@@ -55,10 +59,12 @@ static size_t mpool_meta_bytes(const struct mpool *pool, size_t vmem_bytes)
 
 	bytes += num_possible_cpus() *
 		 struct_size_t(struct mpool_cpu_cache, blocks, pool->cache_size);
+	bytes += pool->max_slots * sizeof(*pool->regions) +
+		 BITS_TO_LONGS(pool->max_slots) * sizeof(long);
 	if (pool->stack_next)
-		bytes += pool->nr_blocks * sizeof(*pool->stack_next);
+		bytes += pool->min_blocks * sizeof(*pool->stack_next);
 	if (pool->track)
-		bytes += pool->nr_blocks * sizeof(*pool->track);
+		bytes += pool->index_end * sizeof(*pool->track);
 	return bytes;
 }
 
@@ -86,6 +92,163 @@ static size_t mpool_in_use(struct mpool *pool)
 	return allocs - frees;
 }
 
+/*
+ * How many blocks the pool holds and may hold, and where their indexes go
+ * (region.c): from @args, checked.  0, -EINVAL, -E2BIG or -EOVERFLOW.
+ */
+static int mpool_geometry(struct mpool *pool, const struct mpool_args *args,
+			  size_t pad)
+{
+	size_t min = args->min_blocks, max = args->max_blocks ?: min;
+	size_t grow = 0, bytes;
+
+	if (!min || max < min)
+		return -EINVAL;
+	if (max > min) {
+		/* A stack's links cannot follow blocks into new regions. */
+		if (pool->flags & MPOOL_NO_PERCPU)
+			return -EINVAL;
+		grow = args->grow_blocks;
+		if (grow > max - min)
+			return -EINVAL;
+		if (!grow)
+			grow = min_t(size_t, roundup_pow_of_two(min), max - min);
+	}
+	/* A block's index + 1 is a stack's link: stack.c. */
+	if (max > MPOOL_MAX_BLOCKS)
+		return -E2BIG;
+	pool->min_blocks = min;
+	pool->grow_blocks = grow;
+	pool->max_slots = 1 + (grow ? (max - min) / grow : 0);
+	pool->max_blocks = min + (pool->max_slots - 1) * grow;
+	pool->low_blocks = args->low_blocks ?: grow / 2;
+
+	pool->cache_size = mpool_cache_size(pool->max_blocks, pool->flags);
+	pool->run_shift = mpool_run_shift(pool->cache_size);
+	pool->home_span = ALIGN(min, BIT(pool->run_shift));
+	pool->slot_shift = max_t(unsigned int, order_base_2(grow),
+				 pool->run_shift);
+	pool->index_end = min;
+	if (pool->max_slots > 1) {
+		if ((u64)(pool->max_slots - 1) << pool->slot_shift >
+		    MPOOL_MAX_BLOCKS - pool->home_span)
+			return -E2BIG;
+		pool->index_end = mpool_slot_first(pool, pool->max_slots);
+	}
+	/* Every region's blocks, with their slack, and all of them at once. */
+	if (check_mul_overflow(pool->stride, max, &bytes) ||
+	    check_mul_overflow(pool->stride, max_t(size_t, min, grow), &bytes) ||
+	    check_add_overflow(bytes, pad, &bytes) ||
+	    bytes > SIZE_MAX - PAGE_SIZE)
+		return -EOVERFLOW;
+	pool->chunk_shift = max_t(unsigned int, PAGE_SHIFT,
+				  order_base_2(grow * pool->stride + pad));
+	pool->stride_recip = mpool_stride_recip(pool->stride, bytes);
+	return 0;
+}
+
+/**
+ * mpool_create_args - create a pool that may grow and shrink
+ * @name: as for mpool_create()
+ * @block_size: usable bytes in each block
+ * @args: what else the pool is made of: see struct mpool_args
+ *
+ * mpool_create(), for a pool that starts with @args->min_blocks blocks in
+ * its first region, kept for life, and may grow by regions of
+ * @args->grow_blocks to @args->max_blocks: mpool_grow(), or the pool's
+ * worker when an alloc leaves fewer than @args->low_blocks blocks in the
+ * depot.  An alloc that may sleep waits for that growth; any other never
+ * allocates memory, and gets NULL while no block is free.  Regions whose
+ * blocks are all free go back with mpool_shrink(), and with
+ * %MPOOL_SHRINKABLE under memory pressure.  The state map and caller
+ * tracking are made for @args->max_blocks here: a byte or two a block,
+ * and with %MPOOL_TRACK_CALLER 40 more.  With @args->max_blocks at
+ * @args->min_blocks or 0, it is the pool mpool_create() makes.
+ *
+ * Context: Process context. May sleep.  Not from a CPU-hotplug callback,
+ * as for mpool_create().
+ *
+ * Return: the new pool, or an ERR_PTR(): the errors of mpool_create(),
+ * and -EINVAL for @args->min_blocks 0, @args->max_blocks below it,
+ * @args->grow_blocks above their difference, or a pool that may grow with
+ * %MPOOL_NO_PERCPU; -E2BIG when @args->max_blocks, or the indexes its
+ * regions take, pass %MPOOL_MAX_BLOCKS.
+ */
+struct mpool *mpool_create_args(const char *name, size_t block_size,
+				const struct mpool_args *args)
+{
+	unsigned int flags = args->flags;
+	struct mpool_layout layout;
+	size_t vmem_bytes, pad;
+	struct mpool *pool;
+	int err;
+
+	might_sleep();
+
+	if (!block_size || (flags & ~MPOOL_VALID_FLAGS) ||
+	    !mpool_name_valid(name))
+		return ERR_PTR(-EINVAL);
+	flags |= READ_ONCE(mpool_debug_flags);
+	err = mpool_layout(block_size, args->align, flags, &layout);
+	if (err)
+		return ERR_PTR(err);
+
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return ERR_PTR(-ENOMEM);
+	pool->block_size = block_size;
+	pool->zero_words = mpool_zero_words(block_size, flags);
+	pool->align = mpool_effective_align(args->align);
+	pool->stride = layout.stride;
+	if (is_power_of_2(layout.stride))
+		pool->stride_shift = ilog2(layout.stride);
+	pool->link_offset = layout.link_offset;
+	pool->redzone_bytes = layout.redzone_bytes;
+	pool->flags = flags;
+	/*
+	 * vmalloc gives page alignment; larger alignments need slack.  And
+	 * vmalloc rounds up to a page: that must not wrap either.
+	 */
+	pad = pool->align > PAGE_SIZE ? pool->align - PAGE_SIZE : 0;
+	err = mpool_geometry(pool, args, pad);
+	if (err) {
+		kfree(pool);
+		return ERR_PTR(err);
+	}
+	pool->region_bytes = pool->min_blocks * pool->stride;
+	vmem_bytes = pool->region_bytes + pad;
+	raw_spin_lock_init(&pool->lock);
+	INIT_LIST_HEAD(&pool->stashes);
+	init_swait_queue_head(&pool->wait);
+	ratelimit_default_init(&pool->misuse_ratelimit);
+	mpool_fail_alloc_init(pool);
+	mpool_grow_init(pool);
+	pool->link_key = get_random_long();
+	strscpy(pool->name, name, sizeof(pool->name));
+
+	/* Held across the vmalloc, so a taken name fails before it. */
+	mutex_lock(&mpool_list_lock);
+	err = mpool_find(name) ? -EEXIST : mpool_alloc_memory(pool, vmem_bytes);
+	if (!err) {
+		pool->meta_bytes = mpool_meta_bytes(pool, vmem_bytes);
+		err = mpool_sysfs_add(pool);
+	}
+	if (err) {
+		mutex_unlock(&mpool_list_lock);
+		mpool_free_memory(pool, false);
+		mpool_grow_exit(pool);
+		kfree(pool);
+		return ERR_PTR(err);
+	}
+	list_add_tail(&pool->node, &mpool_list);
+	mpool_debugfs_add(pool);
+	mutex_unlock(&mpool_list_lock);
+	mpool_debug_poison_region(pool, &pool->home);
+	trace_mpool_create(pool);
+	return pool;
+}
+EXPORT_SYMBOL_NS_GPL(mpool_create_args, MPOOL_NS);
+
 /**
  * mpool_create - create a pool of fixed-size blocks
  * @name: name of the pool, unique, in sysfs: up to %MPOOL_NAME_MAX
@@ -104,7 +267,8 @@ static size_t mpool_in_use(struct mpool *pool)
  * first use, so creating a large pool costs no more than the vmalloc,
  * but with %MPOOL_POISON every block is poisoned here.  Unless
  * %MPOOL_NO_PERCPU is given or the pool is too small to share, each CPU
- * caches a few free blocks, up to %MPOOL_CACHE_MAX.
+ * caches a few free blocks, up to %MPOOL_CACHE_MAX.  A pool that may grow
+ * and shrink: mpool_create_args().
  *
  * Context: Process context. May sleep.
  * Not from a CPU-hotplug callback: the per-CPU caches register with CPU
@@ -119,77 +283,13 @@ static size_t mpool_in_use(struct mpool *pool)
 struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 			   size_t nr_blocks, unsigned int flags)
 {
-	size_t region_bytes, vmem_bytes, pad;
-	struct mpool_layout layout;
-	struct mpool *pool;
-	int err;
+	struct mpool_args args = {
+		.align = align,
+		.flags = flags,
+		.min_blocks = nr_blocks,
+	};
 
-	might_sleep();
-
-	if (!block_size || !nr_blocks || (flags & ~MPOOL_VALID_FLAGS) ||
-	    !mpool_name_valid(name))
-		return ERR_PTR(-EINVAL);
-	flags |= READ_ONCE(mpool_debug_flags);
-	err = mpool_layout(block_size, align, flags, &layout);
-	if (err)
-		return ERR_PTR(err);
-	align = mpool_effective_align(align);
-
-	/*
-	 * vmalloc gives page alignment; larger alignments need slack.  And
-	 * vmalloc rounds up to a page: that must not wrap either.
-	 */
-	pad = align > PAGE_SIZE ? align - PAGE_SIZE : 0;
-	if (check_mul_overflow(layout.stride, nr_blocks, &region_bytes) ||
-	    check_add_overflow(region_bytes, pad, &vmem_bytes) ||
-	    vmem_bytes > SIZE_MAX - PAGE_SIZE)
-		return ERR_PTR(-EOVERFLOW);
-	/* A block's index + 1 is a stack's link: stack.c. */
-	if (nr_blocks > MPOOL_MAX_BLOCKS)
-		return ERR_PTR(-E2BIG);
-
-	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
-	if (!pool)
-		return ERR_PTR(-ENOMEM);
-	raw_spin_lock_init(&pool->lock);
-	INIT_LIST_HEAD(&pool->stashes);
-	init_swait_queue_head(&pool->wait);
-	ratelimit_default_init(&pool->misuse_ratelimit);
-	mpool_fail_alloc_init(pool);
-	pool->block_size = block_size;
-	pool->zero_words = mpool_zero_words(block_size, flags);
-	pool->align = align;
-	pool->stride = layout.stride;
-	if (is_power_of_2(layout.stride))
-		pool->stride_shift = ilog2(layout.stride);
-	pool->link_offset = layout.link_offset;
-	pool->redzone_bytes = layout.redzone_bytes;
-	pool->flags = flags;
-	pool->link_key = get_random_long();
-	pool->nr_blocks = nr_blocks;
-	pool->region_bytes = region_bytes;
-	pool->stride_recip = mpool_stride_recip(layout.stride, region_bytes);
-	strscpy(pool->name, name, sizeof(pool->name));
-
-	/* Held across the vmalloc, so a taken name fails before it. */
-	mutex_lock(&mpool_list_lock);
-	err = mpool_find(name) ? -EEXIST : mpool_alloc_memory(pool, vmem_bytes);
-	if (!err) {
-		pool->meta_bytes = mpool_meta_bytes(pool, vmem_bytes);
-		err = mpool_sysfs_add(pool);
-	}
-	if (err) {
-		mutex_unlock(&mpool_list_lock);
-		mpool_free_memory(pool);
-		kfree(pool);
-		return ERR_PTR(err);
-	}
-	list_add_tail(&pool->node, &mpool_list);
-	mpool_debugfs_add(pool);
-	mutex_unlock(&mpool_list_lock);
-	mpool_debug_poison_region(pool);
-	trace_mpool_create(pool);
-	return pool;
+	return mpool_create_args(name, block_size, &args);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_create, MPOOL_NS);
 
@@ -238,14 +338,12 @@ static void mpool_release(struct mpool *pool)
 	in_use = mpool_in_use(pool);
 	trace_mpool_destroy(pool, in_use);
 	if (in_use) {
-		pr_err("pool %s destroyed with %zu of %zu blocks still in use; leaving its region allocated\n",
+		pr_err("pool %s destroyed with %zu of %zu blocks still in use; leaving its regions allocated\n",
 		       pool->name, in_use, pool->nr_blocks);
 		mpool_report_leak(pool);
-		/* Known and reported: not for kmemleak to report again. */
-		kmemleak_not_leak(pool->vmem);
-		pool->vmem = NULL;
 	}
-	mpool_free_memory(pool);
+	mpool_grow_exit(pool);
+	mpool_free_memory(pool, in_use);
 	kfree(pool);
 }
 

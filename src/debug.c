@@ -71,24 +71,25 @@ static int mpool_debug_init(struct mpool *pool)
 
 	if (!(pool->flags & MPOOL_TRACK_CALLER))
 		return 0;
-	pool->track = mpool_kvzalloc_large(pool->nr_blocks,
+	pool->track = mpool_kvzalloc_large(pool->index_end,
 					   sizeof(*pool->track), gfp);
 	return pool->track ? 0 : -ENOMEM;
 }
 
 /*
  * With MPOOL_POISON every free block holds the poison, fresh ones too:
- * written here, at create, where the caller may sleep, rather than a
- * batch of blocks at a time under the lock with IRQs off.
+ * written when @region is made, where the caller may sleep, rather than
+ * a batch of blocks at a time under the lock with IRQs off.
  */
-static void mpool_debug_poison_region(struct mpool *pool)
+static void mpool_debug_poison_region(struct mpool *pool,
+				      struct mpool_region *region)
 {
 	size_t index, written = 0;
 
 	if (!(pool->flags & MPOOL_POISON))
 		return;
-	for (index = 0; index < pool->nr_blocks; index++) {
-		memset(mpool_block(pool, index), MPOOL_POISON_FREE,
+	for (index = 0; index < region->nr_blocks; index++) {
+		memset(region->base + index * pool->stride, MPOOL_POISON_FREE,
 		       pool->block_size);
 		written += pool->block_size;
 		if (written >= SZ_1M) {
@@ -357,8 +358,9 @@ static int mpool_callers_collect(struct mpool *pool,
 				   GFP_KERNEL);
 	if (!callers->entries)
 		return -ENOMEM;
-	for (start = 0; start < pool->nr_blocks; start = end) {
-		end = min(start + MPOOL_SCAN_BATCH, pool->nr_blocks);
+	/* Indexes no region has are never IN_USE: region.c. */
+	for (start = 0; start < pool->index_end; start = end) {
+		end = min(start + MPOOL_SCAN_BATCH, pool->index_end);
 		for (index = start; index < end; index++) {
 			if (READ_ONCE(*mpool_state(pool, index)) != MPOOL_BLOCK_IN_USE)
 				continue;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What each pool publishes in debugfs, under /sys/kernel/debug/mempool_mod/:
- * a "pools" summary, and per pool a directory with "stats", with
+ * a "pools" summary, and per pool a directory with "stats", "regions", with
  * MPOOL_TRACK_CALLER an "allocations" listing, and with fault injection
  * in the kernel a "fail_alloc" fault attribute.
  */
@@ -37,9 +37,42 @@ static int mpool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "redzone_errors: %llu\n", st.redzone_errors);
 	seq_printf(m, "freelist_errors: %llu\n", st.freelist_errors);
 	seq_printf(m, "quarantined: %zu\n", st.quarantined);
+	seq_printf(m, "min_blocks: %zu\n", st.min_blocks);
+	seq_printf(m, "max_blocks: %zu\n", st.max_blocks);
+	seq_printf(m, "nr_regions: %zu\n", st.nr_regions);
+	seq_printf(m, "grows: %llu\n", st.grows);
+	seq_printf(m, "shrinks: %llu\n", st.shrinks);
+	seq_printf(m, "grow_failures: %llu\n", st.grow_failures);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mpool_stats);
+
+/*
+ * One line per region: its slot, first block's global index, blocks,
+ * those free in the depot (for a MPOOL_NO_PERCPU pool's stack, not kept:
+ * its blocks) and those never carved.  Read without the lock: each count
+ * is one the region had.
+ */
+static int mpool_regions_show(struct seq_file *m, void *unused)
+{
+	struct mpool *pool = m->private;
+	struct mpool_region *region;
+	unsigned int slot;
+
+	seq_puts(m, "# slot first blocks depot_free uncarved\n");
+	rcu_read_lock();
+	for (slot = 0; slot < pool->max_slots; slot++) {
+		region = rcu_dereference(pool->regions[slot]);
+		if (!region)
+			continue;
+		seq_printf(m, "%u %zu %zu %zu %zu\n", slot, region->first,
+			   region->nr_blocks, READ_ONCE(region->nr_free),
+			   region->nr_blocks - READ_ONCE(region->nr_carved));
+	}
+	rcu_read_unlock();
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mpool_regions);
 
 /* The blocks in use, by the caller that took them, as SLUB's alloc_traces. */
 static int mpool_allocations_show(struct seq_file *m, void *unused)
@@ -115,6 +148,8 @@ static void mpool_debugfs_add(struct mpool *pool)
 	pool->debugfs_dir = debugfs_create_dir(pool->name, mpool_debugfs_root);
 	debugfs_create_file("stats", 0444, pool->debugfs_dir, pool,
 			    &mpool_stats_fops);
+	debugfs_create_file("regions", 0444, pool->debugfs_dir, pool,
+			    &mpool_regions_fops);
 	if (pool->flags & MPOOL_TRACK_CALLER)
 		debugfs_create_file("allocations", 0444, pool->debugfs_dir,
 				    pool, &mpool_allocations_fops);

@@ -15,52 +15,93 @@
  */
 
 /*
- * Take up to @nr blocks into @blocks: freed ones first, then fresh ones,
- * up to the end of a run at most, so that the next carve begins a run,
- * and its state line, of its own (mpool_state()).
- * Each is the caller's from here on, marked CACHED until it is handed out.
- * A fresh block of a MPOOL_POISON pool holds its poison since the pool
- * was created: no block's bytes are written under the lock.  For a single
- * block, a pool with a stack carves the rest of the run onto it, in
- * order, for the next allocs to take without the lock (a bulk alloc
- * carves its own batches, and may check their poison in the same hold).
+ * Carve up to @nr fresh blocks of @region into @blocks, marked CACHED, to
+ * the end of a run at most.  Returns how many.
  */
-static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
-			      struct mpool_corruption *c)
+static size_t mpool_carve(struct mpool *pool, struct mpool_region *region,
+			  void **blocks, size_t nr)
 {
-	size_t got, carved = pool->nr_carved, more;
+	size_t got = 0, carved = region->nr_carved;
 
-	lockdep_assert_held(&pool->lock);
-
-	if (pool->stack_next)
-		got = mpool_stack_pop_many(pool, blocks, nr);
-	else
-		got = mpool_pop_free(pool, blocks, nr, c);
-	while (got < nr && carved < pool->nr_blocks) {
-		WRITE_ONCE(*mpool_state(pool, carved), MPOOL_BLOCK_CACHED);
-		blocks[got++] = mpool_block(pool, carved++);
+	while (got < nr && carved < region->nr_blocks) {
+		WRITE_ONCE(*mpool_state(pool, region->first + carved),
+			   MPOOL_BLOCK_CACHED);
+		blocks[got++] = region->base + carved++ * pool->stride;
 		if (!(carved & (BIT(pool->run_shift) - 1)))
 			break;
 	}
+	WRITE_ONCE(region->nr_carved, carved);
+	return got;
+}
+
+/*
+ * A MPOOL_NO_PERCPU pool's depot_get: its stack, then fresh blocks of its
+ * one region.  For a single block, the rest of the run goes onto the
+ * stack, in order, for the next allocs to take without the lock (a bulk
+ * alloc carves its own batches, and may check their poison in the same
+ * hold).
+ */
+static size_t mpool_depot_get_stack(struct mpool *pool, void **blocks,
+				    size_t nr)
+{
+	struct mpool_region *home = &pool->home;
+	size_t got, carved = home->nr_carved, more;
+
+	got = mpool_stack_pop_many(pool, blocks, nr);
+	got += mpool_carve(pool, home, blocks + got, nr - got);
 	/* Carved just now: the stack was empty, and this one block is got. */
-	if (pool->stack_next && nr == 1 && carved > pool->nr_carved) {
+	if (nr == 1 && home->nr_carved > carved) {
+		carved = home->nr_carved;
 		/* The rest of its run. */
 		more = min_t(size_t, ALIGN(carved, BIT(pool->run_shift)) - carved,
-			     pool->nr_blocks - carved);
+			     home->nr_blocks - carved);
 		mpool_stack_push_fresh(pool, carved, more);
-		carved += more;
+		WRITE_ONCE(home->nr_carved, carved + more);
 		mpool_hold_work(pool, more);
 	}
-	if (!pool->stack_next)
-		pool->nr_out += carved - pool->nr_carved;
-	WRITE_ONCE(pool->nr_carved, carved);
 	/* A failed bulk alloc's carves too: the stack hands them out next. */
-	if (pool->stack_next)
-		mpool_depot_note_peak(pool);
+	mpool_depot_note_peak(pool);
 	mpool_hold_work(pool, got);
 	return got;
 }
 
+/*
+ * Take up to @nr blocks into @blocks, all of one region: freed ones first,
+ * then fresh ones, up to the end of a run at most, so that the next carve
+ * begins a run, and its state line, of its own (mpool_state()).  The
+ * region with the lowest slot that has any: the first region's blocks
+ * are used first, and the last regions added are the first to empty out
+ * for a shrink.  Each block is the caller's from here on, marked CACHED
+ * until it is handed out.  A fresh block of a MPOOL_POISON pool holds its
+ * poison since its region was made: no block's bytes are written under
+ * the lock.
+ */
+static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
+			      struct mpool_corruption *c)
+{
+	struct mpool_region *region;
+	unsigned int slot;
+	size_t got = 0, fresh;
+
+	lockdep_assert_held(&pool->lock);
+
+	if (pool->stack_next)
+		return mpool_depot_get_stack(pool, blocks, nr);
+	/* More than one region only while a rebuild keeps blocks unlisted. */
+	for_each_set_bit(slot, pool->with_free, pool->max_slots) {
+		region = rcu_dereference_protected(pool->regions[slot],
+						   lockdep_is_held(&pool->lock));
+		got = mpool_pop_free(pool, region, blocks, nr, c);
+		fresh = mpool_carve(pool, region, blocks + got, nr - got);
+		WRITE_ONCE(pool->nr_out, pool->nr_out + fresh);
+		mpool_region_took(pool, region, fresh);
+		got += fresh;
+		if (got)
+			break;
+	}
+	mpool_hold_work(pool, got);
+	return got;
+}
 /*
  * The blocks out of the depot are the caller's to keep: a new peak?  With
  * caches, not for what a bulk alloc gathers and then gives back.  A stack
@@ -77,7 +118,7 @@ static void mpool_depot_note_peak(struct mpool *pool)
 	lockdep_assert_held(&pool->lock);
 
 	if (pool->stack_next)
-		out = pool->nr_carved - pool->quarantined;
+		out = pool->home.nr_carved - pool->quarantined;
 	else
 		out = pool->nr_out;
 	/* Read without the lock in NMI: mpool_stats_counters(). */
@@ -98,7 +139,7 @@ static unsigned int mpool_depot_put_many(struct mpool *pool, void **blocks,
 		mpool_stack_push(pool, blocks, nr);
 	} else {
 		mpool_push_free(pool, blocks, nr);
-		pool->nr_out -= nr;
+		WRITE_ONCE(pool->nr_out, pool->nr_out - nr);
 	}
 	mpool_hold_work(pool, nr);
 	return min_t(size_t, nr, pool->nr_waiters);
@@ -111,17 +152,16 @@ static void mpool_depot_quarantine(struct mpool *pool, size_t index)
 
 	mpool_quarantine(pool, index);
 	if (!pool->stack_next)
-		pool->nr_out--;
+		WRITE_ONCE(pool->nr_out, pool->nr_out - 1);
 }
 
 /*
- * Free blocks in the depot: listed, awaiting the rescan, or never carved.
- * Not for a stack, which counts no blocks out.
+ * Free blocks in the depot, in every region: listed, awaiting the rescan,
+ * or never carved.  Not for a stack, which counts no blocks out.
  */
 static size_t mpool_depot_nr_free(const struct mpool *pool)
 {
-	return pool->nr_blocks - pool->nr_out -
-	       pool->quarantined;
+	return pool->nr_blocks - pool->nr_out - pool->quarantined;
 }
 
 /* A bulk alloc's blocks, gathered a batch per hold, on pool->stashes. */
@@ -164,7 +204,8 @@ static size_t mpool_stashes_steal(struct mpool *pool, void **blocks)
  * IRQs off makes a bounded number of holds; it fails meanwhile if that
  * step found nothing, and the allocs that follow take the next steps.
  * Fresh blocks are carved before the rebuild goes on: they are free just
- * as well.
+ * as well.  A pool that may grow asks for its worker when the depot runs
+ * low or empty (grow.c).
  */
 static size_t mpool_gather(struct mpool *pool, void **blocks, size_t nr,
 			   struct mpool_gathering *g)
@@ -175,6 +216,9 @@ static size_t mpool_gather(struct mpool *pool, void **blocks, size_t nr,
 
 	g->again = false;
 	got = mpool_depot_get(pool, blocks, nr, g->c);
+	/* Below the low mark now, or empty: a worker adds a region. */
+	if (unlikely(pool->grow_blocks))
+		mpool_grow_check(pool, !got);
 	if (got) {
 		g->source = MPOOL_FROM_DEPOT;
 		return got;

@@ -38,7 +38,7 @@ static __always_inline bool mpool_claim_eight(struct mpool *pool,
 	OPTIMIZER_HIDE_VAR(cached);
 
 	if (mpool_locate(pool, blocks[0], index) != MPOOL_FREE_OK ||
-	    *index % 8 || *index + 8 > pool->nr_blocks)
+	    *index % 8 || *index + 8 > pool->min_blocks)
 		return false;
 	for (i = 1; i < 8; i++) {
 		if (blocks[i] != blocks[0] + i * pool->stride)

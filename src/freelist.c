@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The free list, hardened.
+ * The free lists, hardened: one per region, so that a region whose
+ * blocks are all free leaves the depot in one step.
  *
  * A free block keeps the link to the next free block inside itself, so
  * a consumer that writes to a block after freeing it can corrupt the list
@@ -18,10 +19,11 @@
  * (mpool_gather()): the work of one alloc with IRQs off stays bounded,
  * whatever the pool's size.
  *
- * The rebuild goes a batch of states per hold of the lock, from the top
- * of the carved blocks down: the blocks at and above @rescan are on the
- * list if they are in the depot, the ones below it are not yet, and a
- * block put back below it only has its state set, for the rescan to find.
+ * The rebuild is a region's, and goes a batch of states per hold of the
+ * lock, from the top of its carved blocks down: the blocks at and above
+ * its @rescan are on the list if they are in the depot, the ones below it
+ * are not yet, and a block put back below it only has its state set, for
+ * the rescan to find.
  *
  * Every block popped is marked CACHED before the next link is followed,
  * so a link that loops back to one of them fails the check as well.
@@ -54,8 +56,9 @@ static void *mpool_link_load(const struct mpool *pool, void *block)
 }
 
 /*
- * Where a link may lead in this hold of the lock: the carved blocks at
- * and above @rescan, as offsets.  Loaded once per batch.
+ * Where a link may lead in this hold of the lock: the region's carved
+ * blocks at and above its @rescan, as offsets from its base.  Loaded once
+ * per batch.
  */
 struct mpool_link_bounds {
 	unsigned long lo;
@@ -63,68 +66,109 @@ struct mpool_link_bounds {
 };
 
 static void mpool_link_bounds(const struct mpool *pool,
+			      const struct mpool_region *region,
 			      struct mpool_link_bounds *b)
 {
 	lockdep_assert_held(&pool->lock);
 
-	b->lo = pool->rescan * pool->stride;
-	b->hi = pool->nr_carved * pool->stride;
+	b->lo = region->rescan * pool->stride;
+	b->hi = region->nr_carved * pool->stride;
 }
 
 /*
- * Whether @next may follow a free block: the end, or a carved block in
- * the depot at or above @rescan, whose index goes to *@index.
+ * Whether @next may follow a free block of @region: the end, or a carved
+ * block of the same region in the depot at or above its @rescan, whose
+ * global index goes to *@index.  A link never leads to another region:
+ * each keeps its own list.
  */
 static __always_inline bool mpool_link_valid(const struct mpool *pool,
+					     const struct mpool_region *region,
 					     const struct mpool_link_bounds *b,
 					     const void *next, size_t *index)
 {
 	unsigned long offset;
+	size_t local;
 
 	if (!next)
 		return true;
-	offset = mpool_offset(pool, next);
+	offset = (unsigned long)next - (unsigned long)region->base;
 	if (offset >= b->hi || offset < b->lo)
 		return false;
-	*index = mpool_offset_index(pool, offset);
-	return offset == *index * pool->stride &&
+	local = mpool_offset_index(pool, offset);
+	*index = region->first + local;
+	return offset == local * pool->stride &&
 	       READ_ONCE(*mpool_state(pool, *index)) == MPOOL_BLOCK_IN_DEPOT;
 }
 
-/* Carved blocks in the depot: on the list, or awaiting the rescan. */
-static size_t mpool_carved_free(const struct mpool *pool)
+/* Carved blocks of @region in the depot: on its list, or to rescan. */
+static size_t mpool_carved_free(const struct mpool_region *region)
 {
-	return mpool_depot_nr_free(pool) - (pool->nr_blocks - pool->nr_carved);
+	return region->nr_free - (region->nr_blocks - region->nr_carved);
 }
 
-static void mpool_link_in(struct mpool *pool, void *block)
+/* @region has @nr more blocks in the depot. */
+static void mpool_region_gave(struct mpool *pool, struct mpool_region *region,
+			      size_t nr)
 {
-	mpool_link_store(pool, block, pool->free_list);
-	WRITE_ONCE(pool->free_list, block);
+	if (!region->nr_free)
+		__set_bit(region->slot, pool->with_free);
+	region->nr_free += nr;
+}
+
+/* @nr of @region's blocks in the depot are now the caller's. */
+static void mpool_region_took(struct mpool *pool, struct mpool_region *region,
+			      size_t nr)
+{
+	lockdep_assert_held(&pool->lock);
+
+	region->nr_free -= nr;
+	if (region->nr_free)
+		return;
+	__clear_bit(region->slot, pool->with_free);
+	/* No block of it in the depot: nothing is left to rebuild. */
+	if (region->rescan) {
+		WRITE_ONCE(region->rescan, 0);
+		WRITE_ONCE(pool->nr_rescans, pool->nr_rescans - 1);
+	}
 }
 
 /*
- * Put @nr blocks the caller holds in the depot, the last one first: on
- * the list, or, below @rescan, for the rescan to find.  The list's head
- * stays in a register until the last one is in.
+ * Put @nr blocks the caller holds in the depot, the last one first: each
+ * on its region's list, or, below the region's @rescan, for the rescan to
+ * find.  The list's head stays in a register while the blocks are of one
+ * region, as a pool of one region's always are.
  */
 static void mpool_push_free(struct mpool *pool, void **blocks, size_t nr)
 {
-	void *head = pool->free_list;
-	size_t rescan = pool->rescan;
-	size_t index;
+	struct mpool_region *region = NULL, *next;
+	void *head = NULL;
+	size_t index, here = 0;
 
 	lockdep_assert_held(&pool->lock);
 
 	while (nr--) {
 		index = mpool_block_index(pool, blocks[nr]);
+		next = mpool_index_region(pool, index);
+		if (next != region) {
+			if (region) {
+				WRITE_ONCE(region->free_list, head);
+				mpool_region_gave(pool, region, here);
+			}
+			region = next;
+			head = region->free_list;
+			here = 0;
+		}
+		here++;
 		WRITE_ONCE(*mpool_state(pool, index), MPOOL_BLOCK_IN_DEPOT);
-		if (index >= rescan) {
+		if (index - region->first >= region->rescan) {
 			mpool_link_store(pool, blocks[nr], head);
 			head = blocks[nr];
 		}
 	}
-	WRITE_ONCE(pool->free_list, head);
+	if (region) {
+		WRITE_ONCE(region->free_list, head);
+		mpool_region_gave(pool, region, here);
+	}
 }
 
 static void mpool_quarantine(struct mpool *pool, size_t index)
@@ -137,34 +181,73 @@ static void mpool_quarantine(struct mpool *pool, size_t index)
 
 static bool mpool_rescan_pending(const struct mpool *pool)
 {
-	return pool->rescan;
+	return pool->nr_rescans;
+}
+
+/* Drop @region's list, for the rescan to rebuild from the state map. */
+static void mpool_rescan_begin(struct mpool *pool, struct mpool_region *region)
+{
+	WRITE_ONCE(region->free_list, NULL);
+	if (!region->rescan)
+		WRITE_ONCE(pool->nr_rescans, pool->nr_rescans + 1);
+	WRITE_ONCE(region->rescan, region->nr_carved);
+}
+
+/* The first region whose list is being rebuilt. */
+static struct mpool_region *mpool_rescanning(struct mpool *pool)
+{
+	struct mpool_region *region;
+	unsigned int slot;
+
+	for_each_set_bit(slot, pool->with_free, pool->max_slots) {
+		region = rcu_dereference_protected(pool->regions[slot],
+						   lockdep_is_held(&pool->lock));
+		if (region->rescan)
+			return region;
+	}
+	return NULL;
 }
 
 /*
  * One batch of the rebuild, @max states at most: list the depot's blocks
- * among them.
+ * among them, of the first region being rebuilt.
  */
 static void mpool_rescan_step(struct mpool *pool, size_t max)
 {
-	size_t stop = pool->rescan - min(pool->rescan, max);
+	struct mpool_region *region = mpool_rescanning(pool);
+	size_t stop, local;
 
 	lockdep_assert_held(&pool->lock);
 
-	mpool_hold_work(pool, pool->rescan - stop);
-	while (pool->rescan > stop) {
-		WRITE_ONCE(pool->rescan, pool->rescan - 1);
-		if (READ_ONCE(*mpool_state(pool, pool->rescan)) == MPOOL_BLOCK_IN_DEPOT)
-			mpool_link_in(pool, mpool_block(pool, pool->rescan));
+	/* Cannot happen: a region to rebuild has blocks in the depot. */
+	if (WARN_ON_ONCE(!region)) {
+		WRITE_ONCE(pool->nr_rescans, 0);
+		return;
 	}
+	stop = region->rescan - min(region->rescan, max);
+	mpool_hold_work(pool, region->rescan - stop);
+	while (region->rescan > stop) {
+		local = region->rescan - 1;
+		WRITE_ONCE(region->rescan, local);
+		if (READ_ONCE(*mpool_state(pool, region->first + local)) ==
+		    MPOOL_BLOCK_IN_DEPOT) {
+			mpool_link_store(pool, region->base + local * pool->stride,
+					 region->free_list);
+			WRITE_ONCE(region->free_list,
+				   region->base + local * pool->stride);
+		}
+	}
+	if (!region->rescan)
+		WRITE_ONCE(pool->nr_rescans, pool->nr_rescans - 1);
 }
 
 /*
- * @block's link is corrupt: drop the block, and the list, which the
- * rescan rebuilds from the state map.  Whoever finds the list empty
+ * @block's link is corrupt: drop the block, and its region's list, which
+ * the rescan rebuilds from the state map.  Whoever finds the depot empty
  * while the rescan is pending takes the next step.
  */
-static void mpool_link_corrupt(struct mpool *pool, void *block,
-			       struct mpool_corruption *c)
+static void mpool_link_corrupt(struct mpool *pool, struct mpool_region *region,
+			       void *block, struct mpool_corruption *c)
 {
 	size_t index = mpool_block_index(pool, block);
 
@@ -172,45 +255,48 @@ static void mpool_link_corrupt(struct mpool *pool, void *block,
 	mpool_quarantine(pool, index);
 	mpool_record_corruption(pool, c, MPOOL_CORRUPT_LINK, index,
 				pool->link_offset);
-	WRITE_ONCE(pool->free_list, NULL);
-	WRITE_ONCE(pool->rescan, pool->nr_carved);
+	mpool_rescan_begin(pool, region);
+	/* Out of the depot, into quarantine. */
+	mpool_region_took(pool, region, 1);
 	if (c->kind == MPOOL_CORRUPT_LINK && c->index == index)
-		c->nr_free = mpool_carved_free(pool);
+		c->nr_free = mpool_carved_free(region);
 }
 
 /*
- * The list ran out while the depot counts carved blocks free that no
+ * @region's list ran out while it counts carved blocks free that no
  * rescan is to find: their links were skipped.  A free block's link that
  * a consumer overwrote with an older value of its own still decodes, to
  * a block that was free then and is free again, and the blocks freed in
  * between drop off the list.  Count it, and rebuild the list from the
  * states.
  */
-static void mpool_list_ended(struct mpool *pool, struct mpool_corruption *c)
+static void mpool_list_ended(struct mpool *pool, struct mpool_region *region,
+			     struct mpool_corruption *c)
 {
-	size_t lost = mpool_carved_free(pool);
+	size_t lost = mpool_carved_free(region);
 
-	if (likely(!lost) || mpool_rescan_pending(pool))
+	if (likely(!lost) || region->rescan)
 		return;
 	pool->freelist_errors++;
 	mpool_record_corruption(pool, c, MPOOL_CORRUPT_LOST, 0, 0);
 	if (c->kind == MPOOL_CORRUPT_LOST)
 		c->nr_free = lost;
-	WRITE_ONCE(pool->rescan, pool->nr_carved);
+	mpool_rescan_begin(pool, region);
 }
 
 /*
- * Take up to @nr blocks off the list into @blocks, each marked CACHED and
- * counted out of the depot: the caller's.  Returns how many; fewer when
- * the list runs out, or at a corrupt link, which drops the list for a
- * rebuild.  Each block is marked
- * before its successor's link is followed, so a link that loops back to
- * a block taken fails the check as well.
+ * Take up to @nr blocks off @region's list into @blocks, each marked
+ * CACHED and counted out of the depot: the caller's.  Returns how many;
+ * fewer when the list runs out, or at a corrupt link, which drops the
+ * list for a rebuild.  Each block is marked before its successor's link
+ * is followed, so a link that loops back to a block taken fails the
+ * check as well.
  */
-static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
+static size_t mpool_pop_free(struct mpool *pool, struct mpool_region *region,
+			     void **blocks, size_t nr,
 			     struct mpool_corruption *c)
 {
-	void *block = pool->free_list, *next;
+	void *block = region->free_list, *next;
 	struct mpool_link_bounds bounds;
 	size_t got = 0, index, next_index = 0;
 
@@ -218,17 +304,18 @@ static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
 
 	if (!block)
 		return 0;
-	mpool_link_bounds(pool, &bounds);
+	mpool_link_bounds(pool, region, &bounds);
 	/* The head was checked as a link when it was put there. */
 	index = mpool_block_index(pool, block);
 	while (got < nr && block) {
 		next = mpool_link_load(pool, block);
 		if (unlikely(next == block ||
-			     !mpool_link_valid(pool, &bounds, next,
+			     !mpool_link_valid(pool, region, &bounds, next,
 					       &next_index))) {
 			/* Those taken are out: the report counts the rest. */
-			pool->nr_out += got;
-			mpool_link_corrupt(pool, block, c);
+			WRITE_ONCE(pool->nr_out, pool->nr_out + got);
+			mpool_region_took(pool, region, got);
+			mpool_link_corrupt(pool, region, block, c);
 			return got;
 		}
 		WRITE_ONCE(*mpool_state(pool, index), MPOOL_BLOCK_CACHED);
@@ -236,9 +323,10 @@ static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
 		block = next;
 		index = next_index;
 	}
-	WRITE_ONCE(pool->free_list, block);
-	pool->nr_out += got;
+	WRITE_ONCE(region->free_list, block);
+	WRITE_ONCE(pool->nr_out, pool->nr_out + got);
+	mpool_region_took(pool, region, got);
 	if (!block)
-		mpool_list_ended(pool, c);
+		mpool_list_ended(pool, region, c);
 	return got;
 }

@@ -13,8 +13,9 @@ static const char * const mpool_free_refusal[] = {
 };
 
 /*
- * MPOOL_FREE_OK and *@index if @block is the start of one of the pool's
- * blocks, else why it is not.
+ * MPOOL_FREE_OK and *@index if @block is the start of one of the first
+ * region's blocks, MPOOL_FREE_FAR if it may be in another region, else
+ * why it is not a block's start.
  */
 static __always_inline enum mpool_free_verdict
 mpool_locate(const struct mpool *pool, const void *block, size_t *index)
@@ -22,7 +23,7 @@ mpool_locate(const struct mpool *pool, const void *block, size_t *index)
 	unsigned long offset = mpool_offset(pool, block);
 
 	if (offset >= pool->region_bytes)
-		return MPOOL_FREE_OUTSIDE;
+		return pool->grow_blocks ? MPOOL_FREE_FAR : MPOOL_FREE_OUTSIDE;
 	*index = mpool_offset_index(pool, offset);
 	if (offset != *index * pool->stride)
 		return MPOOL_FREE_INTERIOR;
@@ -40,7 +41,8 @@ mpool_claim(struct mpool *pool, void *block, size_t *index)
 	u8 state = MPOOL_BLOCK_IN_USE;
 
 	if (verdict != MPOOL_FREE_OK)
-		return verdict;
+		return verdict == MPOOL_FREE_FAR ?
+		       mpool_claim_far(pool, block, index) : verdict;
 	if (likely(mpool_state_cmpxchg(mpool_state(pool, *index), &state,
 				       MPOOL_BLOCK_CACHED)))
 		return MPOOL_FREE_OK;
@@ -196,6 +198,7 @@ static void mpool_refuse_free(struct mpool *pool, const void *block,
 {
 	unsigned long offset, flags;
 	char where[48] = "";
+	size_t index;
 
 	mpool_lock(pool, &flags);
 	if (verdict == MPOOL_FREE_OUTSIDE || verdict == MPOOL_FREE_INTERIOR)
@@ -208,9 +211,9 @@ static void mpool_refuse_free(struct mpool *pool, const void *block,
 	if (!__ratelimit(&pool->misuse_ratelimit))
 		return;
 	if (verdict != MPOOL_FREE_OUTSIDE) {
-		offset = mpool_offset(pool, block);
-		snprintf(where, sizeof(where), " (block %lu + %lu)",
-			 offset / pool->stride, offset % pool->stride);
+		mpool_place(pool, block, &index, &offset);
+		snprintf(where, sizeof(where), " (block %zu + %lu)", index,
+			 offset);
 	}
 	mpool_warn("pool %s: refused free of %p%s from %pS: %s\n", pool->name,
 		   block, where, (void *)caller, mpool_free_refusal[verdict]);

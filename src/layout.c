@@ -87,12 +87,26 @@ static bool mpool_name_valid(const char *name)
 	return true;
 }
 
-static void *mpool_block(const struct mpool *pool, size_t index)
+/* Block @index of the first region, the one a MPOOL_NO_PERCPU pool has. */
+static __always_inline void *mpool_home_block(const struct mpool *pool,
+					      size_t index)
 {
 	return pool->base + index * pool->stride;
 }
 
-/* Where @ptr falls in the region; beyond @region_bytes when outside it. */
+/* Block @index: in the first region, or, far, in another (region.c). */
+static __always_inline void *mpool_block(const struct mpool *pool,
+					 size_t index)
+{
+	if (likely(index < pool->min_blocks))
+		return mpool_home_block(pool, index);
+	return mpool_far_block(pool, index);
+}
+
+/*
+ * Where @ptr falls in the first region; beyond @region_bytes when outside
+ * it.
+ */
 static unsigned long mpool_offset(const struct mpool *pool, const void *ptr)
 {
 	return (unsigned long)ptr - (unsigned long)pool->base;
@@ -132,9 +146,15 @@ static size_t mpool_offset_index(const struct mpool *pool,
 	return offset / pool->stride;
 }
 
-static size_t mpool_block_index(const struct mpool *pool, const void *block)
+/* The global index of @block, which is one of the pool's. */
+static __always_inline size_t mpool_block_index(const struct mpool *pool,
+						const void *block)
 {
-	return mpool_offset_index(pool, mpool_offset(pool, block));
+	unsigned long offset = mpool_offset(pool, block);
+
+	if (likely(offset < pool->region_bytes))
+		return mpool_offset_index(pool, offset);
+	return mpool_far_index(pool, block);
 }
 
 /* Block @index's state byte: its run's line, at its place in the run. */
@@ -218,13 +238,14 @@ static unsigned int mpool_run_shift(unsigned int cache_size)
 }
 
 /*
- * The state map's size: a line per run.  Below a page, a power of two,
- * which kmalloc() aligns to its size; from a page on, kmalloc-8k, the
- * page allocator or vmalloc align it to a page.  Each run has its line.
+ * The state map's size: a line per run, for every index a region may
+ * take (@index_end).  Below a page, a power of two, which kmalloc()
+ * aligns to its size; from a page on, kmalloc-8k, the page allocator or
+ * vmalloc align it to a page.  Each run has its line.
  */
 static size_t mpool_state_bytes(const struct mpool *pool)
 {
-	size_t bytes = DIV_ROUND_UP(pool->nr_blocks, BIT(pool->run_shift)) *
+	size_t bytes = DIV_ROUND_UP(pool->index_end, BIT(pool->run_shift)) *
 		       MPOOL_STATE_LINE;
 
 	return bytes < PAGE_SIZE ? roundup_pow_of_two(bytes) : bytes;

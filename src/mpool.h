@@ -9,12 +9,14 @@
 
 #include <linux/cache.h>
 #include <linux/fault-inject.h>
+#include <linux/irq_work.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/ratelimit.h>
 #include <linux/spinlock.h>
 #include <linux/swait.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include "../mempool_mod.h"
 #include "compat.h"
@@ -62,6 +64,7 @@ enum mpool_free_verdict {
 	MPOOL_FREE_INTERIOR,
 	MPOOL_FREE_DOUBLE,
 	MPOOL_FREE_QUARANTINED,
+	MPOOL_FREE_FAR,		/* not in the first region: mpool_claim_far() */
 };
 
 /* Where an alloc's block came from, for its trace event. */
@@ -145,6 +148,42 @@ struct mpool_cpu_cache {
 };
 
 /*
+ * A run of blocks of one memory, all of the pool's geometry: the first,
+ * made at create, and those mpool_grow() adds.  Its blocks are the global
+ * indexes @first to @first + @nr_blocks - 1 (region.c), so that the state
+ * map, caller tracking and reports stay indexed as for one region, and its
+ * free blocks are on a list of its own, so that a region whose blocks are
+ * all free leaves the depot in one step (shrink.c).
+ */
+struct mpool_region {
+	/* Fixed while the region is the pool's, read without the lock. */
+	void *base;		/* first block, the pool's align */
+	size_t nr_blocks;
+	size_t first;		/* global index of the first block */
+	unsigned int slot;	/* in pool->regions[] */
+
+	/* The region's part of the depot, under pool->lock. */
+	void *free_list;	/* freed blocks, in any order */
+	size_t nr_carved;	/* blocks at and above it never handed out */
+	size_t rescan;		/* free blocks below it are not on the list */
+	size_t nr_free;		/* in the depot: listed, to rescan, uncarved */
+
+	/* Its memory: see mpool_region_alloc(). */
+	void *mem;
+};
+
+/*
+ * Where far pointers lead: an open-addressed hash of the address's chunk
+ * (region.c), never changed once published, replaced whole under
+ * pool->grow_lock and read under RCU.
+ */
+struct mpool_region_table {
+	unsigned int bits;
+	struct rcu_head rcu;
+	struct mpool_region *entries[];
+};
+
+/*
  * genksyms folds the definition of every struct an export's prototype
  * reaches into the export's MODVERSIONS CRC, and it sees this one, as the
  * module is one unit: a private field added in a later release would
@@ -156,13 +195,14 @@ struct mpool;
 #else
 struct mpool {
 	/* Fixed at create, read without the lock. */
-	void *base;		/* first block, @align-aligned */
+	void *base;		/* first block of the first region, @home */
 	size_t stride;		/* distance between blocks */
 	unsigned int stride_shift; /* log2(@stride), 0 if not a power of 2 */
 	unsigned int zero_words; /* zeroed inline by an alloc, or 0 */
 	u64 stride_recip;	/* ceil(2^64 / @stride) where that divides */
-	size_t region_bytes;	/* @nr_blocks * @stride, from @base */
-	size_t meta_bytes;	/* what the pool costs beyond its region */
+	size_t region_bytes;	/* @home's blocks * @stride, from @base */
+	size_t meta_bytes;	/* what the pool costs beyond its regions */
+	/* All regions' blocks: changed under @lock, read without it. */
 	size_t nr_blocks;
 	size_t block_size;	/* usable bytes, as asked */
 	size_t link_offset;	/* where a free block keeps its link */
@@ -177,6 +217,19 @@ struct mpool {
 	/* MPOOL_NO_PERCPU: the stack's links, see stack.c; else NULL. */
 	u32 *stack_next;
 	unsigned int stack_shift; /* bits of the top's block index + 1 */
+	/* Regions: region.c.  Fixed at create. */
+	size_t home_span;	/* global indexes of slot 0, a whole run */
+	unsigned int slot_shift; /* log2 of the indexes of every other slot */
+	unsigned int chunk_shift; /* log2 of a chunk of @table */
+	unsigned int max_slots;	/* the first region's, and one per grow */
+	size_t min_blocks;
+	size_t max_blocks;
+	size_t grow_blocks;
+	size_t low_blocks;
+	size_t index_end;	/* global indexes the state map covers */
+	/* pool->regions[slot], published with RCU; [0] is &@home. */
+	struct mpool_region __rcu **regions;
+	struct mpool_region_table __rcu *table;	/* of all but @home */
 
 	/*
 	 * Read by every free without the lock, written under it only when a
@@ -197,9 +250,14 @@ struct mpool {
 	 * per-CPU.  Under @lock, which starts a cache line of its own.
 	 */
 	raw_spinlock_t lock ____cacheline_aligned_in_smp; /* this group */
-	void *free_list;	/* freed blocks, in any order */
-	size_t nr_carved;	/* blocks at and above it never handed out */
-	size_t rescan;		/* free blocks below it are not on the list */
+	unsigned long *with_free; /* slots whose region's nr_free is not 0 */
+	unsigned int nr_rescans; /* regions whose list is being rebuilt */
+	unsigned int nr_regions;
+	bool grow_queued;	/* the grow worker is asked for, or runs */
+	unsigned long grow_failed; /* jiffies of the last failed grow, or 0 */
+	unsigned long grows;
+	unsigned long shrinks;
+	unsigned long grow_failures;
 	struct list_head stashes; /* of bulk allocs gathering blocks */
 	bool dying;		/* mpool_destroy() has begun: waiters leave */
 	unsigned int nr_gatherers; /* bulk allocs with a stash on @stashes */
@@ -228,7 +286,12 @@ struct mpool {
 	struct fault_attr fail_alloc;
 #endif
 	struct hlist_node cpuhp_node; /* caches emptied when a CPU dies */
-	void *vmem;		/* what vmalloc returned, for vfree */
+	struct mpool_region home; /* the first region, kept for life */
+	/* Serialises grows and shrinks: @regions, @table and their memory. */
+	struct mutex grow_lock;
+	struct irq_work grow_irq_work; /* from any context, to @grow_work */
+	struct work_struct grow_work; /* adds regions: grow.c */
+	struct shrinker *shrinker; /* with MPOOL_SHRINKABLE: shrink.c */
 	size_t align;
 	struct list_head node;	/* on mpool_list */
 	struct dentry *debugfs_dir;
@@ -314,13 +377,43 @@ static size_t mpool_block_index(const struct mpool *pool, const void *block);
 static unsigned int mpool_run_shift(unsigned int cache_size);
 static size_t mpool_state_bytes(const struct mpool *pool);
 
-/* freelist.c: the depot's free list. */
+/* region.c */
+static struct mpool_region *mpool_index_region(const struct mpool *pool,
+					       size_t index);
+static void *mpool_far_block(const struct mpool *pool, size_t index);
+static size_t mpool_far_index(const struct mpool *pool, const void *block);
+static enum mpool_free_verdict mpool_locate_far(const struct mpool *pool,
+						const void *block,
+						size_t *index);
+static enum mpool_free_verdict mpool_claim_far(const struct mpool *pool,
+					       const void *block,
+					       size_t *index);
+static void mpool_place(const struct mpool *pool, const void *ptr,
+			size_t *index, unsigned long *within);
+static int mpool_regions_init(struct mpool *pool, size_t vmem_bytes);
+static void mpool_regions_exit(struct mpool *pool, bool leak);
+static size_t mpool_slot_first(const struct mpool *pool, unsigned int slot);
+
+/* grow.c */
+static void mpool_grow_init(struct mpool *pool);
+static void mpool_grow_exit(struct mpool *pool);
+static void mpool_grow_check(struct mpool *pool, bool empty);
+static bool mpool_may_grow(const struct mpool *pool);
+
+/* shrink.c */
+static int mpool_shrinker_init(struct mpool *pool);
+static void mpool_shrinker_exit(struct mpool *pool);
+
+/* freelist.c: the depot's free lists, one per region. */
 static void mpool_push_free(struct mpool *pool, void **blocks, size_t nr);
-static size_t mpool_pop_free(struct mpool *pool, void **blocks, size_t nr,
+static size_t mpool_pop_free(struct mpool *pool, struct mpool_region *region,
+			     void **blocks, size_t nr,
 			     struct mpool_corruption *c);
 static void mpool_quarantine(struct mpool *pool, size_t index);
 static bool mpool_rescan_pending(const struct mpool *pool);
 static void mpool_rescan_step(struct mpool *pool, size_t max);
+static void mpool_region_took(struct mpool *pool, struct mpool_region *region,
+			      size_t nr);
 
 /* stack.c: the depot of a MPOOL_NO_PERCPU pool. */
 static int mpool_stack_init(struct mpool *pool, gfp_t gfp);
@@ -374,6 +467,7 @@ static unsigned int mpool_cache_push(struct mpool *pool,
 static unsigned int mpool_cache_flush(struct mpool *pool,
 				      struct mpool_cpu_cache *cache,
 				      unsigned int nr);
+static void mpool_cache_empty(struct mpool *pool, unsigned int cpu);
 static size_t mpool_caches_steal(struct mpool *pool, void **blocks,
 				 size_t nr, struct mpool_gathering *g);
 static size_t mpool_caches_count(struct mpool *pool);
@@ -390,7 +484,8 @@ static bool mpool_debug_reusable(struct mpool *pool, void *block,
 				 size_t index, struct mpool_corruption *c);
 static bool mpool_poison_intact_locked(struct mpool *pool, void *block,
 				       struct mpool_corruption *c);
-static void mpool_debug_poison_region(struct mpool *pool);
+static void mpool_debug_poison_region(struct mpool *pool,
+				      struct mpool_region *region);
 static void mpool_debug_alloc(struct mpool *pool, void *block, size_t index,
 			      unsigned long caller);
 static void mpool_debug_free(struct mpool *pool, void *block, size_t index,

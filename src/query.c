@@ -5,7 +5,7 @@
  */
 
 /**
- * mpool_owns - tell whether a pointer lies inside a pool's region
+ * mpool_owns - tell whether a pointer lies inside one of a pool's regions
  * @pool: pool to look in
  * @ptr: pointer to test
  *
@@ -17,7 +17,11 @@
  */
 bool mpool_owns(const struct mpool *pool, const void *ptr)
 {
-	return mpool_offset(pool, ptr) < pool->region_bytes;
+	size_t index;
+
+	if (likely(mpool_offset(pool, ptr) < pool->region_bytes))
+		return true;
+	return mpool_locate_far(pool, ptr, &index) != MPOOL_FREE_OUTSIDE;
 }
 EXPORT_SYMBOL_NS_GPL(mpool_owns, MPOOL_NS);
 
@@ -28,12 +32,12 @@ static void mpool_stats_geometry(const struct mpool *pool,
 	stats->block_size = pool->block_size;
 	stats->align = pool->align;
 	stats->stride = pool->stride;
-	stats->nr_blocks = pool->nr_blocks;
-	stats->region_bytes = pool->region_bytes;
 	stats->meta_bytes = pool->meta_bytes;
 	stats->flags = pool->flags;
 	stats->redzone_bytes = pool->redzone_bytes;
 	stats->cache_size = pool->cache_size;
+	stats->min_blocks = pool->min_blocks;
+	stats->max_blocks = pool->max_blocks;
 }
 
 /*
@@ -51,6 +55,12 @@ static void mpool_stats_counters(struct mpool *pool, struct mpool_stats *stats)
 	stats->redzone_errors = READ_ONCE(pool->redzone_errors);
 	stats->freelist_errors = READ_ONCE(pool->freelist_errors);
 	stats->quarantined = READ_ONCE(pool->quarantined);
+	stats->nr_blocks = READ_ONCE(pool->nr_blocks);
+	stats->region_bytes = stats->nr_blocks * pool->stride;
+	stats->nr_regions = READ_ONCE(pool->nr_regions);
+	stats->grows = READ_ONCE(pool->grows);
+	stats->shrinks = READ_ONCE(pool->shrinks);
+	stats->grow_failures = READ_ONCE(pool->grow_failures);
 }
 
 /*
@@ -81,7 +91,7 @@ static void mpool_stats_fill(struct mpool *pool, struct mpool_stats *stats)
 	mpool_counters_sum(pool, &allocs, &frees);
 	stats->allocs = allocs;
 	stats->frees = frees;
-	most = pool->nr_blocks - stats->quarantined;
+	most = stats->nr_blocks - stats->quarantined;
 	/*
 	 * A difference of longs that wrap at 2^32 on a 32-bit kernel: still
 	 * exact there, and negative when the frees' sum caught up on allocs

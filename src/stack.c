@@ -131,7 +131,7 @@ static __always_inline void *mpool_stack_pop(struct mpool *pool)
 	preempt_disable();
 	index1 = mpool_stack_take(pool);
 	preempt_enable();
-	return index1 ? mpool_block(pool, index1 - 1) : NULL;
+	return index1 ? mpool_home_block(pool, index1 - 1) : NULL;
 }
 
 /*
@@ -150,7 +150,7 @@ static size_t mpool_stack_pop_many(struct mpool *pool, void **blocks,
 		index1 = mpool_stack_take(pool);
 		if (!index1)
 			break;
-		blocks[got] = mpool_block(pool, index1 - 1);
+		blocks[got] = mpool_home_block(pool, index1 - 1);
 	}
 	return got;
 }

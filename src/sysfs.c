@@ -98,8 +98,8 @@ static ssize_t mpool_stat_show(struct kobject *kobj,
 MPOOL_STAT_ATTR(block_size, true, size_t);
 MPOOL_STAT_ATTR(align, true, size_t);
 MPOOL_STAT_ATTR(stride, true, size_t);
-MPOOL_STAT_ATTR(nr_blocks, true, size_t);
-MPOOL_STAT_ATTR(region_bytes, true, size_t);
+MPOOL_STAT_ATTR(nr_blocks, false, size_t);
+MPOOL_STAT_ATTR(region_bytes, false, size_t);
 MPOOL_STAT_ATTR(meta_bytes, true, size_t);
 MPOOL_STAT_ATTR(redzone_bytes, true, size_t);
 MPOOL_STAT_ATTR(cache_size, true, size_t);
@@ -115,6 +115,12 @@ MPOOL_STAT_ATTR(poison_errors, false, u64);
 MPOOL_STAT_ATTR(redzone_errors, false, u64);
 MPOOL_STAT_ATTR(freelist_errors, false, u64);
 MPOOL_STAT_ATTR(quarantined, false, size_t);
+MPOOL_STAT_ATTR(min_blocks, true, size_t);
+MPOOL_STAT_ATTR(max_blocks, true, size_t);
+MPOOL_STAT_ATTR(nr_regions, false, size_t);
+MPOOL_STAT_ATTR(grows, false, u64);
+MPOOL_STAT_ATTR(shrinks, false, u64);
+MPOOL_STAT_ATTR(grow_failures, false, u64);
 
 /* Blocks an alloc can still get, as debugfs's stats say "free". */
 static ssize_t free_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -172,6 +178,12 @@ static struct attribute *mpool_sysfs_attrs[] = {
 	&mpool_stat_attr_redzone_errors.attr.attr,
 	&mpool_stat_attr_freelist_errors.attr.attr,
 	&mpool_stat_attr_quarantined.attr.attr,
+	&mpool_stat_attr_min_blocks.attr.attr,
+	&mpool_stat_attr_max_blocks.attr.attr,
+	&mpool_stat_attr_nr_regions.attr.attr,
+	&mpool_stat_attr_grows.attr.attr,
+	&mpool_stat_attr_shrinks.attr.attr,
+	&mpool_stat_attr_grow_failures.attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(mpool_sysfs);

@@ -17,10 +17,13 @@
  */
 static bool mpool_depot_may_have_free(struct mpool *pool)
 {
-	return READ_ONCE(pool->free_list) ||
-	       (pool->stack_next && !mpool_stack_empty(pool)) ||
-	       READ_ONCE(pool->nr_carved) < pool->nr_blocks ||
-	       READ_ONCE(pool->rescan) || READ_ONCE(pool->dying);
+	if (pool->stack_next)
+		return !mpool_stack_empty(pool) ||
+		       READ_ONCE(pool->home.nr_carved) < pool->min_blocks ||
+		       READ_ONCE(pool->dying);
+	/* Each read alone: a wrong sum only wakes us to look again. */
+	return READ_ONCE(pool->nr_blocks) - READ_ONCE(pool->nr_out) -
+	       READ_ONCE(pool->quarantined) || READ_ONCE(pool->dying);
 }
 
 /* How an alloc that finds no free block waits for one, if it may. */

@@ -33,6 +33,13 @@ enum mpool_test_point {
 	MPOOL_TEST_STACK_POPPING,
 	/* a free gave its blocks back and has not returned; may sleep */
 	MPOOL_TEST_FREE_GIVEN_BACK,
+	/* the grow worker runs and has not yet added a region; may sleep */
+	MPOOL_TEST_GROW_WORKER,
+	/*
+	 * mpool_shrink() flushed the CPUs' rings and has not yet judged a
+	 * region; may sleep
+	 */
+	MPOOL_TEST_SHRINK_FLUSHED,
 };
 
 /*

@@ -252,6 +252,60 @@ TRACE_EVENT(mpool_destroy,
 		  __entry->nr_blocks, __entry->in_use)
 );
 
+/* mpool_grow() or the worker added @blocks (whole regions), or failed. */
+TRACE_EVENT(mpool_grow,
+
+	TP_PROTO(const struct mpool *pool, size_t blocks, int err),
+
+	TP_ARGS(pool, blocks, err),
+
+	TP_STRUCT__entry(
+		__array(char,		pool,	MPOOL_NAME_MAX + 1)
+		__field(size_t,		blocks)
+		__field(size_t,		nr_blocks)
+		__field(unsigned int,	nr_regions)
+		__field(int,		err)
+	),
+
+	TP_fast_assign(
+		memcpy(__entry->pool, pool->name, sizeof(__entry->pool));
+		__entry->blocks = blocks;
+		__entry->nr_blocks = READ_ONCE(pool->nr_blocks);
+		__entry->nr_regions = READ_ONCE(pool->nr_regions);
+		__entry->err = err;
+	),
+
+	TP_printk("pool=%s blocks=%zu nr_blocks=%zu nr_regions=%u err=%d",
+		  __entry->pool, __entry->blocks, __entry->nr_blocks,
+		  __entry->nr_regions, __entry->err)
+);
+
+/* mpool_shrink() or the shrinker gave back @blocks, in whole regions. */
+TRACE_EVENT(mpool_shrink,
+
+	TP_PROTO(const struct mpool *pool, size_t blocks),
+
+	TP_ARGS(pool, blocks),
+
+	TP_STRUCT__entry(
+		__array(char,		pool,	MPOOL_NAME_MAX + 1)
+		__field(size_t,		blocks)
+		__field(size_t,		nr_blocks)
+		__field(unsigned int,	nr_regions)
+	),
+
+	TP_fast_assign(
+		memcpy(__entry->pool, pool->name, sizeof(__entry->pool));
+		__entry->blocks = blocks;
+		__entry->nr_blocks = READ_ONCE(pool->nr_blocks);
+		__entry->nr_regions = READ_ONCE(pool->nr_regions);
+	),
+
+	TP_printk("pool=%s blocks=%zu nr_blocks=%zu nr_regions=%u",
+		  __entry->pool, __entry->blocks, __entry->nr_blocks,
+		  __entry->nr_regions)
+);
+
 #endif /* _MPOOL_TRACE_EVENTS_H */
 
 /* An out-of-tree module: define_trace.h finds this file through Kbuild's -I. */
