@@ -93,6 +93,13 @@ $1 == "create" && NF == 5 {
 	cns[key, n] = $5
 	remember("pool", $3)
 }
+# grow mpool|gen_pool BYTES REP NS
+$1 == "grow" && NF == 5 {
+	key = r SUBSEP $2 SUBSEP $3
+	n = ++gcount[key]
+	gns[key, n] = $5
+	remember("grown", $3)
+}
 # dma SIZE ALIGN BOUNDARY ALLOCATOR BLOCKS REP NS (bench/mpool_bench_dma.c)
 $1 == "info" && $2 == "dma_rounds" { drounds[r] = $3 }
 $1 == "dma" && NF == 8 && $8 > 0 && drounds[r] > 0 {
@@ -321,6 +328,33 @@ END {
 				sprintf("%.0f", mm), "", rel, "vmalloc", "", bytes)
 			csv_row(r, "create", "vmalloc", "", 1, ccount[kv], \
 				sprintf("%.0f", mv), "", "", "", "", bytes)
+		}
+		print "" > md
+	}
+
+	if (norder["grown"]) {
+		print "## Growth: mpool_grow() by one region against vmalloc() + gen_pool_add() of the same size" > md
+		print "" > md
+		print "64-byte blocks.  Median microseconds; speed above 1: mpool_grow() is faster." > md
+		print "" > md
+		print "| kernel | init_on_alloc | region | mpool_grow us | vmalloc + gen_pool_add us | speed vs gen_pool |" > md
+		print "|---|--:|--:|--:|--:|--:|" > md
+		for (r = 1; r <= nruns; r++)
+		for (s = 1; s <= norder["grown"]; s++) {
+			bytes = order["grown", s]
+			km = r SUBSEP "mpool" SUBSEP bytes
+			kg = r SUBSEP "gen_pool" SUBSEP bytes
+			if (!(km in gcount) || !(kg in gcount))
+				continue
+			mm = median(gns, km, gcount[km])
+			mg = median(gns, kg, gcount[kg])
+			rel = mm > 0 ? sprintf("%.2f", mg / mm) : "-"
+			printf "| %s | %s | %d KiB | %.1f | %.1f | %s |\n", abi[r], \
+			       ioa[r], bytes / 1024, mm / 1e3, mg / 1e3, rel > md
+			csv_row(r, "grow", "mpool", 64, 1, gcount[km], \
+				sprintf("%.0f", mm), "", rel, "gen_pool", "", bytes)
+			csv_row(r, "grow", "gen_pool", 64, 1, gcount[kg], \
+				sprintf("%.0f", mg), "", "", "", "", bytes)
 		}
 		print "" > md
 	}

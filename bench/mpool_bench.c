@@ -12,6 +12,7 @@
  *	sample <pattern> <allocator> <block size> <threads> <rep> <blocks>
  *		<wall ns> <sum of the threads' ns>
  *	create <mpool|vmalloc> <bytes> <rep> <ns>
+ *	grow <mpool|gen_pool> <bytes> <rep> <ns>
  *	error <what>
  *
  * A sample is one repetition of one pattern on one allocator at one block
@@ -739,6 +740,92 @@ static void bench_create(void)
 	}
 }
 
+/* Regions a grow adds, 64-byte blocks: the small and the large case. */
+static const size_t bench_grow_sizes[] = { SZ_64K, SZ_4M };
+
+/*
+ * mpool_grow() by one region of @bytes: its vmalloc, the region's table
+ * entry and its blocks in the depot.  The pool starts at one block.
+ */
+static void bench_grow_mpool(size_t bytes, int rep)
+{
+	struct mpool_args args = {
+		.min_blocks = 1,
+		.max_blocks = 1 + bytes / BENCH_CREATE_BLOCK,
+		.grow_blocks = bytes / BENCH_CREATE_BLOCK,
+	};
+	struct mpool *pool;
+	u64 start, ns;
+	int err;
+
+	pool = mpool_create_args("bench_grow", BENCH_CREATE_BLOCK, &args);
+	if (IS_ERR(pool)) {
+		bench_emit("error grow mpool %zu: %ld\n", bytes, PTR_ERR(pool));
+		return;
+	}
+	start = ktime_get_ns();
+	err = mpool_grow(pool, args.grow_blocks);
+	ns = ktime_get_ns() - start;
+	if (err)
+		bench_emit("error grow mpool %zu: %d\n", bytes, err);
+	else if (rep >= 0)
+		bench_emit("grow mpool %zu %d %llu\n", bytes, rep, ns);
+	mpool_destroy(pool);
+}
+
+/*
+ * gen_pool's way to grow by as much: vmalloc() a chunk and
+ * gen_pool_add() it, which allocates the chunk's bitmap.
+ */
+static void bench_grow_gen_pool(size_t bytes, int rep)
+{
+	struct gen_pool *gp;
+	void *region;
+	u64 start, ns;
+	int err;
+
+	gp = gen_pool_create(ilog2(BENCH_CREATE_BLOCK), NUMA_NO_NODE);
+	if (!gp) {
+		bench_emit("error grow gen_pool %zu\n", bytes);
+		return;
+	}
+	start = ktime_get_ns();
+	region = vmalloc(bytes);
+	err = region ? gen_pool_add(gp, (unsigned long)region, bytes,
+				    NUMA_NO_NODE) : -ENOMEM;
+	ns = ktime_get_ns() - start;
+	if (err)
+		bench_emit("error grow gen_pool %zu: %d\n", bytes, err);
+	else if (rep >= 0)
+		bench_emit("grow gen_pool %zu %d %llu\n", bytes, rep, ns);
+	gen_pool_destroy(gp);
+	vfree(region);
+}
+
+/*
+ * What a grow costs next to gen_pool's: both are a vmalloc and their
+ * bookkeeping; gen_pool's bitmap is zeroed, mpool's blocks are carved
+ * later.  Turns at going first, as for the creation test.
+ */
+static void bench_grow(void)
+{
+	unsigned int i;
+	int rep;
+
+	for (rep = -(int)bench_warmup; rep < (int)bench_reps; rep++) {
+		for (i = 0; i < ARRAY_SIZE(bench_grow_sizes); i++) {
+			if (rep & 1) {
+				bench_grow_gen_pool(bench_grow_sizes[i], rep);
+				bench_grow_mpool(bench_grow_sizes[i], rep);
+			} else {
+				bench_grow_mpool(bench_grow_sizes[i], rep);
+				bench_grow_gen_pool(bench_grow_sizes[i], rep);
+			}
+			cond_resched();
+		}
+	}
+}
+
 /* Thread i runs on the i-th online CPU; 1, 2 and all of them. */
 static int bench_pick_cpus(void)
 {
@@ -807,6 +894,7 @@ static int __init mpool_bench_init(void)
 	bench_teardown();
 	if (bench_big_mib)
 		bench_create();
+	bench_grow();
 	if (bench_truncated)
 		pr_err("results truncated at %zu bytes\n", bench_len);
 	bench_emit("end %s\n", bench_truncated ? "truncated" : "ok");

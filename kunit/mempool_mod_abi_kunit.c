@@ -62,6 +62,21 @@ static_assert(sizeof(struct mpool_stats_before_meta) ==
 static_assert(offsetof(struct mpool_stats_before_meta, cache_size) ==
 	      offsetof(struct mpool_stats, cache_size));
 
+/*
+ * struct mpool_stats of release 1.1, before the regions' fields: what a
+ * consumer built against that header passes.
+ */
+struct mpool_stats_before_regions {
+	struct mpool_stats_before_meta before_meta;
+	size_t meta_bytes;
+};
+
+static_assert(sizeof(struct mpool_stats_before_regions) ==
+	      ALIGN(offsetof(struct mpool_stats, min_blocks),
+		    __alignof__(struct mpool_stats_before_regions)));
+static_assert(offsetof(struct mpool_stats_before_regions, meta_bytes) ==
+	      offsetof(struct mpool_stats, meta_bytes));
+
 struct abi_ctx {
 	struct mpool *pool;
 	void *blocks[ABI_NR_BLOCKS];
@@ -146,6 +161,33 @@ static void old_consumer_reads_its_prefix(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, old.st.cache_size, 0);
 }
 
+/* A 1.1 consumer: its struct ends at @meta_bytes, and nothing beyond. */
+static void consumer_of_1_1_reads_its_prefix(struct kunit *test)
+{
+	struct abi_ctx *ctx = test->priv;
+	struct {
+		struct mpool_stats_before_regions st;
+		u64 guard[4];
+	} old;
+	size_t got;
+	int i;
+
+	memset(&old.st, 0xee, sizeof(old.st));
+	for (i = 0; i < ARRAY_SIZE(old.guard); i++)
+		old.guard[i] = ABI_GUARD;
+
+	got = mpool_read_stats(ctx->pool, &old.st, sizeof(old.st));
+
+	KUNIT_EXPECT_EQ(test, got, sizeof(old.st));
+	for (i = 0; i < ARRAY_SIZE(old.guard); i++)
+		KUNIT_EXPECT_EQ_MSG(test, old.guard[i], ABI_GUARD,
+				    "guard word %d after the struct written", i);
+	KUNIT_EXPECT_EQ(test, old.st.before_meta.nr_blocks, ABI_NR_BLOCKS);
+	KUNIT_EXPECT_EQ(test, old.st.before_meta.in_use, ABI_IN_USE);
+	KUNIT_EXPECT_GE(test, old.st.meta_bytes, ABI_NR_BLOCKS);
+	KUNIT_EXPECT_LT(test, old.st.meta_bytes, SZ_1M);
+}
+
 static void today_consumer_reads_everything(struct kunit *test)
 {
 	struct abi_ctx *ctx = test->priv;
@@ -165,6 +207,13 @@ static void today_consumer_reads_everything(struct kunit *test)
 	/* The region and the state map at least: a real value, not 0xee. */
 	KUNIT_EXPECT_GE(test, now.st.meta_bytes, ABI_NR_BLOCKS);
 	KUNIT_EXPECT_LT(test, now.st.meta_bytes, SZ_1M);
+	/* A pool of mpool_create(): one region, at its bound from the start. */
+	KUNIT_EXPECT_EQ(test, now.st.min_blocks, ABI_NR_BLOCKS);
+	KUNIT_EXPECT_EQ(test, now.st.max_blocks, ABI_NR_BLOCKS);
+	KUNIT_EXPECT_EQ(test, now.st.nr_regions, 1);
+	KUNIT_EXPECT_EQ(test, now.st.grows, 0);
+	KUNIT_EXPECT_EQ(test, now.st.shrinks, 0);
+	KUNIT_EXPECT_EQ(test, now.st.grow_failures, 0);
 }
 
 static void newer_consumer_gets_zeroes_beyond(struct kunit *test)
@@ -203,6 +252,7 @@ static void size_zero_writes_nothing(struct kunit *test)
 
 static struct kunit_case mpool_abi_cases[] = {
 	KUNIT_CASE(old_consumer_reads_its_prefix),
+	KUNIT_CASE(consumer_of_1_1_reads_its_prefix),
 	KUNIT_CASE(today_consumer_reads_everything),
 	KUNIT_CASE(newer_consumer_gets_zeroes_beyond),
 	KUNIT_CASE(size_zero_writes_nothing),

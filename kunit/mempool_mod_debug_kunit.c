@@ -355,12 +355,13 @@ static const struct flags_param flags_valid_params[] = {
 	{ "all three", DBG_PZU },
 	{ "MPOOL_NO_PERCPU", MPOOL_NO_PERCPU },
 	{ "all four", DBG_PZU | MPOOL_NO_PERCPU },
+	{ "MPOOL_SHRINKABLE", MPOOL_SHRINKABLE },
 };
 
 static const struct flags_param flags_unknown_params[] = {
-	{ "BIT(4)", BIT(4) },
+	{ "BIT(5)", BIT(5) },
 	{ "BIT(31)", BIT(31) },
-	{ "valid flags and BIT(4)", MPOOL_VALID_FLAGS | BIT(4) },
+	{ "valid flags and BIT(5)", MPOOL_VALID_FLAGS | BIT(5) },
 	{ "MPOOL_POISON and BIT(16)", MPOOL_POISON | BIT(16) },
 	{ "every bit", ~0U },
 };

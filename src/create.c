@@ -100,23 +100,25 @@ static int mpool_geometry(struct mpool *pool, const struct mpool_args *args,
 			  size_t pad)
 {
 	size_t min = args->min_blocks, max = args->max_blocks ?: min;
-	size_t grow = 0, bytes;
+	size_t grow = args->grow_blocks, bytes;
 
-	if (!min || max < min)
+	if (!min || max < min || grow > max - min)
 		return -EINVAL;
+	/* All the blocks at once, and so any region with its slack. */
+	if (check_mul_overflow(pool->stride, max, &bytes) ||
+	    check_add_overflow(bytes, pad, &bytes) ||
+	    bytes > SIZE_MAX - PAGE_SIZE)
+		return -EOVERFLOW;
+	/* A block's index + 1 is a stack's link: stack.c. */
+	if (max > MPOOL_MAX_BLOCKS)
+		return -E2BIG;
 	if (max > min) {
 		/* A stack's links cannot follow blocks into new regions. */
 		if (pool->flags & MPOOL_NO_PERCPU)
 			return -EINVAL;
-		grow = args->grow_blocks;
-		if (grow > max - min)
-			return -EINVAL;
 		if (!grow)
 			grow = min_t(size_t, roundup_pow_of_two(min), max - min);
 	}
-	/* A block's index + 1 is a stack's link: stack.c. */
-	if (max > MPOOL_MAX_BLOCKS)
-		return -E2BIG;
 	pool->min_blocks = min;
 	pool->grow_blocks = grow;
 	pool->max_slots = 1 + (grow ? (max - min) / grow : 0);
@@ -135,15 +137,11 @@ static int mpool_geometry(struct mpool *pool, const struct mpool_args *args,
 			return -E2BIG;
 		pool->index_end = mpool_slot_first(pool, pool->max_slots);
 	}
-	/* Every region's blocks, with their slack, and all of them at once. */
-	if (check_mul_overflow(pool->stride, max, &bytes) ||
-	    check_mul_overflow(pool->stride, max_t(size_t, min, grow), &bytes) ||
-	    check_add_overflow(bytes, pad, &bytes) ||
-	    bytes > SIZE_MAX - PAGE_SIZE)
-		return -EOVERFLOW;
 	pool->chunk_shift = max_t(unsigned int, PAGE_SHIFT,
 				  order_base_2(grow * pool->stride + pad));
-	pool->stride_recip = mpool_stride_recip(pool->stride, bytes);
+	/* Offsets within the largest region: the first, or a grown one. */
+	pool->stride_recip = mpool_stride_recip(pool->stride,
+						max(min, grow) * pool->stride);
 	return 0;
 }
 

@@ -124,6 +124,12 @@ enum stat_idx {
 	ST_REDZONE_ERRORS,
 	ST_FREELIST_ERRORS,
 	ST_QUARANTINED,
+	ST_MIN_BLOCKS,
+	ST_MAX_BLOCKS,
+	ST_NR_REGIONS,
+	ST_GROWS,
+	ST_SHRINKS,
+	ST_GROW_FAILURES,
 	NR_STATS
 };
 
@@ -150,6 +156,12 @@ static const char *const stat_names[NR_STATS] = {
 	[ST_REDZONE_ERRORS]	= "redzone_errors",
 	[ST_FREELIST_ERRORS]	= "freelist_errors",
 	[ST_QUARANTINED]	= "quarantined",
+	[ST_MIN_BLOCKS]		= "min_blocks",
+	[ST_MAX_BLOCKS]		= "max_blocks",
+	[ST_NR_REGIONS]		= "nr_regions",
+	[ST_GROWS]		= "grows",
+	[ST_SHRINKS]		= "shrinks",
+	[ST_GROW_FAILURES]	= "grow_failures",
 };
 
 /* The columns the pools file must have. */
@@ -291,6 +303,10 @@ static inline void model_init(struct pool_st *m, __u64 block_size, __u64 align,
 	m->v[ST_FLAGS] = flags;
 	m->v[ST_REDZONE_BYTES] = expected_redzone_bytes(block_size, flags);
 	m->v[ST_FREE] = nr_blocks;
+	/* One region, fixed: what mpool_create() and the parameters make. */
+	m->v[ST_MIN_BLOCKS] = nr_blocks;
+	m->v[ST_MAX_BLOCKS] = nr_blocks;
+	m->v[ST_NR_REGIONS] = 1;
 }
 
 static inline void model_init_param(struct pool_st *m, __u64 pool_size,
