@@ -49,4 +49,14 @@
 #define MPOOL_STATE_CMPXCHG_BYTE
 #endif
 
+/*
+ * shrinker_alloc() and shrinker_free() came in 6.7 ("mm: shrinker: add
+ * infrastructure for dynamically allocating shrinker"), which free a
+ * shrinker only once no scan runs; before, the caller allocates it and
+ * calls register_shrinker().  shrink.c has both.
+ */
+#if KERNEL_VERSION(6, 7, 0) <= LINUX_VERSION_CODE
+#define MPOOL_HAVE_SHRINKER_ALLOC
+#endif
+
 #endif /* _MPOOL_COMPAT_H */

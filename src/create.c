@@ -340,6 +340,8 @@ static void mpool_release(struct mpool *pool)
 		       pool->name, in_use, pool->nr_blocks);
 		mpool_report_leak(pool);
 	}
+	/* Nothing may grow or shrink the pool from here on. */
+	mpool_shrinker_exit(pool);
 	mpool_grow_exit(pool);
 	mpool_free_memory(pool, in_use);
 	kfree(pool);

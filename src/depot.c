@@ -102,6 +102,7 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 	mpool_hold_work(pool, got);
 	return got;
 }
+
 /*
  * The blocks out of the depot are the caller's to keep: a new peak?  With
  * caches, not for what a bulk alloc gathers and then gives back.  A stack

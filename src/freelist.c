@@ -112,7 +112,8 @@ static void mpool_region_gave(struct mpool *pool, struct mpool_region *region,
 {
 	if (!region->nr_free)
 		__set_bit(region->slot, pool->with_free);
-	region->nr_free += nr;
+	/* Read without the lock by the shrinker's count and debugfs. */
+	WRITE_ONCE(region->nr_free, region->nr_free + nr);
 }
 
 /* @nr of @region's blocks in the depot are now the caller's. */
@@ -121,7 +122,7 @@ static void mpool_region_took(struct mpool *pool, struct mpool_region *region,
 {
 	lockdep_assert_held(&pool->lock);
 
-	region->nr_free -= nr;
+	WRITE_ONCE(region->nr_free, region->nr_free - nr);
 	if (region->nr_free)
 		return;
 	__clear_bit(region->slot, pool->with_free);

@@ -15,9 +15,6 @@
  * that allocs on a starved machine do not keep a worker in vmalloc.
  */
 
-/* Pause after a grow found no memory before a worker tries again. */
-#define MPOOL_GROW_RETRY	HZ
-
 /* Whether another region fits under @max_blocks. */
 static bool mpool_may_grow(const struct mpool *pool)
 {

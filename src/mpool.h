@@ -395,6 +395,9 @@ static void mpool_regions_exit(struct mpool *pool, bool leak);
 static size_t mpool_slot_first(const struct mpool *pool, unsigned int slot);
 
 /* grow.c */
+/* Pause after a grow found no memory before a worker tries again. */
+#define MPOOL_GROW_RETRY	HZ
+
 static void mpool_grow_init(struct mpool *pool);
 static void mpool_grow_exit(struct mpool *pool);
 static void mpool_grow_check(struct mpool *pool, bool empty);

@@ -293,8 +293,6 @@ static void mpool_region_free(struct mpool_region *region)
 	kfree(region);
 }
 
-
-
 /*
  * At create: the slots, the first region's memory and its place in
  * slot 0, the map of slots with free blocks.  -ENOMEM if refused.

@@ -11,12 +11,8 @@
  * kept for life: a pool never goes below @min_blocks.
  */
 
-/*
- * The shrinker's API: shrinker_alloc() and shrinker_free() since 6.7,
- * which free a shrinker only once no scan runs; before, a shrinker the
- * caller allocates and register_shrinker().
- */
-#if KERNEL_VERSION(6, 7, 0) <= LINUX_VERSION_CODE
+/* The shrinker's API, by kernel: see compat.h. */
+#ifdef MPOOL_HAVE_SHRINKER_ALLOC
 static struct mpool *mpool_shrinker_pool(struct shrinker *shrinker)
 {
 	return shrinker->private_data;
@@ -99,7 +95,7 @@ static bool mpool_region_leave(struct mpool *pool, struct mpool_region *region)
 	out = region->nr_free == region->nr_blocks && !region->rescan;
 	if (out) {
 		__clear_bit(region->slot, pool->with_free);
-		region->nr_free = 0;
+		WRITE_ONCE(region->nr_free, 0);
 		WRITE_ONCE(region->free_list, NULL);
 		WRITE_ONCE(pool->nr_blocks, pool->nr_blocks - region->nr_blocks);
 		WRITE_ONCE(pool->nr_regions, pool->nr_regions - 1);
@@ -148,16 +144,19 @@ static size_t mpool_shrink_regions(struct mpool *pool, size_t want)
 			continue;
 		}
 		mpool_table_swap(pool, table);
+		/*
+		 * Out of the next table this loop builds, too.  The slot stays
+		 * empty until the grace period ends: @grow_lock is held.
+		 */
+		RCU_INIT_POINTER(pool->regions[slot], NULL);
 		gone[nr++] = region;
 		freed += region->nr_blocks;
 	}
 	if (!nr)
 		return 0;
 	synchronize_rcu();
-	for (i = 0; i < nr; i++) {
-		RCU_INIT_POINTER(pool->regions[gone[i]->slot], NULL);
+	for (i = 0; i < nr; i++)
 		mpool_region_free(gone[i]);
-	}
 	trace_mpool_shrink(pool, freed);
 	return freed;
 }
@@ -192,19 +191,30 @@ size_t mpool_shrink(struct mpool *pool)
 }
 EXPORT_SYMBOL_NS_GPL(mpool_shrink, MPOOL_NS);
 
-/* Blocks of the regions but the first whose blocks are all in the depot. */
+/*
+ * Blocks of the regions but the first that may be wholly free: those
+ * whose blocks out of the depot are no more than the CPUs' rings hold,
+ * which the scan empties before it judges them.  An estimate, as a count
+ * may be; the scan is exact.
+ */
 static unsigned long mpool_shrink_count(struct shrinker *shrinker,
 					struct shrink_control *sc)
 {
 	struct mpool *pool = mpool_shrinker_pool(shrinker);
 	struct mpool_region *region;
 	unsigned long nr = 0;
+	size_t cached = 0;
 	unsigned int slot;
 
+	if (READ_ONCE(pool->nr_regions) == 1)
+		return SHRINK_EMPTY;
+	if (pool->cache_size)
+		cached = mpool_caches_count(pool);
 	rcu_read_lock();
 	for (slot = 1; slot < pool->max_slots; slot++) {
 		region = rcu_dereference(pool->regions[slot]);
-		if (region && READ_ONCE(region->nr_free) == region->nr_blocks)
+		if (region &&
+		    READ_ONCE(region->nr_free) + cached >= region->nr_blocks)
 			nr += region->nr_blocks;
 	}
 	rcu_read_unlock();
@@ -243,9 +253,10 @@ static int mpool_shrinker_init(struct mpool *pool)
 	return err;
 }
 
-/* At destroy: once it returns, no scan runs, nor will. */
+/* At destroy, first: once it returns, no scan runs, nor will. */
 static void mpool_shrinker_exit(struct mpool *pool)
 {
 	if (pool->shrinker)
 		mpool_shrinker_free(pool);
+	pool->shrinker = NULL;
 }

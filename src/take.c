@@ -65,7 +65,7 @@ static bool mpool_wait_for_free(struct mpool *pool, unsigned long *flags,
 				struct mpool_wait *w)
 	__releases(&pool->lock) __acquires(&pool->lock)
 {
-	long left = MAX_SCHEDULE_TIMEOUT;
+	long left = MAX_SCHEDULE_TIMEOUT, nap, slept;
 
 	lockdep_assert_held(&pool->lock);
 
@@ -80,9 +80,18 @@ static bool mpool_wait_for_free(struct mpool *pool, unsigned long *flags,
 		mpool_unlock(pool, *flags);
 		synchronize_rcu();
 	} else {
+		/*
+		 * A pool that may grow, and whose last grow found no memory,
+		 * asks for its worker again once the pause is over: a look
+		 * that often, as no free may ever come to wake us.
+		 */
+		nap = mpool_may_grow(pool) ? min_t(long, left, MPOOL_GROW_RETRY) :
+					     left;
 		mpool_unlock(pool, *flags);
-		left = mpool_sleep(pool, w->state, left);
+		slept = mpool_sleep(pool, w->state, nap);
 		mpool_test_point(pool, MPOOL_TEST_WAITER_WOKEN);
+		/* The pause ran out, not the caller's time: look again. */
+		left = !slept && nap < left ? 1 : slept;
 	}
 	mpool_lock(pool, flags);
 	return left > 0;
