@@ -8,6 +8,12 @@
 # and its rates those deltas over the interval it reports, and that a
 # pool destroyed between two samples is left out.  TAP output.
 #
+# Both pools are mpool_create()'s, of one region: the columns of 1.2.0
+# (max_blocks, regions) and its JSON fields and Prometheus series must be
+# the sysfs values, 1 region and max_blocks = nr_blocks, and -i must show
+# no region grown or given back.  Growth itself is tested on the host,
+# against fake trees (tools/mpoolstat/host_test.sh).
+#
 # No activity has to land in a window of time: mpoolstat -i is stopped
 # (SIGSTOP) in its sleep after the first sample, the activity is driven,
 # and only then does it go on to its second sample (see
@@ -178,11 +184,13 @@ ok $? "the driver made the activity"
 rc=$?
 bad=0
 for pool in default mpst; do
-	for col in block_size nr_blocks in_use free peak_in_use allocs frees \
-		   alloc_failures flags; do
+	for col in block_size nr_blocks max_blocks in_use free peak_in_use \
+		   allocs frees alloc_failures flags; do
 		[ "$(table_cell "$T/table" $pool $col)" = "$(sysval $pool $col)" ] ||
 			{ echo "# $pool $col: $(table_cell "$T/table" $pool $col), sysfs $(sysval $pool $col)"; bad=1; }
 	done
+	[ "$(table_cell "$T/table" $pool regions)" = "$(sysval $pool nr_regions)" ] ||
+		{ echo "# $pool regions: $(table_cell "$T/table" $pool regions), sysfs $(sysval $pool nr_regions)"; bad=1; }
 	[ "$(table_cell "$T/table" $pool refused)" = \
 	  "$(sysval_sum $pool invalid_frees double_frees)" ] || bad=1
 	[ "$(table_cell "$T/table" $pool errors)" = \
@@ -197,11 +205,13 @@ ok $? "the table: every cell of both pools is its sysfs value"
 	[ "$(table_cell "$T/table" mpst refused)" = 2 ] &&
 	[ "$(table_cell "$T/table" mpst free)" = 186 ] &&
 	[ "$(table_cell "$T/table" mpst nr_blocks)" = 256 ] &&
+	[ "$(table_cell "$T/table" mpst max_blocks)" = 256 ] &&
+	[ "$(table_cell "$T/table" mpst regions)" = 1 ] &&
 	[ "$(table_cell "$T/table" mpst block_size)" = 48 ] &&
 	[ "$(table_cell "$T/table" mpst flags)" = PU ] &&
 	[ "$(table_cell "$T/table" default allocs)" = 10 ] &&
 	[ "$(table_cell "$T/table" default frees)" = 10 ]
-ok $? "the table: mpst in_use 70, allocs 101, frees 31, refused 2, free 186 of 256; default 10 allocs and frees"
+ok $? "the table: mpst in_use 70, allocs 101, frees 31, refused 2, free 186 of 256 (max 256, 1 region); default 10 allocs and frees"
 
 "$M" --json >"$T/one.json"
 rc=$?
@@ -210,7 +220,8 @@ for pool in default mpst; do
 	for f in block_size align stride nr_blocks region_bytes meta_bytes \
 		 redzone_bytes cache_size in_use free cached peak_in_use allocs \
 		 frees alloc_failures invalid_frees double_frees poison_errors \
-		 redzone_errors freelist_errors quarantined; do
+		 redzone_errors freelist_errors quarantined min_blocks max_blocks \
+		 nr_regions grows shrinks grow_failures; do
 		[ "$(json_value "$T/one.json" 1 $pool $f)" = "$(sysval $pool $f)" ] ||
 			{ echo "# $pool $f: $(json_value "$T/one.json" 1 $pool $f), sysfs $(sysval $pool $f)"; bad=1; }
 	done
@@ -224,8 +235,11 @@ ok $? "--json: every raw value of both pools is its sysfs value"
 	grep -qx "mempool_mod_blocks_in_use{pool=\"mpst\"} $(sysval mpst in_use)" "$T/prom" &&
 	grep -qx "mempool_mod_allocs_total{pool=\"mpst\"} $(sysval mpst allocs)" "$T/prom" &&
 	grep -qx "mempool_mod_refused_frees_total{pool=\"mpst\",reason=\"double\"} $(sysval mpst double_frees)" "$T/prom" &&
-	grep -qx "mempool_mod_blocks{pool=\"default\"} $(sysval default nr_blocks)" "$T/prom"
-ok $? "--prometheus: the sysfs values, by pool label"
+	grep -qx "mempool_mod_blocks{pool=\"default\"} $(sysval default nr_blocks)" "$T/prom" &&
+	grep -qx "mempool_mod_regions{pool=\"mpst\"} 1" "$T/prom" &&
+	grep -qx "mempool_mod_blocks_max{pool=\"mpst\"} 256" "$T/prom" &&
+	grep -qx "mempool_mod_grows_total{pool=\"mpst\"} $(sysval mpst grows)" "$T/prom"
+ok $? "--prometheus: the sysfs values, by pool label; mpst's 1 region of at most 256 blocks"
 
 # Between two samples at least 3 s apart: 40 allocs and 15 frees, then
 # the 161 blocks left (256 - 95), one alloc that fails, and 50 frees:
@@ -261,8 +275,11 @@ awk -v i="$interval" -v r="$rates" 'BEGIN {
 ok $? "-i: interval_s $interval >= 3, and the rates ($rates) are the deltas over it"
 
 [ "$(json_value "$T/live.json" 2 default allocs delta)" = 0 ] &&
-	[ "$(json_value "$T/live.json" 2 default in_use delta)" = 0 ]
-ok $? "-i: the default pool, left alone, shows no activity"
+	[ "$(json_value "$T/live.json" 2 default in_use delta)" = 0 ] &&
+	[ "$(json_value "$T/live.json" 2 default grows delta)" = 0 ] &&
+	[ "$(json_value "$T/live.json" 2 mpst grows delta)" = 0 ] &&
+	[ "$(json_value "$T/live.json" 2 mpst shrinks delta)" = 0 ]
+ok $? "-i: the default pool, left alone, shows no activity; neither pool grew nor shrank"
 
 # A pool destroyed between two samples.
 drove=1 rc=1

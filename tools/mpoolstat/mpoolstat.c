@@ -15,6 +15,12 @@
  * (gone) or ENODEV (being destroyed).  Such a pool is left out of the
  * sample and named on stderr (and in the JSON's "gone" list).
  *
+ * mempool_mod 1.2.0 added a pool's regions: min_blocks, max_blocks,
+ * nr_regions, grows, shrinks and grow_failures.  A 1.1 module has none of
+ * these files, and mpoolstat still shows its pools: what they would hold
+ * is "-" in the table, null in JSON, and no series in Prometheus's format.
+ * A pool with some of them but not all is an error, as any missing file.
+ *
  * Exit status: 0 success, 1 an error (unreadable or malformed file,
  * output failed), 2 bad usage, 3 the module is not loaded.
  *
@@ -57,8 +63,13 @@ enum field {
 	F_IN_USE, F_FREE, F_CACHED, F_PEAK_IN_USE, F_ALLOCS, F_FREES,
 	F_ALLOC_FAILURES, F_INVALID_FREES, F_DOUBLE_FREES, F_POISON_ERRORS,
 	F_REDZONE_ERRORS, F_FREELIST_ERRORS, F_QUARANTINED,
+	F_MIN_BLOCKS, F_MAX_BLOCKS, F_NR_REGIONS, F_GROWS, F_SHRINKS,
+	F_GROW_FAILURES,
 	NR_FIELDS
 };
+
+/* The fields from here on came with 1.2.0: absent from a 1.1 module. */
+#define FIRST_REGION_FIELD	F_MIN_BLOCKS
 
 static const char * const field_names[NR_FIELDS] = {
 	[F_BLOCK_SIZE]		= "block_size",
@@ -82,6 +93,12 @@ static const char * const field_names[NR_FIELDS] = {
 	[F_REDZONE_ERRORS]	= "redzone_errors",
 	[F_FREELIST_ERRORS]	= "freelist_errors",
 	[F_QUARANTINED]		= "quarantined",
+	[F_MIN_BLOCKS]		= "min_blocks",
+	[F_MAX_BLOCKS]		= "max_blocks",
+	[F_NR_REGIONS]		= "nr_regions",
+	[F_GROWS]		= "grows",
+	[F_SHRINKS]		= "shrinks",
+	[F_GROW_FAILURES]	= "grow_failures",
 };
 
 /* What a pool did between the previous sample and this one. */
@@ -91,12 +108,17 @@ struct activity {
 	unsigned long long frees;
 	unsigned long long alloc_failures;
 	long long in_use;	/* change of in_use, may be negative */
+	bool regions_known;	/* false: a 1.1 module's pool, in either sample */
+	unsigned long long grows;
+	unsigned long long shrinks;
+	unsigned long long grow_failures;
 };
 
 struct pool {
 	char name[NAME_MAX + 1];
 	char flags[FLAGS_MAX];		/* "PZU" letters, or "-" */
 	unsigned long long val[NR_FIELDS];
+	bool has_regions;		/* the files of 1.2.0 are there */
 	struct activity delta;
 };
 
@@ -113,9 +135,11 @@ struct sample {
 
 /* The table's columns; the header of each is also its key for -s. */
 enum column {
-	C_NAME, C_BLOCK_SIZE, C_NR_BLOCKS, C_IN_USE, C_FREE, C_PEAK_IN_USE,
-	C_ALLOCS, C_FREES, C_ALLOC_FAILURES, C_REFUSED, C_ERRORS, C_FLAGS,
+	C_NAME, C_BLOCK_SIZE, C_NR_BLOCKS, C_MAX_BLOCKS, C_REGIONS, C_IN_USE,
+	C_FREE, C_PEAK_IN_USE, C_ALLOCS, C_FREES, C_ALLOC_FAILURES, C_REFUSED,
+	C_ERRORS, C_FLAGS,
 	C_ALLOCS_RATE, C_FREES_RATE, C_FAILURES_RATE, C_IN_USE_DELTA,
+	C_GROWS_DELTA, C_SHRINKS_DELTA,
 	NR_COLUMNS
 };
 
@@ -125,6 +149,8 @@ static const char * const column_names[NR_COLUMNS] = {
 	[C_NAME]		= "name",
 	[C_BLOCK_SIZE]		= "block_size",
 	[C_NR_BLOCKS]		= "nr_blocks",
+	[C_MAX_BLOCKS]		= "max_blocks",
+	[C_REGIONS]		= "regions",
 	[C_IN_USE]		= "in_use",
 	[C_FREE]		= "free",
 	[C_PEAK_IN_USE]		= "peak_in_use",
@@ -138,6 +164,8 @@ static const char * const column_names[NR_COLUMNS] = {
 	[C_FREES_RATE]		= "frees/s",
 	[C_FAILURES_RATE]	= "failures/s",
 	[C_IN_USE_DELTA]	= "in_use_delta",
+	[C_GROWS_DELTA]		= "grows_delta",
+	[C_SHRINKS_DELTA]	= "shrinks_delta",
 };
 
 enum format { FORMAT_TABLE, FORMAT_JSON, FORMAT_PROMETHEUS };
@@ -214,6 +242,25 @@ static enum read_result read_failed(const struct options *opt, int rootfd,
 	return POOL_ERROR;
 }
 
+/*
+ * Whether reading field @f of the pool @pool (open as @dirfd) failed with
+ * @err as it does on a 1.1 module: @f is the first of 1.2.0's files, it
+ * is not there but the pool's directory is (else the pool is gone), and
+ * neither is any other of them.  A module has them all or none: a pool
+ * with some but not all is broken, and said so.
+ */
+static bool older_module(int rootfd, int dirfd, const char *pool,
+			 enum field f, int err)
+{
+	if (f != FIRST_REGION_FIELD || err != -ENOENT ||
+	    faccessat(rootfd, pool, F_OK, 0))
+		return false;
+	for (f++; f < NR_FIELDS; f++)
+		if (!faccessat(dirfd, field_names[f], F_OK, 0) || errno != ENOENT)
+			return false;
+	return true;
+}
+
 static enum read_result read_pool(const struct options *opt, int rootfd,
 				  const char *name, struct pool *p)
 {
@@ -234,6 +281,10 @@ static enum read_result read_pool(const struct options *opt, int rootfd,
 		if (err)
 			break;
 	}
+	if (!err)
+		p->has_regions = true;
+	else if (older_module(rootfd, dirfd, name, f, err))
+		err = 0;
 	if (err) {
 		close(dirfd);
 		return read_failed(opt, rootfd, name, field_names[f], err);
@@ -411,6 +462,18 @@ static struct activity activity_since(const struct pool *then,
 	a.frees = now->val[F_FREES] - then->val[F_FREES];
 	a.alloc_failures = now->val[F_ALLOC_FAILURES] - then->val[F_ALLOC_FAILURES];
 	a.in_use = (long long)(now->val[F_IN_USE] - then->val[F_IN_USE]);
+	if (!then->has_regions || !now->has_regions)
+		return a;
+	if (now->val[F_GROWS] < then->val[F_GROWS] ||
+	    now->val[F_SHRINKS] < then->val[F_SHRINKS] ||
+	    now->val[F_GROW_FAILURES] < then->val[F_GROW_FAILURES]) {
+		a.known = false;
+		return a;
+	}
+	a.regions_known = true;
+	a.grows = now->val[F_GROWS] - then->val[F_GROWS];
+	a.shrinks = now->val[F_SHRINKS] - then->val[F_SHRINKS];
+	a.grow_failures = now->val[F_GROW_FAILURES] - then->val[F_GROW_FAILURES];
 	return a;
 }
 
@@ -446,6 +509,12 @@ static void report_gone(const struct sample *s)
 
 /* ---- the values of a column -------------------------------------------- */
 
+/* Whether @p has the field @f: 1.2.0's fields are not on a 1.1 module. */
+static bool has_field(const struct pool *p, enum field f)
+{
+	return f < FIRST_REGION_FIELD || p->has_regions;
+}
+
 static unsigned long long refused_frees(const struct pool *p)
 {
 	return p->val[F_INVALID_FREES] + p->val[F_DOUBLE_FREES];
@@ -462,11 +531,19 @@ static bool is_activity_column(enum column c)
 	return c >= FIRST_ACTIVITY_COLUMN;
 }
 
+/* Whether @p has a value for the column @c: a 1.1 module has no regions. */
+static bool counter_known(const struct pool *p, enum column c)
+{
+	return (c != C_MAX_BLOCKS && c != C_REGIONS) || p->has_regions;
+}
+
 static unsigned long long counter_column(const struct pool *p, enum column c)
 {
 	switch (c) {
 	case C_BLOCK_SIZE:	return p->val[F_BLOCK_SIZE];
 	case C_NR_BLOCKS:	return p->val[F_NR_BLOCKS];
+	case C_MAX_BLOCKS:	return p->val[F_MAX_BLOCKS];
+	case C_REGIONS:		return p->val[F_NR_REGIONS];
 	case C_IN_USE:		return p->val[F_IN_USE];
 	case C_FREE:		return p->val[F_FREE];
 	case C_PEAK_IN_USE:	return p->val[F_PEAK_IN_USE];
@@ -485,11 +562,16 @@ static double activity_column(const struct pool *p, double interval,
 {
 	if (!p->delta.known || interval <= 0)
 		return NAN;
+	/* A 1.1 module's pool, in either sample: no region counters. */
+	if ((c == C_GROWS_DELTA || c == C_SHRINKS_DELTA) && !p->delta.regions_known)
+		return NAN;
 	switch (c) {
 	case C_ALLOCS_RATE:	return p->delta.allocs / interval;
 	case C_FREES_RATE:	return p->delta.frees / interval;
 	case C_FAILURES_RATE:	return p->delta.alloc_failures / interval;
 	case C_IN_USE_DELTA:	return p->delta.in_use;
+	case C_GROWS_DELTA:	return p->delta.grows;
+	case C_SHRINKS_DELTA:	return p->delta.shrinks;
 	default:		return NAN;
 	}
 }
@@ -499,7 +581,7 @@ static double activity_column(const struct pool *p, double interval,
 static enum column sort_column;
 static double sort_interval;
 
-/* Numbers sort largest first; unknown activity sorts last. */
+/* Numbers sort largest first; unknown activity or regions sort last. */
 static int compare_activity(const struct pool *p, const struct pool *q)
 {
 	double a = activity_column(p, sort_interval, sort_column);
@@ -525,6 +607,11 @@ static int compare_pools(const void *x, const void *y)
 	default:
 		if (is_activity_column(sort_column)) {
 			order = compare_activity(p, q);
+			break;
+		}
+		if (!counter_known(p, sort_column) || !counter_known(q, sort_column)) {
+			order = !counter_known(p, sort_column) -
+				!counter_known(q, sort_column);
 			break;
 		}
 		a = counter_column(p, sort_column);
@@ -553,13 +640,20 @@ static void format_cell(char *cell, const struct pool *p, double interval,
 	} else if (c == C_FLAGS) {
 		snprintf(cell, CELL_MAX, "%s", p->flags);
 	} else if (!is_activity_column(c)) {
-		snprintf(cell, CELL_MAX, "%llu", counter_column(p, c));
+		if (counter_known(p, c))
+			snprintf(cell, CELL_MAX, "%llu", counter_column(p, c));
+		else
+			snprintf(cell, CELL_MAX, "-");
 	} else {
 		v = activity_column(p, interval, c);
 		if (isnan(v))
 			snprintf(cell, CELL_MAX, "-");
 		else if (c == C_IN_USE_DELTA)
 			snprintf(cell, CELL_MAX, "%+lld", p->delta.in_use);
+		else if (c == C_GROWS_DELTA)
+			snprintf(cell, CELL_MAX, "%llu", p->delta.grows);
+		else if (c == C_SHRINKS_DELTA)
+			snprintf(cell, CELL_MAX, "%llu", p->delta.shrinks);
 		else
 			snprintf(cell, CELL_MAX, "%.1f", v);
 	}
@@ -640,8 +734,13 @@ static void print_json_activity(const struct pool *p, double interval)
 		return;
 	}
 	printf(",\"delta\":{\"allocs\":%llu,\"frees\":%llu", d->allocs, d->frees);
-	printf(",\"alloc_failures\":%llu,\"in_use\":%lld}", d->alloc_failures,
+	printf(",\"alloc_failures\":%llu,\"in_use\":%lld", d->alloc_failures,
 	       d->in_use);
+	if (d->regions_known)
+		printf(",\"grows\":%llu,\"shrinks\":%llu,\"grow_failures\":%llu}",
+		       d->grows, d->shrinks, d->grow_failures);
+	else
+		printf(",\"grows\":null,\"shrinks\":null,\"grow_failures\":null}");
 	printf(",\"rate\":{\"allocs\":%.3f,\"frees\":%.3f,\"alloc_failures\":%.3f}",
 	       d->allocs / interval, d->frees / interval,
 	       d->alloc_failures / interval);
@@ -655,8 +754,12 @@ static void print_json_pool(const struct pool *p, double interval)
 	print_json_string(p->name);
 	printf(",\"flags\":");
 	print_json_string(p->flags);
-	for (f = 0; f < NR_FIELDS; f++)
-		printf(",\"%s\":%llu", field_names[f], p->val[f]);
+	for (f = 0; f < NR_FIELDS; f++) {
+		if (has_field(p, f))
+			printf(",\"%s\":%llu", field_names[f], p->val[f]);
+		else
+			printf(",\"%s\":null", field_names[f]);
+	}
 	printf(",\"refused\":%llu,\"errors\":%llu", refused_frees(p),
 	       corruptions(p));
 	print_json_activity(p, interval);
@@ -711,8 +814,8 @@ static const struct metric metrics[] = {
 	GAUGE("mempool_mod_align_bytes", "Alignment of every block.", F_ALIGN),
 	GAUGE("mempool_mod_stride_bytes", "Distance between two blocks.", F_STRIDE),
 	GAUGE("mempool_mod_blocks", "Blocks in the pool.", F_NR_BLOCKS),
-	GAUGE("mempool_mod_region_bytes", "Bytes of the pool's region.", F_REGION_BYTES),
-	GAUGE("mempool_mod_meta_bytes", "Bytes the pool costs beyond its region.",
+	GAUGE("mempool_mod_region_bytes", "Bytes of the pool's regions.", F_REGION_BYTES),
+	GAUGE("mempool_mod_meta_bytes", "Bytes the pool costs beyond its regions.",
 	      F_META_BYTES),
 	GAUGE("mempool_mod_redzone_bytes", "Guard bytes after each block.", F_REDZONE_BYTES),
 	GAUGE("mempool_mod_cpu_cache_blocks", "Most free blocks each CPU caches.",
@@ -735,6 +838,15 @@ static const struct metric metrics[] = {
 		   F_POISON_ERRORS, "kind=\"poison\""),
 	SERIES("mempool_mod_corruptions_total", F_REDZONE_ERRORS, "kind=\"redzone\""),
 	SERIES("mempool_mod_corruptions_total", F_FREELIST_ERRORS, "kind=\"freelist\""),
+	/* Since 1.2.0: no series for a 1.1 module's pool. */
+	GAUGE("mempool_mod_blocks_min", "Blocks of the first region, kept for life.",
+	      F_MIN_BLOCKS),
+	GAUGE("mempool_mod_blocks_max", "Most blocks the pool may grow to.", F_MAX_BLOCKS),
+	GAUGE("mempool_mod_regions", "Regions the pool has now.", F_NR_REGIONS),
+	COUNTER("mempool_mod_grows_total", "Regions added to the pool.", F_GROWS),
+	COUNTER("mempool_mod_shrinks_total", "Regions given back by the pool.", F_SHRINKS),
+	COUNTER("mempool_mod_grow_failures_total",
+		"Regions that could not be added for want of memory.", F_GROW_FAILURES),
 };
 
 /* A label value, escaped as the text format wants. */
@@ -757,16 +869,32 @@ static void print_series_start(const char *name, const struct pool *p)
 	putchar('"');
 }
 
+/*
+ * Whether any pool of @s has the field @f: a family none has (1.2.0's on
+ * a 1.1 module) is left out whole, HELP and TYPE too.
+ */
+static bool any_has_field(const struct sample *s, enum field f)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_pools; i++)
+		if (has_field(&s->pools[i], f))
+			return true;
+	return false;
+}
+
 static void print_prometheus(const struct sample *s)
 {
 	const struct metric *m;
 	size_t i;
 
 	for (m = metrics; m < metrics + sizeof(metrics) / sizeof(*m); m++) {
-		if (m->help)
+		if (m->help && any_has_field(s, m->field))
 			printf("# HELP %s %s\n# TYPE %s %s\n", m->name, m->help,
 			       m->name, m->type);
 		for (i = 0; i < s->nr_pools; i++) {
+			if (!has_field(&s->pools[i], m->field))
+				continue;
 			print_series_start(m->name, &s->pools[i]);
 			if (m->label)
 				printf(",%s", m->label);
@@ -794,17 +922,20 @@ static void print_help(FILE *out)
 		"  -s, --sort=COLUMN     sort by COLUMN: numbers largest first, name (the\n"
 		"                        default) and flags in ascending order\n"
 		"  -i, --interval=SECONDS  sample every SECONDS (a decimal number) and show\n"
-		"                        allocs/s, frees/s, failures/s and in_use_delta\n"
+		"                        allocs/s, frees/s, failures/s, in_use_delta,\n"
+		"                        grows_delta and shrinks_delta\n"
 		"  -c, --count=COUNT     with -i, stop after COUNT samples\n"
 		"  -j, --json            one JSON document per sample, on one line\n"
 		"  -p, --prometheus      Prometheus's text format, for node_exporter's\n"
 		"                        textfile collector (one sample, no -i)\n"
 		"  -h, --help            show this help\n"
 		"\n"
-		"Columns: name block_size nr_blocks in_use free peak_in_use allocs frees\n"
-		"alloc_failures refused (invalid_frees + double_frees) errors (poison_errors\n"
-		"+ redzone_errors + freelist_errors) flags; with -i allocs/s frees/s\n"
-		"failures/s in_use_delta.\n"
+		"Columns: name block_size nr_blocks max_blocks regions in_use free\n"
+		"peak_in_use allocs frees alloc_failures refused (invalid_frees +\n"
+		"double_frees) errors (poison_errors + redzone_errors + freelist_errors)\n"
+		"flags; with -i allocs/s frees/s failures/s in_use_delta grows_delta\n"
+		"shrinks_delta.  max_blocks, regions and the last two show - for a\n"
+		"mempool_mod older than 1.2.0.\n"
 		"\n"
 		"Exit status: 0 success, 1 error, 2 bad options, 3 mempool_mod not loaded.\n"
 		"%s=DIR reads DIR instead of %s (for tests).\n",
