@@ -83,9 +83,16 @@ struct mpool;
  * of mpool_create_args() that may grow.
  */
 #define MPOOL_SHRINKABLE	BIT(4)
+/*
+ * MPOOL_NUMA: regions on every node with memory, and each CPU's cache
+ * refilled from its own node's, another node's blocks only when its own
+ * has none free; the pool grows on the node that runs short.  For a pool
+ * of mpool_create_args() that may grow by a region per node at least.
+ */
+#define MPOOL_NUMA		BIT(5)
 #define MPOOL_VALID_FLAGS	(MPOOL_POISON | MPOOL_REDZONE | \
 				 MPOOL_TRACK_CALLER | MPOOL_NO_PERCPU | \
-				 MPOOL_SHRINKABLE)
+				 MPOOL_SHRINKABLE | MPOOL_NUMA)
 
 /* What a free block's usable bytes hold under MPOOL_POISON. */
 #define MPOOL_POISON_FREE	0x6b
@@ -190,11 +197,15 @@ struct mpool_stats {
  * @grow_blocks: blocks in each region added later; 0 for @min_blocks
  *	rounded up to a power of two.  At most @max_blocks - @min_blocks
  * @low_blocks: a worker adds a region when an alloc leaves fewer free
- *	blocks than this in the depot (the CPUs' caches not counted); 0 for
- *	half of @grow_blocks
+ *	blocks than this in the depot (the CPUs' caches not counted), with
+ *	%MPOOL_NUMA in its node's part of it; 0 for half of @grow_blocks
+ * @node: MPOOL_NODE(nid) for every region on node @nid, as a driver wants
+ *	for its device's node (dev_to_node()); 0, or MPOOL_NODE(NUMA_NO_NODE),
+ *	for the node of the task that creates or grows the pool
  *
- * Zero what you do not set: the fields may grow, and 0 keeps meaning
- * "the default" for each.
+ * Zero what you do not set: fields are only ever added at the end, 0
+ * meaning "the default" for each, and mpool_create_args() passes the size
+ * the caller was built with (see mpool_create_sized()).
  */
 struct mpool_args {
 	size_t align;
@@ -203,12 +214,19 @@ struct mpool_args {
 	size_t max_blocks;
 	size_t grow_blocks;
 	size_t low_blocks;
+	int node;
 };
+
+/* struct mpool_args' @node for node @nid: 0 stays "any node". */
+#define MPOOL_NODE(nid)		((nid) + 1)
 
 struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 			   size_t nr_blocks, unsigned int flags) __must_check;
-struct mpool *mpool_create_args(const char *name, size_t block_size,
-				const struct mpool_args *args) __must_check;
+struct mpool *mpool_create_sized(const char *name, size_t block_size,
+				 const void *args, size_t size) __must_check;
+struct mpool *mpool_create_node(const char *name, size_t block_size,
+				size_t align, size_t nr_blocks,
+				unsigned int flags, int nid) __must_check;
 void mpool_destroy(struct mpool *pool);
 int mpool_grow(struct mpool *pool, size_t nr);
 size_t mpool_shrink(struct mpool *pool);
@@ -247,6 +265,26 @@ static inline void mpool_get_stats(struct mpool *pool,
 				   struct mpool_stats *stats)
 {
 	mpool_read_stats(pool, stats, sizeof(*stats));
+}
+
+/**
+ * mpool_create_args - create a pool that may grow and shrink
+ * @name: as for mpool_create()
+ * @block_size: usable bytes in each block
+ * @args: the rest: see struct mpool_args
+ *
+ * Passes mpool_create_sized() the size of struct mpool_args as this
+ * header has it, so that a module built against an older header than the
+ * pool's gets the defaults for the fields it does not know.
+ *
+ * Context: Process context. May sleep.
+ * Return: as for mpool_create_sized().
+ */
+static inline struct mpool *mpool_create_args(const char *name,
+					      size_t block_size,
+					      const struct mpool_args *args)
+{
+	return mpool_create_sized(name, block_size, args, sizeof(*args));
 }
 
 /**

@@ -48,17 +48,20 @@ check_install() {
 }
 
 # The promise of the README: a later 1.x adds fields to struct
-# mpool_stats (at its end) and to the private struct mpool, and no
+# mpool_stats and struct mpool_args (at their ends) and to the private
+# struct mpool, and no
 # export's CRC changes, so a consumer built against the older module
 # still loads on a MODVERSIONS kernel (Debian's).
 check_crcs_stable() {
 	local abi=$1 grown=$out/grown
 	copy_tree "$grown"
-	sed -i 's/^\tsize_t meta_bytes;$/&\n\tu64 a_field_added_later;/' \
-		"$grown/mempool_mod.h"
+	# A field at the end of each struct the header lets grow.
+	awk '/^struct mpool_(stats|args) \{$/ { grow = 1 }
+	     grow && /^};$/ { print "\tu64 a_field_added_later;"; grow = 0 }
+	     { print }' "$src/mempool_mod.h" >"$grown/mempool_mod.h"
 	sed -i 's/^\tchar name\[MPOOL_NAME_MAX + 1\];$/&\n\tunsigned long a_private_field_added_later;/' \
 		"$grown/src/mpool.h"
-	grep -q a_field_added_later "$grown/mempool_mod.h" &&
+	[ "$(grep -c a_field_added_later "$grown/mempool_mod.h")" = 2 ] &&
 	grep -q a_private_field_added_later "$grown/src/mpool.h" &&
 	make -C "$grown" KVER="$abi" modules &&
 	cut -f1,2 "$src/Module.symvers" | sort >"$out/crcs-before" &&

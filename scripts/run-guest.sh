@@ -31,7 +31,9 @@
 # under KVM) and random.trust_cpu=on.
 #
 # The guest has four CPUs online; MPOOL_SMP replaces QEMU's -smp value
-# (for example 4,maxcpus=16: 12 more possible CPUs, never online).
+# (for example 4,maxcpus=16: 12 more possible CPUs, never online).  An
+# arm64 guest with the default CPUs has two NUMA nodes of two CPUs and
+# 1 GiB each, which its kernel finds in the device tree.
 #
 # An arm64 KERNEL (an Image: "ARM\x64" at byte 56) boots in
 # qemu-system-aarch64 -M virt -cpu max under TCG only, KVM never tried.
@@ -69,6 +71,13 @@ if [ "$arch" = arm64 ]; then
 		-device virtconsole,chardev=results
 		-kernel "$kernel" -initrd "$initrd"
 		-append "console=ttyAMA0 panic=-1 oops=panic random.trust_cpu=on mpool_results=/dev/hvc0 $extra")
+	if [ -z "${MPOOL_SMP:-}" ]; then
+		# shellcheck disable=SC2054 # commas inside options' values
+		qemu+=(-object memory-backend-ram,id=mem0,size=1G
+			-object memory-backend-ram,id=mem1,size=1G
+			-numa node,nodeid=0,cpus=0-1,memdev=mem0
+			-numa node,nodeid=1,cpus=2-3,memdev=mem1)
+	fi
 else
 	qemu+=(-serial "file:$outdir/results.txt"
 		-kernel "$kernel" -initrd "$initrd"

@@ -20,13 +20,13 @@ static struct mpool *mpool_find(const char *name)
  * Reserve the first region, the slots, the states and the caches;
  * -ENOMEM if refused.
  */
-static int mpool_alloc_memory(struct mpool *pool, size_t vmem_bytes)
+static int mpool_alloc_memory(struct mpool *pool)
 {
 	/* Never wake the OOM killer for a pool: fail and let the caller decide. */
 	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 	int err;
 
-	err = mpool_regions_init(pool, vmem_bytes);
+	err = mpool_regions_init(pool);
 	if (err)
 		return err;
 	/* Zeroed: every block starts MPOOL_BLOCK_IN_DEPOT, uncarved. */
@@ -102,8 +102,20 @@ static int mpool_geometry(struct mpool *pool, const struct mpool_args *args,
 	size_t min = args->min_blocks, max = args->max_blocks ?: min;
 	size_t grow = args->grow_blocks, bytes;
 
+	int nid = args->node - 1;
+
 	if (!min || max < min || grow > max - min)
 		return -EINVAL;
+	/* A node with memory, or none; not one node and every node. */
+	if (nid != NUMA_NO_NODE &&
+	    (nid < 0 || nid >= MAX_NUMNODES || !node_state(nid, N_MEMORY) ||
+	     (pool->flags & MPOOL_NUMA)))
+		return -EINVAL;
+	/* A stack's links stay in one region: stack.c. */
+	if ((pool->flags & (MPOOL_NUMA | MPOOL_NO_PERCPU)) ==
+	    (MPOOL_NUMA | MPOOL_NO_PERCPU))
+		return -EINVAL;
+	pool->nid = nid;
 	/* All the blocks at once, and so any region with its slack. */
 	if (check_mul_overflow(pool->stride, max, &bytes) ||
 	    check_add_overflow(bytes, pad, &bytes) ||
@@ -145,35 +157,9 @@ static int mpool_geometry(struct mpool *pool, const struct mpool_args *args,
 	return 0;
 }
 
-/**
- * mpool_create_args - create a pool that may grow and shrink
- * @name: as for mpool_create()
- * @block_size: usable bytes in each block
- * @args: what else the pool is made of: see struct mpool_args
- *
- * mpool_create(), for a pool that starts with @args->min_blocks blocks in
- * its first region, kept for life, and may grow by regions of
- * @args->grow_blocks to @args->max_blocks: mpool_grow(), or the pool's
- * worker when an alloc leaves fewer than @args->low_blocks blocks in the
- * depot.  An alloc that may sleep waits for that growth; any other never
- * allocates memory, and gets NULL while no block is free.  Regions whose
- * blocks are all free go back with mpool_shrink(), and with
- * %MPOOL_SHRINKABLE under memory pressure.  The state map and caller
- * tracking are made for @args->max_blocks here: a byte or two a block,
- * and with %MPOOL_TRACK_CALLER 40 more.  With @args->max_blocks at
- * @args->min_blocks or 0, it is the pool mpool_create() makes.
- *
- * Context: Process context. May sleep.  Not from a CPU-hotplug callback,
- * as for mpool_create().
- *
- * Return: the new pool, or an ERR_PTR(): the errors of mpool_create(),
- * and -EINVAL for @args->min_blocks 0, @args->max_blocks below it,
- * @args->grow_blocks above their difference, or a pool that may grow with
- * %MPOOL_NO_PERCPU; -E2BIG when @args->max_blocks, or the indexes its
- * regions take, pass %MPOOL_MAX_BLOCKS.
- */
-struct mpool *mpool_create_args(const char *name, size_t block_size,
-				const struct mpool_args *args)
+/* mpool_create_sized() with the caller's args in this module's struct. */
+static struct mpool *mpool_create_known(const char *name, size_t block_size,
+					const struct mpool_args *args)
 {
 	unsigned int flags = args->flags;
 	struct mpool_layout layout;
@@ -226,7 +212,9 @@ struct mpool *mpool_create_args(const char *name, size_t block_size,
 
 	/* Held across the vmalloc, so a taken name fails before it. */
 	mutex_lock(&mpool_list_lock);
-	err = mpool_find(name) ? -EEXIST : mpool_alloc_memory(pool, vmem_bytes);
+	err = mpool_find(name) ? -EEXIST : mpool_alloc_memory(pool);
+	if (!err)
+		err = mpool_grow_nodes(pool);
 	if (!err) {
 		pool->meta_bytes = mpool_meta_bytes(pool, vmem_bytes);
 		err = mpool_sysfs_add(pool);
@@ -245,7 +233,55 @@ struct mpool *mpool_create_args(const char *name, size_t block_size,
 	trace_mpool_create(pool);
 	return pool;
 }
-EXPORT_SYMBOL_NS_GPL(mpool_create_args, MPOOL_NS);
+
+/**
+ * mpool_create_sized - create a pool that may grow and shrink, size-checked
+ * @name: as for mpool_create()
+ * @block_size: usable bytes in each block
+ * @args: a struct mpool_args as the caller's mempool_mod.h defines it
+ * @size: the size of that struct, as the caller was built with it
+ *
+ * Consumers call it through mpool_create_args(), which passes @size.  The
+ * struct only grows at its end, as openat2()'s does: a caller built
+ * against an older header gets the defaults of the fields it does not
+ * know; one built against a newer header must leave the fields this
+ * module does not know 0.
+ *
+ * mpool_create(), for a pool that starts with @args->min_blocks blocks in
+ * its first region, kept for life, and may grow by regions of
+ * @args->grow_blocks to @args->max_blocks: mpool_grow(), or the pool's
+ * worker when an alloc leaves fewer than @args->low_blocks blocks in the
+ * depot.  An alloc that may sleep waits for that growth; any other never
+ * allocates memory, and gets NULL while no block is free.  Regions whose
+ * blocks are all free go back with mpool_shrink(), and with
+ * %MPOOL_SHRINKABLE under memory pressure.  The state map and caller
+ * tracking are made for @args->max_blocks here: a cache line per run of
+ * 8 to 32 blocks, and with %MPOOL_TRACK_CALLER 40 bytes a block.  With
+ * @args->max_blocks at @args->min_blocks or 0, it is the pool
+ * mpool_create() makes.
+ *
+ * Context: Process context. May sleep.  Not from a CPU-hotplug callback,
+ * as for mpool_create().
+ *
+ * Return: the new pool, or an ERR_PTR(): the errors of mpool_create(),
+ * and -EINVAL for @args->min_blocks 0, @args->max_blocks below it,
+ * @args->grow_blocks above their difference, or a pool that may grow with
+ * %MPOOL_NO_PERCPU; -E2BIG when @args->max_blocks, or the indexes its
+ * regions take, pass %MPOOL_MAX_BLOCKS, or when @args has a field this
+ * module does not know set.
+ */
+struct mpool *mpool_create_sized(const char *name, size_t block_size,
+				 const void *args, size_t size)
+{
+	struct mpool_args known = {};
+
+	if (size > sizeof(known) &&
+	    memchr_inv(args + sizeof(known), 0, size - sizeof(known)))
+		return ERR_PTR(-E2BIG);
+	memcpy(&known, args, min(size, sizeof(known)));
+	return mpool_create_known(name, block_size, &known);
+}
+EXPORT_SYMBOL_NS_GPL(mpool_create_sized, MPOOL_NS);
 
 /**
  * mpool_create - create a pool of fixed-size blocks
@@ -256,7 +292,8 @@ EXPORT_SYMBOL_NS_GPL(mpool_create_args, MPOOL_NS);
  *	and smaller powers of two are raised to the size of a pointer
  * @nr_blocks: number of blocks, fixed for the life of the pool
  * @flags: debug flags, %MPOOL_POISON, %MPOOL_REDZONE, %MPOOL_TRACK_CALLER,
- *	and %MPOOL_NO_PERCPU, or 0; the module parameter debug= adds its own
+ *	and %MPOOL_NO_PERCPU, or 0; the module parameter debug= adds its own.
+ *	%MPOOL_SHRINKABLE is taken and does nothing: such a pool never grows
  *
  * Reserves nr_blocks * stride bytes with vmalloc, where stride is
  * @block_size raised to a pointer's size and rounded up to @align, plus a
@@ -287,9 +324,43 @@ struct mpool *mpool_create(const char *name, size_t block_size, size_t align,
 		.min_blocks = nr_blocks,
 	};
 
-	return mpool_create_args(name, block_size, &args);
+	return mpool_create_known(name, block_size, &args);
 }
 EXPORT_SYMBOL_NS_GPL(mpool_create, MPOOL_NS);
+
+/**
+ * mpool_create_node - create a pool of fixed-size blocks on one node
+ * @name: as for mpool_create()
+ * @block_size: as for mpool_create()
+ * @align: as for mpool_create()
+ * @nr_blocks: as for mpool_create()
+ * @flags: as for mpool_create(), but %MPOOL_NUMA
+ * @nid: the node every block's memory is on, a node with memory, as
+ *	dma_pool_create_node() takes it for a device's node; NUMA_NO_NODE
+ *	for any, as mpool_create()
+ *
+ * mpool_create() on node @nid.  A pool that may grow on one node:
+ * mpool_create_args() with @node set.
+ *
+ * Context: Process context. May sleep.  Not from a CPU-hotplug callback,
+ * as for mpool_create().
+ * Return: as for mpool_create(), and -EINVAL for a @nid that is no node
+ * with memory, or with %MPOOL_NUMA.
+ */
+struct mpool *mpool_create_node(const char *name, size_t block_size,
+				size_t align, size_t nr_blocks,
+				unsigned int flags, int nid)
+{
+	struct mpool_args args = {
+		.align = align,
+		.flags = flags,
+		.min_blocks = nr_blocks,
+		.node = MPOOL_NODE(nid),
+	};
+
+	return mpool_create_known(name, block_size, &args);
+}
+EXPORT_SYMBOL_NS_GPL(mpool_create_node, MPOOL_NS);
 
 /*
  * Tasks still wait in mpool_alloc(), or gather in mpool_alloc_bulk(): the
@@ -351,9 +422,9 @@ static void mpool_release(struct mpool *pool)
  * mpool_destroy - destroy a pool
  * @pool: pool to destroy, or NULL
  *
- * Frees the pool and its region.  When blocks are still handed out, the
+ * Frees the pool and its regions.  When blocks are still handed out, the
  * pool says how many, and with %MPOOL_TRACK_CALLER who took them, and
- * leaves the region allocated, as dma_pool_destroy() does, so that the
+ * leaves the regions allocated, as dma_pool_destroy() does, so that the
  * outstanding blocks stay valid memory; only the pool's bookkeeping goes.
  * No alloc or free on @pool may run concurrently or later.  Tasks that
  * wait in mpool_alloc() nonetheless are woken, get NULL, and are waited

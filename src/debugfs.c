@@ -59,13 +59,14 @@ static int mpool_regions_show(struct seq_file *m, void *unused)
 	struct mpool_region *region;
 	unsigned int slot;
 
-	seq_puts(m, "# slot first blocks depot_free uncarved\n");
+	seq_puts(m, "# slot node first blocks depot_free uncarved\n");
 	rcu_read_lock();
 	for (slot = 0; slot < pool->max_slots; slot++) {
 		region = rcu_dereference(pool->regions[slot]);
 		if (!region)
 			continue;
-		seq_printf(m, "%u %zu %zu %zu %zu\n", slot, region->first,
+		seq_printf(m, "%u %d %zu %zu %zu %zu\n", slot, region->nid,
+			   region->first,
 			   region->nr_blocks, READ_ONCE(region->nr_free),
 			   region->nr_blocks - READ_ONCE(region->nr_carved));
 	}
@@ -73,6 +74,51 @@ static int mpool_regions_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mpool_regions);
+
+/*
+ * One line per node with a region: its regions, their blocks, those free
+ * in the depot, and those out of it (handed out, in the CPUs' caches or
+ * quarantined).  Not for a MPOOL_NO_PERCPU pool's stack, whose one region
+ * keeps no count: see "regions".
+ */
+static int mpool_nodes_show(struct seq_file *m, void *unused)
+{
+	struct mpool *pool = m->private;
+	struct mpool_region *region;
+	size_t *blocks, *free;
+	unsigned int slot, *regions;
+	int nid, err = -ENOMEM;
+
+	blocks = kcalloc(nr_node_ids, sizeof(*blocks), GFP_KERNEL);
+	free = kcalloc(nr_node_ids, sizeof(*free), GFP_KERNEL);
+	regions = kcalloc(nr_node_ids, sizeof(*regions), GFP_KERNEL);
+	if (!blocks || !free || !regions)
+		goto out;
+	rcu_read_lock();
+	for (slot = 0; slot < pool->max_slots; slot++) {
+		region = rcu_dereference(pool->regions[slot]);
+		if (!region)
+			continue;
+		regions[region->nid]++;
+		blocks[region->nid] += region->nr_blocks;
+		free[region->nid] += READ_ONCE(region->nr_free);
+	}
+	rcu_read_unlock();
+	seq_puts(m, "# node regions blocks depot_free out\n");
+	for_each_node(nid) {
+		if (regions[nid])
+			seq_printf(m, "%d %u %zu %zu %zu\n", nid, regions[nid],
+				   blocks[nid], free[nid],
+				   blocks[nid] - min(free[nid], blocks[nid]));
+	}
+	err = 0;
+out:
+	kfree(regions);
+	kfree(free);
+	kfree(blocks);
+	return err;
+}
+DEFINE_SHOW_ATTRIBUTE(mpool_nodes);
 
 /* The blocks in use, by the caller that took them, as SLUB's alloc_traces. */
 static int mpool_allocations_show(struct seq_file *m, void *unused)
@@ -150,6 +196,8 @@ static void mpool_debugfs_add(struct mpool *pool)
 			    &mpool_stats_fops);
 	debugfs_create_file("regions", 0444, pool->debugfs_dir, pool,
 			    &mpool_regions_fops);
+	debugfs_create_file("nodes", 0444, pool->debugfs_dir, pool,
+			    &mpool_nodes_fops);
 	if (pool->flags & MPOOL_TRACK_CALLER)
 		debugfs_create_file("allocations", 0444, pool->debugfs_dir,
 				    pool, &mpool_allocations_fops);

@@ -66,29 +66,19 @@ static size_t mpool_depot_get_stack(struct mpool *pool, void **blocks,
 }
 
 /*
- * Take up to @nr blocks into @blocks, all of one region: freed ones first,
- * then fresh ones, up to the end of a run at most, so that the next carve
- * begins a run, and its state line, of its own (mpool_state()).  The
- * region with the lowest slot that has any: the first region's blocks
- * are used first, and the last regions added are the first to empty out
- * for a shrink.  Each block is the caller's from here on, marked CACHED
- * until it is handed out.  A fresh block of a MPOOL_POISON pool holds its
- * poison since its region was made: no block's bytes are written under
- * the lock.
+ * mpool_depot_get() from the first region of the slots @slots that has
+ * any: more than one is looked at only while a rebuild keeps its blocks
+ * off its list.
  */
-static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
-			      struct mpool_corruption *c)
+static size_t mpool_depot_get_from(struct mpool *pool,
+				   const unsigned long *slots, void **blocks,
+				   size_t nr, struct mpool_corruption *c)
 {
 	struct mpool_region *region;
 	unsigned int slot;
-	size_t got = 0, fresh;
+	size_t got, fresh;
 
-	lockdep_assert_held(&pool->lock);
-
-	if (pool->stack_next)
-		return mpool_depot_get_stack(pool, blocks, nr);
-	/* More than one region only while a rebuild keeps blocks unlisted. */
-	for_each_set_bit(slot, pool->with_free, pool->max_slots) {
+	for_each_set_bit(slot, slots, pool->max_slots) {
 		region = rcu_dereference_protected(pool->regions[slot],
 						   lockdep_is_held(&pool->lock));
 		got = mpool_pop_free(pool, region, blocks, nr, c);
@@ -97,8 +87,39 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 		mpool_region_took(pool, region, fresh);
 		got += fresh;
 		if (got)
-			break;
+			return got;
 	}
+	return 0;
+}
+
+/*
+ * Take up to @nr blocks into @blocks, all of one region: freed ones first,
+ * then fresh ones, up to the end of a run at most, so that the next carve
+ * begins a run, and its state line, of its own (mpool_state()).  The
+ * region with the lowest slot that has any: the first region's blocks
+ * are used first, and the last regions added are the first to empty out
+ * for a shrink.  Each block is the caller's from here on, marked CACHED
+ * until it is handed out.  A fresh block of a MPOOL_POISON pool holds its
+ * poison since its region was made: no block's bytes are written under
+ * the lock.  With MPOOL_NUMA, a region of this CPU's node if one has any,
+ * else of any node: exhaustion stays exact.
+ */
+static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
+			      struct mpool_corruption *c)
+{
+	size_t got = 0;
+
+	lockdep_assert_held(&pool->lock);
+
+	if (pool->stack_next)
+		return mpool_depot_get_stack(pool, blocks, nr);
+	/* This CPU's node first: IRQs are off, the CPU stays. */
+	if (pool->node_with_free)
+		got = mpool_depot_get_from(pool, mpool_node_slots(pool,
+								  numa_node_id()),
+					   blocks, nr, c);
+	if (!got)
+		got = mpool_depot_get_from(pool, pool->with_free, blocks, nr, c);
 	mpool_hold_work(pool, got);
 	return got;
 }

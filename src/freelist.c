@@ -106,14 +106,46 @@ static size_t mpool_carved_free(const struct mpool_region *region)
 	return region->nr_free - (region->nr_blocks - region->nr_carved);
 }
 
+/* MPOOL_NUMA: the slots of node @nid's regions with free blocks. */
+static unsigned long *mpool_node_slots(const struct mpool *pool, int nid)
+{
+	return pool->node_with_free + nid * BITS_TO_LONGS(pool->max_slots);
+}
+
+/*
+ * @region has @nr more blocks in the depot, or fewer with @nr negative:
+ * its count, the maps of slots with free blocks, its node's count.
+ */
+static void mpool_region_count(struct mpool *pool, struct mpool_region *region,
+			       long nr)
+{
+	bool was_empty = !region->nr_free;
+
+	/* Read without the lock by the shrinker's count and debugfs. */
+	WRITE_ONCE(region->nr_free, region->nr_free + nr);
+	if (pool->node_free)
+		WRITE_ONCE(pool->node_free[region->nid],
+			   pool->node_free[region->nid] + nr);
+	if (was_empty == !region->nr_free)
+		return;
+	if (was_empty) {
+		__set_bit(region->slot, pool->with_free);
+		if (pool->node_with_free)
+			__set_bit(region->slot,
+				  mpool_node_slots(pool, region->nid));
+	} else {
+		__clear_bit(region->slot, pool->with_free);
+		if (pool->node_with_free)
+			__clear_bit(region->slot,
+				    mpool_node_slots(pool, region->nid));
+	}
+}
+
 /* @region has @nr more blocks in the depot. */
 static void mpool_region_gave(struct mpool *pool, struct mpool_region *region,
 			      size_t nr)
 {
-	if (!region->nr_free)
-		__set_bit(region->slot, pool->with_free);
-	/* Read without the lock by the shrinker's count and debugfs. */
-	WRITE_ONCE(region->nr_free, region->nr_free + nr);
+	mpool_region_count(pool, region, nr);
 }
 
 /* @nr of @region's blocks in the depot are now the caller's. */
@@ -122,10 +154,9 @@ static void mpool_region_took(struct mpool *pool, struct mpool_region *region,
 {
 	lockdep_assert_held(&pool->lock);
 
-	WRITE_ONCE(region->nr_free, region->nr_free - nr);
+	mpool_region_count(pool, region, -(long)nr);
 	if (region->nr_free)
 		return;
-	__clear_bit(region->slot, pool->with_free);
 	/* No block of it in the depot: nothing is left to rebuild. */
 	if (region->rescan) {
 		WRITE_ONCE(region->rescan, 0);

@@ -24,20 +24,40 @@ static bool mpool_may_grow(const struct mpool *pool)
 }
 
 /*
+ * The node a grow adds its region on: the pool's, or with MPOOL_NUMA the
+ * caller's (under the pool's lock, this CPU's), or any.
+ */
+static int mpool_grow_node(const struct mpool *pool)
+{
+	return pool->flags & MPOOL_NUMA ? numa_mem_id() : pool->nid;
+}
+
+/*
  * Under the lock: ask for the worker when the depot has fewer free blocks
  * than the low mark, or, @empty, none that a waiting alloc could take,
- * and a region fits, and no worker is asked for or runs.
+ * and a region fits, and no worker is asked for or runs.  With
+ * MPOOL_NUMA, the depot is this CPU's node's part of it, and the worker
+ * grows on that node, as on every node that asked before it ran.
  */
 static void mpool_grow_check(struct mpool *pool, bool empty)
 {
+	int nid = mpool_grow_node(pool);
+	size_t free;
+
 	lockdep_assert_held(&pool->lock);
 
-	if (pool->grow_queued || pool->dying || !mpool_may_grow(pool))
+	if (pool->dying || !mpool_may_grow(pool))
 		return;
-	if (!empty && mpool_depot_nr_free(pool) >= pool->low_blocks)
+	free = pool->node_free ? pool->node_free[nid] :
+				 mpool_depot_nr_free(pool);
+	if (!empty && free >= pool->low_blocks)
 		return;
 	if (pool->grow_failed &&
 	    time_before(jiffies, pool->grow_failed + MPOOL_GROW_RETRY))
+		return;
+	if (pool->node_free)
+		node_set(nid, pool->grow_nodes);
+	if (pool->grow_queued)
 		return;
 	pool->grow_queued = true;
 	irq_work_queue(&pool->grow_irq_work);
@@ -51,11 +71,12 @@ static void mpool_grow_irq_work(struct irq_work *work)
 }
 
 /*
- * Add one region of @grow_blocks in slot @slot: its memory, poison and
- * table entry first, then its blocks to the depot in one hold.  Returns
- * 0, -ENOSPC if it does not fit under @max_blocks, -ENOMEM.
+ * Add one region of @grow_blocks on node @nid (NUMA_NO_NODE: any) in the
+ * first free slot: its memory, poison and table entry first, then its
+ * blocks to the depot in one hold.  Returns 0, -ENOSPC if it does not fit
+ * under @max_blocks, -ENOMEM.
  */
-static int mpool_add_region(struct mpool *pool)
+static int mpool_add_region(struct mpool *pool, int nid)
 {
 	struct mpool_region_table *table;
 	struct mpool_region *region;
@@ -73,7 +94,7 @@ static int mpool_add_region(struct mpool *pool)
 	/* Cannot happen: @max_slots has room for @max_blocks. */
 	if (WARN_ON_ONCE(slot == pool->max_slots))
 		return -ENOSPC;
-	region = mpool_region_alloc(pool, slot, pool->grow_blocks);
+	region = mpool_region_alloc(pool, slot, pool->grow_blocks, nid);
 	if (!region)
 		return -ENOMEM;
 	/* A slot's states were all IN_DEPOT when its last region left. */
@@ -93,16 +114,16 @@ static int mpool_add_region(struct mpool *pool)
 	WRITE_ONCE(pool->nr_blocks, pool->nr_blocks + region->nr_blocks);
 	WRITE_ONCE(pool->nr_regions, pool->nr_regions + 1);
 	WRITE_ONCE(pool->grows, pool->grows + 1);
-	__set_bit(slot, pool->with_free);
+	mpool_region_count(pool, region, region->nr_blocks);
 	mpool_unlock(pool, flags);
 	return 0;
 }
 
 /*
- * Grow by @nr regions: none if they do not all fit (-ENOSPC), those made
- * before memory ran out if it did (-ENOMEM).
+ * Grow by @nr regions on node @nid: none if they do not all fit
+ * (-ENOSPC), those made before memory ran out if it did (-ENOMEM).
  */
-static int mpool_grow_regions(struct mpool *pool, size_t nr)
+static int mpool_grow_regions(struct mpool *pool, size_t nr, int nid)
 {
 	unsigned long flags;
 	size_t added = 0;
@@ -113,7 +134,7 @@ static int mpool_grow_regions(struct mpool *pool, size_t nr)
 	    pool->max_blocks)
 		err = -ENOSPC;
 	while (!err && added < nr) {
-		err = mpool_add_region(pool);
+		err = mpool_add_region(pool, nid);
 		added += !err;
 	}
 	mutex_unlock(&pool->grow_lock);
@@ -126,24 +147,62 @@ static int mpool_grow_regions(struct mpool *pool, size_t nr)
 		pool->grow_failed = 0;
 	}
 	mpool_unlock(pool, flags);
-	trace_mpool_grow(pool, added * pool->grow_blocks, err);
+	trace_mpool_grow(pool, nid, added * pool->grow_blocks, err);
 	/* A waiting alloc finds the new blocks; one that failed, the news. */
 	swake_up_all(&pool->wait);
 	return err;
 }
 
+/*
+ * A region on each node that asked for one (MPOOL_NUMA), or one on the
+ * pool's node.  Runs in a kworker, never in an alloc's context.
+ */
 static void mpool_grow_worker(struct work_struct *work)
 {
 	struct mpool *pool = container_of(work, struct mpool, grow_work);
 	unsigned long flags;
+	nodemask_t nodes;
+	int nid;
 
 	mpool_test_point(pool, MPOOL_TEST_GROW_WORKER);
-	mpool_grow_regions(pool, 1);
+	if (pool->node_free) {
+		mpool_lock(pool, &flags);
+		nodes = pool->grow_nodes;
+		nodes_clear(pool->grow_nodes);
+		mpool_unlock(pool, flags);
+		for_each_node_mask(nid, nodes)
+			mpool_grow_regions(pool, 1, nid);
+	} else {
+		mpool_grow_regions(pool, 1, pool->nid);
+	}
 	/* Below the low mark still, as allocs went on: once more, asked. */
 	mpool_lock(pool, &flags);
 	pool->grow_queued = false;
 	mpool_grow_check(pool, false);
 	mpool_unlock(pool, flags);
+}
+
+/*
+ * At create, with MPOOL_NUMA: a region on every other node with memory,
+ * as far as @max_blocks allows, so that each node's CPUs start with
+ * blocks of their own.  0 or -ENOMEM.
+ */
+static int mpool_grow_nodes(struct mpool *pool)
+{
+	int nid, err = 0;
+
+	if (!pool->node_free)
+		return 0;
+	mutex_lock(&pool->grow_lock);
+	for_each_node_state(nid, N_MEMORY) {
+		if (nid == pool->home.nid || !mpool_may_grow(pool))
+			continue;
+		err = mpool_add_region(pool, nid);
+		if (err)
+			break;
+	}
+	mutex_unlock(&pool->grow_lock);
+	return err;
 }
 
 static void mpool_grow_init(struct mpool *pool)
@@ -172,7 +231,8 @@ static void mpool_grow_exit(struct mpool *pool)
  *	@grow_blocks
  *
  * Allocates the regions with vmalloc and adds their blocks to the pool,
- * and wakes the allocs that wait for a block.  The pool's
+ * and wakes the allocs that wait for a block.  The regions are on the
+ * pool's node, or with %MPOOL_NUMA on the caller's.  The pool's
  * own worker does the same, a region at a time, when an alloc leaves its
  * depot below the low mark: a driver calls this to grow ahead of a burst
  * it knows of.  Allocs and frees go on meanwhile.
@@ -192,6 +252,7 @@ int mpool_grow(struct mpool *pool, size_t nr)
 		return -EINVAL;
 	if (!pool->grow_blocks || nr > pool->max_blocks)
 		return -ENOSPC;
-	return mpool_grow_regions(pool, DIV_ROUND_UP(nr, pool->grow_blocks));
+	return mpool_grow_regions(pool, DIV_ROUND_UP(nr, pool->grow_blocks),
+				  mpool_grow_node(pool));
 }
 EXPORT_SYMBOL_NS_GPL(mpool_grow, MPOOL_NS);

@@ -12,6 +12,7 @@
 #include <linux/irq_work.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/nodemask.h>
 #include <linux/ratelimit.h>
 #include <linux/spinlock.h>
 #include <linux/swait.h>
@@ -161,6 +162,7 @@ struct mpool_region {
 	size_t nr_blocks;
 	size_t first;		/* global index of the first block */
 	unsigned int slot;	/* in pool->regions[] */
+	int nid;		/* the node of its memory */
 
 	/* The region's part of the depot, under pool->lock. */
 	void *free_list;	/* freed blocks, in any order */
@@ -226,6 +228,7 @@ struct mpool {
 	size_t max_blocks;
 	size_t grow_blocks;
 	size_t low_blocks;
+	int nid;		/* every region's node, or NUMA_NO_NODE */
 	size_t index_end;	/* global indexes the state map covers */
 	/* pool->regions[slot], published with RCU; [0] is &@home. */
 	struct mpool_region __rcu **regions;
@@ -251,6 +254,10 @@ struct mpool {
 	 */
 	raw_spinlock_t lock ____cacheline_aligned_in_smp; /* this group */
 	unsigned long *with_free; /* slots whose region's nr_free is not 0 */
+	/* MPOOL_NUMA: @with_free by node, a row of @max_slots bits each. */
+	unsigned long *node_with_free;
+	size_t *node_free;	/* MPOOL_NUMA: free in the depot, by node */
+	nodemask_t grow_nodes;	/* MPOOL_NUMA: nodes the worker grows on */
 	unsigned int nr_rescans; /* regions whose list is being rebuilt */
 	unsigned int nr_regions;
 	bool grow_queued;	/* the grow worker is asked for, or runs */
@@ -390,7 +397,7 @@ static enum mpool_free_verdict mpool_claim_far(const struct mpool *pool,
 					       size_t *index);
 static void mpool_place(const struct mpool *pool, const void *ptr,
 			size_t *index, unsigned long *within);
-static int mpool_regions_init(struct mpool *pool, size_t vmem_bytes);
+static int mpool_regions_init(struct mpool *pool);
 static void mpool_regions_exit(struct mpool *pool, bool leak);
 static size_t mpool_slot_first(const struct mpool *pool, unsigned int slot);
 
@@ -399,6 +406,7 @@ static size_t mpool_slot_first(const struct mpool *pool, unsigned int slot);
 #define MPOOL_GROW_RETRY	HZ
 
 static void mpool_grow_init(struct mpool *pool);
+static int mpool_grow_nodes(struct mpool *pool);
 static void mpool_grow_exit(struct mpool *pool);
 static void mpool_grow_check(struct mpool *pool, bool empty);
 static bool mpool_may_grow(const struct mpool *pool);
@@ -417,6 +425,8 @@ static bool mpool_rescan_pending(const struct mpool *pool);
 static void mpool_rescan_step(struct mpool *pool, size_t max);
 static void mpool_region_took(struct mpool *pool, struct mpool_region *region,
 			      size_t nr);
+static void mpool_region_count(struct mpool *pool, struct mpool_region *region,
+			       long nr);
 
 /* stack.c: the depot of a MPOOL_NO_PERCPU pool. */
 static int mpool_stack_init(struct mpool *pool, gfp_t gfp);

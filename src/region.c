@@ -11,8 +11,8 @@
  * indexes after it, at least @grow_blocks and a run, so that a region
  * starts a run, and a line of the state map, of its own.  A slot a shrink
  * freed is the next grow's.  The state map covers every slot from create
- * on (@index_end): a byte or two a block of @max_blocks, for an index to
- * state lookup that takes no lock and no region.
+ * on (@index_end), a cache line per run of 8 to 32 indexes, for an index
+ * to state lookup that takes no lock and no region.
  *
  * From an address, the first region is found as before, by one compare,
  * and the fast paths of a pool of one region are unchanged.  Any other is
@@ -258,30 +258,51 @@ static void mpool_table_swap(struct mpool *pool,
 }
 
 /*
- * A region of @nr blocks for slot @slot, its memory from vmalloc, its
- * states and caller tracking reset; not yet the pool's.  NULL if there
- * is no memory.
+ * @region's memory for @nr blocks from vmalloc, on node @nid if it is
+ * not NUMA_NO_NODE; and the node its first page came from.  -ENOMEM.
  */
-static struct mpool_region *mpool_region_alloc(struct mpool *pool,
-					       unsigned int slot, size_t nr)
+static int mpool_region_memory(struct mpool *pool, struct mpool_region *region,
+			       size_t nr, int nid)
 {
 	/* Never wake the OOM killer for a pool: fail and let the caller decide. */
 	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
-	struct mpool_region *region;
 	size_t pad = pool->align > PAGE_SIZE ? pool->align - PAGE_SIZE : 0;
+
+	/*
+	 * Cannot overflow: create checked every block's bytes with the slack.
+	 * A node's vmalloc takes no gfp: GFP_KERNEL, as vmalloc_node() has
+	 * it, the one export that takes a node on every kernel.
+	 */
+	if (nid == NUMA_NO_NODE)
+		region->mem = __vmalloc(nr * pool->stride + pad, gfp);
+	else
+		region->mem = vmalloc_node(nr * pool->stride + pad, nid);
+	if (!region->mem)
+		return -ENOMEM;
+	region->base = PTR_ALIGN(region->mem, pool->align);
+	region->nr_blocks = nr;
+	region->nid = page_to_nid(vmalloc_to_page(region->mem));
+	return 0;
+}
+
+/*
+ * A region of @nr blocks for slot @slot on node @nid (NUMA_NO_NODE: any),
+ * its memory from vmalloc; not yet the pool's.  NULL if there is no
+ * memory.
+ */
+static struct mpool_region *mpool_region_alloc(struct mpool *pool,
+					       unsigned int slot, size_t nr,
+					       int nid)
+{
+	struct mpool_region *region;
 
 	region = kzalloc(sizeof(*region), GFP_KERNEL);
 	if (!region)
 		return NULL;
-	/* Cannot overflow: create checked a slot's bytes with the slack. */
-	region->mem = __vmalloc(nr * pool->stride + pad, gfp);
-	if (!region->mem) {
+	if (mpool_region_memory(pool, region, nr, nid)) {
 		kfree(region);
 		return NULL;
 	}
-	region->base = PTR_ALIGN(region->mem, pool->align);
-	region->nr_blocks = nr;
-	region->nr_free = nr;
 	region->slot = slot;
 	region->first = mpool_slot_first(pool, slot);
 	return region;
@@ -297,25 +318,34 @@ static void mpool_region_free(struct mpool_region *region)
  * At create: the slots, the first region's memory and its place in
  * slot 0, the map of slots with free blocks.  -ENOMEM if refused.
  */
-static int mpool_regions_init(struct mpool *pool, size_t vmem_bytes)
+static int mpool_regions_init(struct mpool *pool)
 {
-	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 	struct mpool_region *home = &pool->home;
+	int nid = pool->nid;
 
 	pool->regions = kvcalloc(pool->max_slots, sizeof(*pool->regions),
 				 GFP_KERNEL);
 	pool->with_free = bitmap_zalloc(pool->max_slots, GFP_KERNEL);
-	home->mem = __vmalloc(vmem_bytes, gfp);
-	if (!pool->regions || !pool->with_free || !home->mem)
+	if (!pool->regions || !pool->with_free)
 		return -ENOMEM;
-	home->base = PTR_ALIGN(home->mem, pool->align);
-	home->nr_blocks = pool->min_blocks;
-	home->nr_free = pool->min_blocks;
+	if (pool->flags & MPOOL_NUMA) {
+		pool->node_with_free = kcalloc(nr_node_ids *
+					       BITS_TO_LONGS(pool->max_slots),
+					       sizeof(long), GFP_KERNEL);
+		pool->node_free = kcalloc(nr_node_ids, sizeof(size_t),
+					  GFP_KERNEL);
+		if (!pool->node_with_free || !pool->node_free)
+			return -ENOMEM;
+		/* The creator's node, or its nearest with memory. */
+		nid = numa_mem_id();
+	}
+	if (mpool_region_memory(pool, home, pool->min_blocks, nid))
+		return -ENOMEM;
 	pool->base = home->base;
 	pool->nr_blocks = pool->min_blocks;
 	pool->nr_regions = 1;
 	RCU_INIT_POINTER(pool->regions[0], home);
-	__set_bit(0, pool->with_free);
+	mpool_region_count(pool, home, home->nr_blocks);
 	return 0;
 }
 
@@ -344,6 +374,8 @@ static void mpool_regions_exit(struct mpool *pool, bool leak)
 	else
 		vfree(pool->home.mem);
 	kfree(rcu_dereference_protected(pool->table, true));
+	kfree(pool->node_free);
+	kfree(pool->node_with_free);
 	bitmap_free(pool->with_free);
 	kvfree(pool->regions);
 }

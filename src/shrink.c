@@ -94,8 +94,7 @@ static bool mpool_region_leave(struct mpool *pool, struct mpool_region *region)
 	mpool_lock(pool, &flags);
 	out = region->nr_free == region->nr_blocks && !region->rescan;
 	if (out) {
-		__clear_bit(region->slot, pool->with_free);
-		WRITE_ONCE(region->nr_free, 0);
+		mpool_region_count(pool, region, -(long)region->nr_free);
 		WRITE_ONCE(region->free_list, NULL);
 		WRITE_ONCE(pool->nr_blocks, pool->nr_blocks - region->nr_blocks);
 		WRITE_ONCE(pool->nr_regions, pool->nr_regions - 1);
@@ -173,7 +172,8 @@ static size_t mpool_shrink_regions(struct mpool *pool, size_t want)
  *
  * Context: Process context. May sleep: it waits for an RCU grace period
  * when it frees a region.
- * Return: the blocks given back, 0 if none could be.
+ * Return: the blocks given back, 0 if none could be (at once for a pool of
+ * one region).
  */
 size_t mpool_shrink(struct mpool *pool)
 {
@@ -240,7 +240,8 @@ static int mpool_shrinker_init(struct mpool *pool)
 {
 	int err;
 
-	if (!(pool->flags & MPOOL_SHRINKABLE))
+	/* A pool that cannot grow has nothing to give back. */
+	if (!(pool->flags & MPOOL_SHRINKABLE) || !pool->grow_blocks)
 		return 0;
 	pool->shrinker = mpool_shrinker_alloc(pool);
 	if (!pool->shrinker)

@@ -7,8 +7,8 @@
  *
  * Every file is 0444.  /proc/slabinfo and SLUB's files went 0400 because
  * a slab's counters tell an attacker when the slab it shares with its
- * victim's objects fills up; a pool's region holds its consumers' blocks
- * alone and never grows, so its counters groom nothing, and tools such as
+ * victim's objects fills up; a pool's regions hold its consumers' blocks
+ * alone, never another's objects, so its counters groom nothing, and tools such as
  * mpoolstat run as any user.  A geometry file reads the pool's fixed
  * fields alone; a counter takes the pool's lock for a few loads and sums
  * the CPUs' counters, as /proc/stat sums its own for any reader.

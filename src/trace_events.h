@@ -252,15 +252,19 @@ TRACE_EVENT(mpool_destroy,
 		  __entry->nr_blocks, __entry->in_use)
 );
 
-/* mpool_grow() or the worker added @blocks (whole regions), or failed. */
+/*
+ * mpool_grow() or the worker added @blocks (whole regions) on node @nid
+ * (-1: any), or failed.
+ */
 TRACE_EVENT(mpool_grow,
 
-	TP_PROTO(const struct mpool *pool, size_t blocks, int err),
+	TP_PROTO(const struct mpool *pool, int nid, size_t blocks, int err),
 
-	TP_ARGS(pool, blocks, err),
+	TP_ARGS(pool, nid, blocks, err),
 
 	TP_STRUCT__entry(
 		__array(char,		pool,	MPOOL_NAME_MAX + 1)
+		__field(int,		nid)
 		__field(size_t,		blocks)
 		__field(size_t,		nr_blocks)
 		__field(unsigned int,	nr_regions)
@@ -269,15 +273,16 @@ TRACE_EVENT(mpool_grow,
 
 	TP_fast_assign(
 		memcpy(__entry->pool, pool->name, sizeof(__entry->pool));
+		__entry->nid = nid;
 		__entry->blocks = blocks;
 		__entry->nr_blocks = READ_ONCE(pool->nr_blocks);
 		__entry->nr_regions = READ_ONCE(pool->nr_regions);
 		__entry->err = err;
 	),
 
-	TP_printk("pool=%s blocks=%zu nr_blocks=%zu nr_regions=%u err=%d",
-		  __entry->pool, __entry->blocks, __entry->nr_blocks,
-		  __entry->nr_regions, __entry->err)
+	TP_printk("pool=%s nid=%d blocks=%zu nr_blocks=%zu nr_regions=%u err=%d",
+		  __entry->pool, __entry->nid, __entry->blocks,
+		  __entry->nr_blocks, __entry->nr_regions, __entry->err)
 );
 
 /* mpool_shrink() or the shrinker gave back @blocks, in whole regions. */
