@@ -397,6 +397,9 @@ static void mpool_release(struct mpool *pool)
 	size_t in_use;
 
 	mpool_evict_waiters(pool);
+	/* Nothing grows or shrinks the pool from here on. */
+	mpool_shrinker_exit(pool);
+	mpool_grow_exit(pool);
 	mutex_lock(&mpool_list_lock);
 	list_del(&pool->node);
 	mpool_debugfs_remove(pool);
@@ -411,9 +414,6 @@ static void mpool_release(struct mpool *pool)
 		       pool->name, in_use, pool->nr_blocks);
 		mpool_report_leak(pool);
 	}
-	/* Nothing may grow or shrink the pool from here on. */
-	mpool_shrinker_exit(pool);
-	mpool_grow_exit(pool);
 	mpool_free_memory(pool, in_use);
 	kfree(pool);
 }

@@ -126,6 +126,55 @@ static __always_inline size_t mpool_give_back_fast(struct mpool *pool,
 }
 
 /*
+ * MPOOL_NUMA, with preemption off: whether @block is of this CPU's node.  Another node's block goes to the depot, not to this CPU's ring,
+ * as SLUB frees a remote object to its own slab: the CPUs of its node
+ * find it there first, and this CPU's ring holds its own node's blocks
+ * alone.
+ */
+static noinline bool mpool_block_local(struct mpool *pool, void *block)
+{
+	size_t index = mpool_block_index(pool, block);
+
+	return mpool_index_region(pool, index)->nid == numa_node_id();
+}
+
+/*
+ * This CPU's ring, owned, for @blocks: NULL if the pool has no caches,
+ * the ring is taken (mpool_cache_own()), or the blocks are not all of
+ * this CPU's node.
+ */
+static __always_inline struct mpool_cpu_cache *
+mpool_cache_for(struct mpool *pool, void **blocks, size_t nr)
+{
+	struct mpool_cpu_cache *cache = mpool_cache_own(pool);
+	size_t i;
+
+	if (likely(!(pool->flags & MPOOL_NUMA)) || !cache)
+		return cache;
+	for (i = 0; i < nr; i++) {
+		if (!mpool_block_local(pool, blocks[i])) {
+			mpool_cache_disown(cache);
+			return NULL;
+		}
+	}
+	return cache;
+}
+
+/* mpool_cache_for() of one block, its address never taken. */
+static __always_inline struct mpool_cpu_cache *
+mpool_cache_for_one(struct mpool *pool, void *block)
+{
+	struct mpool_cpu_cache *cache = mpool_cache_own(pool);
+
+	if (unlikely(pool->flags & MPOOL_NUMA) && cache &&
+	    !mpool_block_local(pool, block)) {
+		mpool_cache_disown(cache);
+		return NULL;
+	}
+	return cache;
+}
+
+/*
  * Put @nr claimed blocks, at most a batch, where the next allocs find
  * them: this CPU's cache, and when it is full, its oldest half to the
  * depot; or the stack.  With a task waiting, straight to the depot,
@@ -140,7 +189,7 @@ static __always_inline void mpool_give_back_batch(struct mpool *pool,
 
 	/* Also the read side of mpool_wait_for_free()'s grace period. */
 	preempt_disable();
-	cache = mpool_cache_own(pool);
+	cache = mpool_cache_for(pool, blocks, nr);
 	pushed = mpool_give_back_fast(pool, cache, blocks, nr);
 	if (unlikely(pushed < nr))
 		wake = mpool_give_back_slow(pool, cache, blocks + pushed,
@@ -168,7 +217,7 @@ static __always_inline void mpool_give_back_one(struct mpool *pool,
 
 	/* Also the read side of mpool_wait_for_free()'s grace period. */
 	preempt_disable();
-	cache = mpool_cache_own(pool);
+	cache = mpool_cache_for_one(pool, block);
 	if (unlikely(!mpool_give_back_fast(pool, cache, &block, 1)))
 		wake = mpool_give_back_one_slow(pool, cache, block);
 	mpool_cache_disown(cache);
