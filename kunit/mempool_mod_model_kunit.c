@@ -131,7 +131,7 @@ struct model_run {
 	u64 next_seed;
 };
 
-static struct model_run model_seq_run, model_smp_run;
+static struct model_run model_seq_run, model_smp_run, model_regions_run;
 static u64 model_one_seed;
 
 /*
@@ -177,6 +177,12 @@ static MPOOL_KUNIT_GEN_PARAMS(model_seq_gen_params)
 				prev, desc);
 }
 
+static MPOOL_KUNIT_GEN_PARAMS(model_regions_gen_params)
+{
+	return model_gen_params(&model_regions_run,
+				ARRAY_SIZE(model_fixed_seeds), prev, desc);
+}
+
 static MPOOL_KUNIT_GEN_PARAMS(model_smp_gen_params)
 {
 	return model_gen_params(&model_smp_run, MODEL_FIXED_SMP_SEEDS, prev,
@@ -196,17 +202,19 @@ static unsigned long model_chunk_deadline(const struct model_run *run)
  * Random operations on up to MODEL_POOLS pools, from one seed or, in a
  * timed run, seed after seed; every step checked against the model.
  */
-static void sequence_matches_model(struct kunit *test)
+static void model_run_case(struct kunit *test, bool regions)
 {
 	struct model *m = model_create(test);
 	struct model_run *run;
 	unsigned long deadline;
 	u64 first;
 
+	m->regions = regions;
 	if (!model_seconds) {
 		model_run_seed(m, *(const u64 *)test->param_value);
-		kunit_info(test, "seed %llu: %lu blocks, %lu corruptions\n",
-			   m->seed, m->nr_allocs, m->nr_corruptions);
+		kunit_info(test, "seed %llu: %lu blocks, %lu corruptions, %lu regions grown, %lu given back\n",
+			   m->seed, m->nr_allocs, m->nr_corruptions,
+			   m->nr_grows, m->nr_shrunk);
 		return;
 	}
 	run = (struct model_run *)test->param_value;
@@ -216,6 +224,23 @@ static void sequence_matches_model(struct kunit *test)
 		model_run_seed(m, run->next_seed++);
 	} while (time_before(jiffies, deadline));
 	kunit_info(test, "seeds %llu to %llu\n", first, run->next_seed - 1);
+}
+
+static void sequence_matches_model(struct kunit *test)
+{
+	model_run_case(test, false);
+}
+
+/*
+ * The same, with pools that grow: mpool_grow() and mpool_shrink() among
+ * the operations, and the pool's grow worker adding regions meanwhile,
+ * which the model learns of from the statistics.  A seed draws other
+ * operations here than in sequence_matches_model, which keeps drawing
+ * what it drew before regions.
+ */
+static void regions_match_model(struct kunit *test)
+{
+	model_run_case(test, true);
 }
 
 /* ---- threads on every CPU, one shared pool ------------------------------- */
@@ -437,6 +462,7 @@ static void threads_match_their_models(struct kunit *test)
 
 static struct kunit_case mpool_model_cases[] = {
 	KUNIT_CASE_PARAM(sequence_matches_model, model_seq_gen_params),
+	KUNIT_CASE_PARAM(regions_match_model, model_regions_gen_params),
 	KUNIT_CASE_PARAM(threads_match_their_models, model_smp_gen_params),
 	{}
 };

@@ -21,6 +21,7 @@
 #include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/kernel.h>
+#include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
@@ -30,6 +31,14 @@
 #include "mempool_mod.h"
 #include "mpool_kunit_stats.h"
 #include "mpool_model.h"
+
+/*
+ * The flags a seed draws from: those before MPOOL_SHRINKABLE, so that a
+ * seed makes the pools it made before regions.  The model never asks for
+ * a shrinker: memory pressure would give regions back behind its back.
+ */
+#define MODEL_FLAGS	(MPOOL_POISON | MPOOL_REDZONE | MPOOL_TRACK_CALLER | \
+			 MPOOL_NO_PERCPU)
 
 /* ---- random choices: splitmix64, or a fuzzer's bytes --------------------- */
 
@@ -126,23 +135,68 @@ static __printf(2, 3) void model_fail(struct model *m, const char *fmt, ...)
 	model_abort(m, why);
 }
 
+/* ---- regions: where a model index is, for a pool that grows ---- */
+
+/* The model's slot of @index, and the first index of slot @slot. */
+static unsigned int model_slot(const struct model_pool *mp, size_t index)
+{
+	size_t min = mp->exp.min_blocks;
+
+	return index < min ? 0 : 1 + (index - min) / mp->grow_blocks;
+}
+
+static size_t model_slot_first(const struct model_pool *mp,
+			       unsigned int slot)
+{
+	return slot ? mp->exp.min_blocks + (slot - 1) * mp->grow_blocks : 0;
+}
+
+static size_t model_slot_blocks(const struct model_pool *mp,
+				unsigned int slot)
+{
+	return slot ? mp->grow_blocks : mp->exp.min_blocks;
+}
+
+/* The model indexes: every block there may ever be. */
+static size_t model_nr_index(const struct model_pool *mp)
+{
+	return mp->regions ? mp->nr_index : mp->exp.nr_blocks;
+}
+
+/* Whether block @index is the pool's and the model knows where it is. */
+static bool model_usable(const struct model_pool *mp, size_t index)
+{
+	const struct model_region *r;
+
+	if (!mp->regions)
+		return mp->base;
+	r = &mp->regions[model_slot(mp, index)];
+	return r->live && r->base;
+}
+
 static char *model_block_ptr(const struct model_pool *mp, size_t index)
 {
-	return mp->base + index * mp->exp.stride;
+	unsigned int slot;
+
+	if (!mp->regions)
+		return mp->base + index * mp->exp.stride;
+	slot = model_slot(mp, index);
+	return mp->regions[slot].base +
+	       (index - model_slot_first(mp, slot)) * mp->exp.stride;
 }
 
 /* Block @index of @mp, drawn at random among those in @state. */
 static bool model_pick(struct model *m, struct model_pool *mp,
 		       enum model_block state, size_t *index)
 {
-	size_t nr = mp->exp.nr_blocks, start, i;
+	size_t nr = model_nr_index(mp), start, i;
 
 	if (!mp->base)
 		return false;
 	start = model_below(&m->rng, nr);
 	for (i = 0; i < nr; i++) {
 		*index = (start + i) % nr;
-		if (mp->state[*index] == state)
+		if (mp->state[*index] == state && model_usable(mp, *index))
 			return true;
 	}
 	return false;
@@ -155,16 +209,123 @@ static bool model_pick(struct model *m, struct model_pool *mp,
 static void model_learn_base(struct model *m, struct model_pool *mp, char *p)
 {
 	size_t stride = mp->exp.stride;
+	size_t bytes = mp->exp.min_blocks * stride;
 	char *base = p;
 
 	while (mpool_owns(mp->pool, base - stride))
 		base -= stride;
 	if (mpool_owns(mp->pool, base - 1) ||
-	    !mpool_owns(mp->pool, base + mp->exp.region_bytes - 1) ||
-	    mpool_owns(mp->pool, base + mp->exp.region_bytes))
+	    !mpool_owns(mp->pool, base + bytes - 1) ||
+	    mpool_owns(mp->pool, base + bytes))
 		model_fail(m, "pool %s: owns no region of %zu bytes from %p",
-			   mp->name, mp->exp.region_bytes, base);
+			   mp->name, bytes, base);
 	mp->base = base;
+	if (mp->regions)
+		mp->regions[0].base = base;
+}
+
+/*
+ * Regions the pool added since the model last looked, by its own
+ * mpool_grow() or by its worker: live, their blocks free, their place
+ * unknown until one of them is handed out.  From @st, a snapshot, or a
+ * new one.  The model gives regions back only by mpool_shrink(), and
+ * counts them then: every grow it has not counted is a new region.
+ */
+static void model_absorb(struct model *m, struct model_pool *mp,
+			 struct mpool_stats *st)
+{
+	struct mpool_stats snap;
+	unsigned int slot;
+
+	if (!mp->regions)
+		return;
+	if (!st) {
+		mpool_get_stats(mp->pool, &snap);
+		st = &snap;
+	}
+	while (st->grows > mp->exp.grows) {
+		for (slot = 1; slot < mp->nr_slots; slot++) {
+			if (!mp->regions[slot].live)
+				break;
+		}
+		if (slot == mp->nr_slots)
+			model_fail(m, "pool %s: %llu grows, more regions than %zu blocks hold",
+				   mp->name, (unsigned long long)st->grows,
+				   mp->exp.max_blocks);
+		mp->regions[slot].live = true;
+		mp->regions[slot].base = NULL;
+		memset(mp->state + model_slot_first(mp, slot), MB_UNSEEN,
+		       mp->grow_blocks);
+		mp->nr_free += mp->grow_blocks;
+		mp->exp.nr_blocks += mp->grow_blocks;
+		mp->exp.region_bytes = mp->exp.nr_blocks * mp->exp.stride;
+		mp->exp.nr_regions++;
+		mp->exp.grows++;
+		m->nr_grows++;
+	}
+}
+
+/*
+ * Where @p is in the known regions of @mp: 1 and its model index if it
+ * starts a block, -1 inside one, 0 in none.
+ */
+static int model_index_of(const struct model_pool *mp, const char *p,
+			  size_t *index)
+{
+	size_t stride = mp->exp.stride, offset;
+	unsigned int slot;
+	const char *base;
+
+	for (slot = 0; slot < mp->nr_slots; slot++) {
+		base = mp->regions[slot].base;
+		if (!mp->regions[slot].live || !base || p < base)
+			continue;
+		offset = p - base;
+		if (offset >= model_slot_blocks(mp, slot) * stride)
+			continue;
+		*index = model_slot_first(mp, slot) + offset / stride;
+		return offset % stride ? -1 : 1;
+	}
+	return 0;
+}
+
+/*
+ * A block of a region the model has not seen yet: one of those the pool
+ * added.  Regions are never adjacent (vmalloc leaves a guard page after
+ * each), so the region is the run of @grow_blocks blocks the pool owns
+ * from the lowest block below @p that it owns.
+ */
+static void model_learn_region(struct model *m, struct model_pool *mp,
+			       char *p)
+{
+	size_t stride = mp->exp.stride, bytes = mp->grow_blocks * stride, k;
+	unsigned int slot;
+	char *base = p;
+
+	for (slot = 1; slot < mp->nr_slots; slot++) {
+		if (mp->regions[slot].live && !mp->regions[slot].base)
+			break;
+	}
+	if (slot == mp->nr_slots) {
+		/* Maybe the worker added one since the model looked. */
+		model_absorb(m, mp, NULL);
+		for (slot = 1; slot < mp->nr_slots; slot++) {
+			if (mp->regions[slot].live && !mp->regions[slot].base)
+				break;
+		}
+	}
+	if (slot == mp->nr_slots)
+		model_fail(m, "pool %s handed out %p, in no region it has",
+			   mp->name, p);
+	for (k = 1; k < mp->grow_blocks && mpool_owns(mp->pool, base - stride);
+	     k++)
+		base -= stride;
+	if (mpool_owns(mp->pool, base - 1) ||
+	    !mpool_owns(mp->pool, base + bytes - 1) ||
+	    mpool_owns(mp->pool, base + bytes))
+		model_fail(m, "pool %s: owns no region of %zu bytes from %p around %p",
+			   mp->name, bytes, base, p);
+	mp->regions[slot].base = base;
 }
 
 /*
@@ -192,11 +353,19 @@ static void model_take(struct model *m, struct model_pool *mp, char *p,
 	}
 	if (!mp->base)
 		model_learn_base(m, mp, p);
-	offset = p - mp->base;
-	index = offset / mp->exp.stride;
-	if (offset % mp->exp.stride || index >= mp->exp.nr_blocks)
-		model_fail(m, "pool %s handed out %p: offset %zu is no block",
-			   mp->name, p, offset);
+	if (mp->regions) {
+		if (!model_index_of(mp, p, &index))
+			model_learn_region(m, mp, p);
+		if (model_index_of(mp, p, &index) != 1)
+			model_fail(m, "pool %s handed out %p: no block", mp->name,
+				   p);
+	} else {
+		offset = p - mp->base;
+		index = offset / mp->exp.stride;
+		if (offset % mp->exp.stride || index >= mp->exp.nr_blocks)
+			model_fail(m, "pool %s handed out %p: offset %zu is no block",
+				   mp->name, p, offset);
+	}
 	switch (mp->state[index]) {
 	case MB_UNSEEN:
 	case MB_FREE:
@@ -246,6 +415,17 @@ static void model_give(struct model *m, struct model_pool *mp, size_t index)
 	mp->exp.in_use--;
 }
 
+/* Block @p, just taken, given back at once. */
+static void model_take_back(struct model *m, struct model_pool *mp, char *p)
+{
+	size_t index;
+
+	if (model_index_of(mp, p, &index) != 1)
+		model_fail(m, "pool %s: %p lost", mp->name, p);
+	model_give(m, mp, index);
+	mpool_free(mp->pool, p);
+}
+
 /*
  * An alloc returned NULL: no block was free anywhere, so every corrupted
  * one has been reached, found and quarantined by now.
@@ -254,7 +434,7 @@ static void model_all_found(struct model_pool *mp)
 {
 	size_t i;
 
-	for (i = 0; mp->nr_corrupt && i < mp->exp.nr_blocks; i++) {
+	for (i = 0; mp->nr_corrupt && i < model_nr_index(mp); i++) {
 		if (mp->state[i] != MB_CORRUPT)
 			continue;
 		mp->state[i] = MB_QUARANTINED;
@@ -276,6 +456,9 @@ static void model_check_pool(struct model *m, struct model_pool *mp)
 	u64 found;
 
 	mpool_get_stats(mp->pool, &st);
+	/* What the worker added meanwhile: in this snapshot, and now known. */
+	model_absorb(m, mp, &st);
+	exp = mp->exp;
 	found = st.poison_errors - exp.poison_errors;
 	if (st.poison_errors >= exp.poison_errors && found <= mp->nr_corrupt &&
 	    st.quarantined == exp.quarantined + found) {
@@ -286,6 +469,20 @@ static void model_check_pool(struct model *m, struct model_pool *mp)
 	if (m->diff[0])
 		model_fail(m, "pool %s (%zu held, %zu corrupted not found):%s",
 			   mp->name, mp->nr_held, mp->nr_corrupt, m->diff);
+	/* What regions add to the statistics: every pool has them. */
+	if (st.min_blocks != exp.min_blocks ||
+	    st.max_blocks != exp.max_blocks ||
+	    st.nr_regions != exp.nr_regions || st.grows != exp.grows ||
+	    st.shrinks != exp.shrinks || st.grow_failures != exp.grow_failures)
+		model_fail(m, "pool %s: min_blocks %zu max_blocks %zu nr_regions %zu grows %llu shrinks %llu grow_failures %llu, not %zu %zu %zu %llu %llu %llu",
+			   mp->name, st.min_blocks, st.max_blocks,
+			   st.nr_regions, (unsigned long long)st.grows,
+			   (unsigned long long)st.shrinks,
+			   (unsigned long long)st.grow_failures,
+			   exp.min_blocks, exp.max_blocks, exp.nr_regions,
+			   (unsigned long long)exp.grows,
+			   (unsigned long long)exp.shrinks,
+			   (unsigned long long)exp.grow_failures);
 }
 
 void model_check_all(struct model *m)
@@ -353,7 +550,94 @@ static void model_release_pool(struct model_pool *mp)
 {
 	kfree(mp->state);
 	kfree(mp->stamp);
+	kfree(mp->regions);
 	memset(mp, 0, sizeof(*mp));
+}
+
+/*
+ * A pool that grows: @min blocks in its first region, 1 to 4 regions more
+ * of a random size or the default, a max_blocks not always a whole number
+ * of them (rounded down), a random low mark or the default.  A pool that
+ * may grow refuses MPOOL_NO_PERCPU: asked with it first, then without.
+ */
+static bool model_create_growing(struct model *m, struct model_pool *mp,
+				 size_t block_size, size_t align, size_t min,
+				 unsigned int flags)
+{
+	char *p;
+	size_t grow_arg = model_one_in(&m->rng, 3) ? 0 :
+			  1 + model_below(&m->rng, 64);
+	size_t grow = grow_arg ?: roundup_pow_of_two(min);
+	size_t k = 1 + model_below(&m->rng, 4);
+	struct mpool_args args = {
+		.align = align,
+		.flags = flags,
+		.min_blocks = min,
+		.max_blocks = min + k * grow + model_below(&m->rng, grow),
+		.grow_blocks = grow_arg,
+		.low_blocks = model_one_in(&m->rng, 2) ? 0 :
+			      1 + model_below(&m->rng, grow),
+	};
+	struct mpool *pool;
+
+	if (flags & MPOOL_NO_PERCPU) {
+		pool = mpool_create_args(mp->name, block_size, &args);
+		if (PTR_ERR_OR_ZERO(pool) != -EINVAL) {
+			if (!IS_ERR_OR_NULL(pool))
+				mpool_destroy(pool);
+			model_fail(m, "mpool_create_args(%zu, %zu, min %zu max %zu, MPOOL_NO_PERCPU): %pe, not -EINVAL",
+				   block_size, align, min, args.max_blocks,
+				   pool);
+		}
+		args.flags = flags &= ~MPOOL_NO_PERCPU;
+	}
+	mp->grow_blocks = grow;
+	mp->nr_index = min + k * grow;
+	mp->nr_slots = 1 + k;
+	mp->state = kcalloc(mp->nr_index, 1, GFP_KERNEL);
+	mp->stamp = kcalloc(mp->nr_index, 1, GFP_KERNEL);
+	mp->regions = kcalloc(mp->nr_slots, sizeof(*mp->regions), GFP_KERNEL);
+	if (!mp->state || !mp->stamp || !mp->regions) {
+		model_release_pool(mp);
+		model_fail(m, "no memory for the model of %zu blocks", min);
+	}
+	pool = mpool_create_args(mp->name, block_size, &args);
+	if (IS_ERR_OR_NULL(pool)) {
+		model_release_pool(mp);
+		model_fail(m, "mpool_create_args(%zu, %zu, min %zu max %zu grow %zu low %zu, %#x): %pe",
+			   block_size, align, min, args.max_blocks, grow_arg,
+			   args.low_blocks, flags, pool);
+	}
+	mp->pool = pool;
+	mpool_get_stats(pool, &mp->exp);
+	if ((mp->exp.flags & flags) != flags ||
+	    (mp->exp.flags & ~flags & ~(MPOOL_POISON | MPOOL_REDZONE |
+					MPOOL_TRACK_CALLER)))
+		model_fail(m, "pool %s: flags %#x, asked %#x", mp->name,
+			   mp->exp.flags, flags);
+	mp->flags = mp->exp.flags;
+
+	memset(&mp->exp, 0, sizeof(mp->exp));
+	model_geometry(block_size, align, mp->flags, &mp->exp);
+	mp->exp.nr_blocks = min;
+	mp->exp.region_bytes = min * mp->exp.stride;
+	mp->exp.flags = mp->flags;
+	mp->exp.min_blocks = min;
+	mp->exp.max_blocks = mp->nr_index;
+	mp->exp.nr_regions = 1;
+	mp->regions[0].live = true;
+	mp->nr_free = min;
+
+	/*
+	 * One block, and back: the first region is the only one now, so it
+	 * is the first block's, and the model learns where it is.
+	 */
+	p = mpool_alloc(pool, GFP_ATOMIC);
+	if (!p)
+		model_fail(m, "pool %s: new, and its first alloc NULL", mp->name);
+	model_take(m, mp, p, false);
+	model_take_back(m, mp, p);
+	return true;
 }
 
 static bool model_op_create(struct model *m)
@@ -372,16 +656,31 @@ static bool model_op_create(struct model *m)
 	block_size = model_random_block_size(&m->rng);
 	align = model_random_align(&m->rng);
 	nr_blocks = model_random_nr_blocks(&m->rng);
-	flags = model_below(&m->rng, MPOOL_VALID_FLAGS + 1) & MPOOL_VALID_FLAGS;
+	flags = model_below(&m->rng, MODEL_FLAGS + 1) & MODEL_FLAGS;
 
 	snprintf(mp->name, sizeof(mp->name), "kunit_model_%zu", slot);
+	if (m->regions && !model_one_in(&m->rng, 4))
+		return model_create_growing(m, mp, block_size, align, nr_blocks,
+					    flags);
 	mp->state = kcalloc(nr_blocks, 1, GFP_KERNEL);
 	mp->stamp = kcalloc(nr_blocks, 1, GFP_KERNEL);
 	if (!mp->state || !mp->stamp) {
 		model_release_pool(mp);
 		model_fail(m, "no memory for the model of %zu blocks", nr_blocks);
 	}
-	pool = mpool_create(mp->name, block_size, align, nr_blocks, flags);
+	if (m->regions) {
+		/* A pool of one region through the new call: max_blocks 0. */
+		struct mpool_args args = {
+			.align = align,
+			.flags = flags,
+			.min_blocks = nr_blocks,
+		};
+
+		pool = mpool_create_args(mp->name, block_size, &args);
+	} else {
+		pool = mpool_create(mp->name, block_size, align, nr_blocks,
+				    flags);
+	}
 	if (IS_ERR_OR_NULL(pool)) {
 		model_release_pool(mp);
 		model_fail(m, "mpool_create(%zu, %zu, %zu, %#x): %pe",
@@ -403,6 +702,9 @@ static bool model_op_create(struct model *m)
 	mp->exp.nr_blocks = nr_blocks;
 	mp->exp.region_bytes = nr_blocks * mp->exp.stride;
 	mp->exp.flags = mp->flags;
+	mp->exp.min_blocks = nr_blocks;
+	mp->exp.max_blocks = nr_blocks;
+	mp->exp.nr_regions = 1;
 	mp->nr_free = nr_blocks;
 	return true;
 }
@@ -463,6 +765,9 @@ static bool model_op_alloc(struct model *m)
 		model_all_found(mp);
 		return true;
 	}
+	/* None free as the model last looked: the worker added some since? */
+	if (!mp->nr_free)
+		model_absorb(m, mp, NULL);
 	if (!mp->nr_free)
 		model_fail(m, "pool %s: a block with none free", mp->name);
 	model_take(m, mp, p, zero);
@@ -490,6 +795,9 @@ static bool model_op_alloc_bulk(struct model *m)
 	snprintf(m->what, sizeof(m->what), " of %zu on %s, %zu free", nr,
 		 mp->name, mp->nr_free);
 	got = mpool_alloc_bulk(mp->pool, gfp, nr, m->bulk);
+	/* More than the model knew of: the worker may have added some since. */
+	if (got && nr > mp->nr_free)
+		model_absorb(m, mp, NULL);
 	if (got != (nr <= mp->nr_free ? (int)nr : 0))
 		model_fail(m, "pool %s: bulk of %zu with %zu free got %d",
 			   mp->name, nr, mp->nr_free, got);
@@ -550,7 +858,8 @@ static void *model_bad_pointer(struct model *m, struct model_pool *mp,
 		if (!mp->base)
 			break;
 		mp->exp.invalid_frees++;
-		return mp->base + mp->exp.region_bytes +
+		/* Past the first region: a guard page follows it. */
+		return mp->base + mp->exp.min_blocks * stride +
 		       model_below(&m->rng, stride);
 	case 2:
 		for (i = 0; i < MODEL_POOLS; i++) {
@@ -564,7 +873,9 @@ static void *model_bad_pointer(struct model *m, struct model_pool *mp,
 		if (!mp->base || stride < 2)
 			break;
 		mp->exp.invalid_frees++;
-		index = model_below(&m->rng, mp->exp.nr_blocks);
+		index = model_below(&m->rng, model_nr_index(mp));
+		if (!model_usable(mp, index))
+			index %= mp->exp.min_blocks;
 		return model_block_ptr(mp, index) + 1 +
 		       model_below(&m->rng, stride - 1);
 	default:
@@ -625,11 +936,19 @@ static void model_repeat_entry(struct model *m, struct model_pool *mp,
 static size_t model_run_of_eight(struct model *m, struct model_pool *mp,
 				 size_t n)
 {
-	size_t first, i;
+	size_t first, i, nr = mp->exp.nr_blocks;
+	unsigned int slot = 0;
 
-	if (!mp->base || mp->exp.nr_blocks < 8 || n + 8 > MODEL_BULK_MAX)
+	if (mp->regions && mp->base) {
+		/* A region the model knows: a grown one starts a run. */
+		slot = model_below(&m->rng, mp->nr_slots);
+		if (!model_usable(mp, model_slot_first(mp, slot)))
+			slot = 0;
+		nr = model_slot_blocks(mp, slot);
+	}
+	if (!mp->base || nr < 8 || n + 8 > MODEL_BULK_MAX)
 		return 0;
-	first = model_below(&m->rng, mp->exp.nr_blocks / 8) * 8;
+	first = model_slot_first(mp, slot) + model_below(&m->rng, nr / 8) * 8;
 	for (i = first; i < first + 8; i++, n++) {
 		m->bulk[n] = model_block_ptr(mp, i);
 		if (mp->state[i] == MB_HELD) {
@@ -723,10 +1042,13 @@ static void model_drain(struct model *m, struct model_pool *mp)
 	size_t left;
 	char *p;
 
-	for (left = mp->exp.nr_blocks + 1; left; left--) {
+	/* As many as there may ever be: the worker may add some meanwhile. */
+	for (left = max(mp->exp.nr_blocks, mp->nr_index) + 1; left; left--) {
 		p = mpool_alloc(mp->pool, GFP_ATOMIC);
 		if (!p)
 			break;
+		if (!mp->nr_free)
+			model_absorb(m, mp, NULL);
 		if (!mp->nr_free)
 			model_fail(m, "pool %s: a block with none free",
 				   mp->name);
@@ -784,6 +1106,145 @@ static bool model_op_move(struct model *m)
 	return true;
 }
 
+/*
+ * mpool_grow() by @nr blocks, whole regions: -EINVAL for none, -ENOSPC
+ * when they do not all fit under max_blocks (all of a pool of one
+ * region), and none added; else 0 and the regions are the pool's, their
+ * blocks free.  The worker may add regions meanwhile: the model judges by
+ * what it knew before the call, and learns them after.
+ */
+static bool model_op_grow(struct model *m)
+{
+	struct model_pool *mp = model_some_pool(m);
+	size_t grow, nr, regions;
+	int err, want;
+	u64 grows;
+
+	if (!mp)
+		return false;
+	/* Up to a region more than fits; a pool of one region: any number. */
+	grow = mp->grow_blocks ?: 1;
+	nr = model_one_in(&m->rng, 16) ? 0 :
+	     1 + model_below(&m->rng, mp->grow_blocks ?
+			     (mp->nr_slots + 1) * grow : 64);
+	regions = DIV_ROUND_UP(nr, grow);
+	want = !nr ? -EINVAL :
+	       !mp->grow_blocks ||
+	       mp->exp.nr_blocks + regions * grow > mp->exp.max_blocks ?
+	       -ENOSPC : 0;
+	grows = mp->exp.grows;
+	snprintf(m->what, sizeof(m->what), " of %zu on %s, %zu of %zu blocks",
+		 nr, mp->name, mp->exp.nr_blocks, mp->exp.max_blocks);
+	err = mpool_grow(mp->pool, nr);
+	model_absorb(m, mp, NULL);
+	/* The worker grew it past room for these meanwhile: fair. */
+	if (!want && err == -ENOSPC &&
+	    mp->exp.nr_blocks + regions * grow > mp->exp.max_blocks)
+		want = -ENOSPC;
+	if (err != want)
+		model_fail(m, "pool %s: mpool_grow(%zu): %d, not %d", mp->name,
+			   nr, err, want);
+	if (!err && mp->exp.grows < grows + regions)
+		model_fail(m, "pool %s: mpool_grow(%zu) added %llu regions, not %zu",
+			   mp->name, nr,
+			   (unsigned long long)(mp->exp.grows - grows), regions);
+	return true;
+}
+
+/* Whether the model's region @slot of @mp holds no block but free ones. */
+static bool model_region_free(const struct model_pool *mp, unsigned int slot)
+{
+	size_t first = model_slot_first(mp, slot), i;
+
+	for (i = first; i < first + mp->grow_blocks; i++) {
+		if (mp->state[i] != MB_UNSEEN && mp->state[i] != MB_FREE)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * mpool_shrink(): every region but the first whose blocks are all free
+ * must go, and no other; the CPUs' caches are emptied first, so a block
+ * freed into one counts as free.  Only while the model knows of no
+ * corrupted block it has not seen found: a region holding one may go, or
+ * not, if the flush found it, which the model cannot tell.  A region the
+ * worker added after the model last looked is free and goes too: the
+ * model counts those from the grows and shrinks the pool reports.
+ */
+static bool model_op_shrink(struct model *m)
+{
+	struct model_pool *mp = model_some_pool(m);
+	size_t freed, want = 0, extra;
+	struct mpool_stats st;
+	unsigned int slot;
+	u64 grows;
+
+	if (!mp || mp->nr_corrupt)
+		return false;
+	for (slot = 1; slot < mp->nr_slots; slot++) {
+		if (mp->regions[slot].live && model_region_free(mp, slot))
+			want++;
+	}
+	grows = mp->exp.grows;
+	snprintf(m->what, sizeof(m->what), " on %s, %zu of %zu regions free",
+		 mp->name, want, mp->exp.nr_regions);
+	freed = mpool_shrink(mp->pool);
+	mpool_get_stats(mp->pool, &st);
+	if (!mp->grow_blocks) {
+		if (freed)
+			model_fail(m, "pool %s of one region gave back %zu blocks",
+				   mp->name, freed);
+		return true;
+	}
+	/* The worker's regions since the model looked, given back or not. */
+	if (freed % mp->grow_blocks || freed / mp->grow_blocks < want ||
+	    freed / mp->grow_blocks - want > st.grows - grows ||
+	    st.shrinks - mp->exp.shrinks != freed / mp->grow_blocks)
+		model_fail(m, "pool %s: mpool_shrink() gave back %zu blocks, %llu regions, not %zu regions of %zu (and up to %llu the worker added)",
+			   mp->name, freed,
+			   (unsigned long long)(st.shrinks - mp->exp.shrinks),
+			   want, mp->grow_blocks,
+			   (unsigned long long)(st.grows - grows));
+	extra = freed / mp->grow_blocks - want;
+	for (slot = 1; slot < mp->nr_slots; slot++) {
+		struct model_region *r = &mp->regions[slot];
+
+		if (!r->live || !model_region_free(mp, slot))
+			continue;
+		if (r->base && mpool_owns(mp->pool, r->base) &&
+		    st.grows == grows)
+			model_fail(m, "pool %s: region %p, all free, kept",
+				   mp->name, r->base);
+		r->live = false;
+		r->base = NULL;
+		memset(mp->state + model_slot_first(mp, slot), MB_UNSEEN,
+		       mp->grow_blocks);
+		mp->nr_free -= mp->grow_blocks;
+		mp->exp.nr_blocks -= mp->grow_blocks;
+		mp->exp.nr_regions--;
+		mp->exp.shrinks++;
+		m->nr_shrunk++;
+	}
+	/* The worker's given back: counted as grown, then as gone. */
+	for (; extra; extra--) {
+		mp->exp.grows++;
+		mp->exp.shrinks++;
+		m->nr_grows++;
+		m->nr_shrunk++;
+	}
+	mp->exp.region_bytes = mp->exp.nr_blocks * mp->exp.stride;
+	/* A region kept holds a block not free: its blocks are still there. */
+	for (slot = 1; slot < mp->nr_slots; slot++) {
+		struct model_region *r = &mp->regions[slot];
+
+		if (r->live && r->base && !mpool_owns(mp->pool, r->base))
+			model_fail(m, "pool %s: region %p, not all free, gone",
+				   mp->name, r->base);
+	}
+	return true;
+}
+
 static const struct {
 	const char *name;
 	unsigned int weight;
@@ -799,6 +1260,8 @@ static const struct {
 	[OP_WRITE_AFTER_FREE]	= { "write after free", 4 },
 	[OP_DRAIN]		= { "drain", 2 },
 	[OP_MOVE]		= { "move CPU", 3 },
+	[OP_GROW]		= { "grow", 4 },
+	[OP_SHRINK]		= { "shrink", 3 },
 };
 
 const char *model_op_name(enum model_op_kind op)
@@ -829,16 +1292,21 @@ bool model_run_op(struct model *m, enum model_op_kind op)
 		return model_op_write_after_free(m);
 	case OP_DRAIN:
 		return model_op_drain(m);
+	case OP_GROW:
+		return model_op_grow(m);
+	case OP_SHRINK:
+		return model_op_shrink(m);
 	default:
 		return model_op_move(m);
 	}
 }
 
-static enum model_op_kind model_draw_op(struct model_rng *rng)
+static enum model_op_kind model_draw_op(struct model_rng *rng, bool regions)
 {
 	unsigned int total = 0, pick, op;
+	unsigned int nr = regions ? NR_MODEL_OPS : NR_MODEL_OPS_ONE_REGION;
 
-	for (op = 0; op < NR_MODEL_OPS; op++)
+	for (op = 0; op < nr; op++)
 		total += model_ops[op].weight;
 	pick = model_below(rng, total);
 	for (op = 0; pick >= model_ops[op].weight; op++)
@@ -852,7 +1320,7 @@ static void model_step(struct model *m)
 	enum model_op_kind op;
 
 	do {
-		op = model_draw_op(&m->rng);
+		op = model_draw_op(&m->rng, m->regions);
 		m->op = model_ops[op].name;
 		m->what[0] = '\0';
 	} while (!model_run_op(m, op));
@@ -893,8 +1361,10 @@ void model_release(struct model *m)
 		mp = &m->pools[i];
 		if (!mp->pool)
 			continue;
-		for (index = 0; mp->base && index < mp->exp.nr_blocks; index++) {
-			if (mp->state[index] == MB_HELD)
+		for (index = 0; mp->base && index < model_nr_index(mp);
+		     index++) {
+			if (mp->state[index] == MB_HELD &&
+			    model_usable(mp, index))
 				mpool_free(mp->pool, model_block_ptr(mp, index));
 		}
 		mpool_destroy(mp->pool);
@@ -911,6 +1381,8 @@ void model_run_seed(struct model *m, u64 seed)
 	m->nr_bad_frees = 0;
 	m->nr_corruptions = 0;
 	m->nr_drains = 0;
+	m->nr_grows = 0;
+	m->nr_shrunk = 0;
 	m->op = "start";
 	m->what[0] = '\0';
 	model_move_to(m, cpumask_first(cpu_online_mask));
@@ -923,9 +1395,9 @@ void model_run_seed(struct model *m, u64 seed)
 		cond_resched();
 	}
 	model_finish(m);
-	pr_info("mpool_model: %s: seed %llu: %lu blocks, %lu bad frees, %lu corruptions, %lu drains\n",
+	pr_info("mpool_model: %s: seed %llu: %lu blocks, %lu bad frees, %lu corruptions, %lu drains, %lu regions grown, %lu given back\n",
 		m->name, seed, m->nr_allocs, m->nr_bad_frees,
-		m->nr_corruptions, m->nr_drains);
+		m->nr_corruptions, m->nr_drains, m->nr_grows, m->nr_shrunk);
 }
 
 /* ---- threads on every CPU, one shared pool ------------------------------- */
@@ -1170,8 +1642,7 @@ int smp_pool_create(struct smp_pool *sp, u64 seed, unsigned int nr_threads,
 		       (size_t)1 << model_below(&rng, 8);
 	/* From two blocks per thread, so that they run out now and then. */
 	size_t nr_blocks = nr_threads * (2 + model_below(&rng, 16));
-	unsigned int flags = model_below(&rng, MPOOL_VALID_FLAGS + 1) &
-			     MPOOL_VALID_FLAGS;
+	unsigned int flags = model_below(&rng, MODEL_FLAGS + 1) & MODEL_FLAGS;
 	struct mpool_stats exp = {};
 	char diff[256];
 	char *p;

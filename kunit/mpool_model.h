@@ -41,14 +41,36 @@ enum model_block {
 	MB_QUARANTINED,	/* found corrupted: never handed out again */
 };
 
+/*
+ * A region of a pool that grows, as the model knows it: the first one,
+ * made at create, is slot 0; each later one takes a slot of @grow_blocks
+ * model indexes.  The model's slots are its own, not the pool's: a region
+ * the pool added (by mpool_grow() or by its worker, whichever) is live
+ * but unknown until a block of it is handed out, when the model learns
+ * its address; its blocks are all MB_UNSEEN until then.
+ */
+struct model_region {
+	char *base;		/* lowest block; NULL: not learnt yet */
+	bool live;		/* the pool's now */
+};
+
 struct model_pool {
 	struct mpool *pool;	/* NULL: the slot is free */
 	char name[MPOOL_NAME_MAX + 1];
 	unsigned int flags;	/* as the pool reports them */
 	struct mpool_stats exp;	/* what its statistics must say */
 	char *base;		/* lowest block, learnt from the first alloc */
-	u8 *state;		/* enum model_block, one per block */
+	u8 *state;		/* enum model_block, one per model index */
 	u8 *stamp;		/* what a held block's usable bytes hold */
+	/*
+	 * A pool of mpool_create_args() that may grow: its model indexes
+	 * run to @nr_index, @max_blocks, in @nr_slots regions; @base is the
+	 * first region's.  0 and NULL for a pool of one region for life.
+	 */
+	size_t grow_blocks;
+	size_t nr_index;	/* model indexes: blocks there may ever be */
+	unsigned int nr_slots;
+	struct model_region *regions;
 	size_t nr_free;		/* MB_UNSEEN and MB_FREE: what allocs may get */
 	size_t nr_held;
 	size_t nr_corrupt;
@@ -66,6 +88,13 @@ struct model {
 	void *runner;		/* the runner's, for model_abort() */
 	const char *name;	/* of the case, for the lines a seed prints */
 	unsigned int steps;	/* per seed */
+	/*
+	 * Set by the runner: pools that grow, and grow and shrink among the
+	 * operations.  Clear, a seed draws what it always drew: pools of
+	 * one region and the operations before regions, so that every seed
+	 * replays as it did.
+	 */
+	bool regions;
 	u64 seed;
 	struct model_rng rng;
 	unsigned long step;
@@ -78,13 +107,19 @@ struct model {
 	u8 foreign[64];		/* memory no pool owns, for bad frees */
 	/* What happened, for the line each seed prints. */
 	unsigned long nr_allocs, nr_bad_frees, nr_corruptions, nr_drains;
+	unsigned long nr_grows, nr_shrunk;	/* regions added, given back */
 };
 
 enum model_op_kind {
 	OP_CREATE, OP_DESTROY, OP_ALLOC, OP_ALLOC_BULK, OP_FREE, OP_OVERRUN,
 	OP_FREE_BULK, OP_MISUSE, OP_WRITE_AFTER_FREE, OP_DRAIN, OP_MOVE,
+	/* Drawn only with model->regions: see there. */
+	OP_GROW, OP_SHRINK,
 	NR_MODEL_OPS,
 };
+
+/* The operations a seed draws from without model->regions. */
+#define NR_MODEL_OPS_ONE_REGION	OP_GROW
 
 /*
  * The runner's: report that the pool disagreed with the model (@why

@@ -6,9 +6,16 @@
  * first ones choose the pool's geometry and flags, then each operation
  * takes one byte to say which it is and as many as its own choices need.
  * Operations on two simulated CPUs, which the input moves between.
+ *
+ * An input that starts with FUZZ_REGIONS_MAGIC is one of pools that grow:
+ * the rest is read as above, with model->regions set, so that the pool
+ * may be one that grows, and grow and shrink are operations too.  Any
+ * other input is read as it was before regions, op bytes and all, so
+ * that the corpus of then still means what it meant.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fuzz_model.h"
 #include "host_log.h"
@@ -23,7 +30,17 @@ static struct model fuzz_model;
 static const enum model_op_kind fuzz_ops[] = {
 	OP_ALLOC, OP_ALLOC_BULK, OP_FREE, OP_OVERRUN, OP_FREE_BULK,
 	OP_MISUSE, OP_WRITE_AFTER_FREE, OP_DRAIN, OP_MOVE,
+	/* With FUZZ_REGIONS_MAGIC only. */
+	OP_GROW, OP_SHRINK,
 };
+
+/* The operations of an input without the magic: those before regions. */
+#define FUZZ_OPS_ONE_REGION	9
+static_assert(FUZZ_OPS_ONE_REGION == ARRAY_SIZE(fuzz_ops) - 2);
+
+/* No file of corpus/ from before regions starts with it. */
+#define FUZZ_REGIONS_MAGIC	"mpR1"
+#define FUZZ_MAGIC_BYTES	(sizeof(FUZZ_REGIONS_MAGIC) - 1)
 
 void model_abort(struct model *m, const char *why)
 {
@@ -59,6 +76,9 @@ void fuzz_model_release(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct model *m = &fuzz_model;
+	bool regions = size >= FUZZ_MAGIC_BYTES &&
+		       !memcmp(data, FUZZ_REGIONS_MAGIC, FUZZ_MAGIC_BYTES);
+	size_t nr_ops = regions ? ARRAY_SIZE(fuzz_ops) : FUZZ_OPS_ONE_REGION;
 	enum model_op_kind op;
 
 	fuzz_init();
@@ -66,13 +86,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(m, 0, sizeof(*m));
 	m->name = "fuzz";
 	m->op = "create";
+	m->regions = regions;
+	if (regions) {
+		data += FUZZ_MAGIC_BYTES;
+		size -= FUZZ_MAGIC_BYTES;
+	}
 	m->rng.data = data;
 	m->rng.size = size;
 	if (!model_run_op(m, OP_CREATE))
 		abort();
 	while (m->rng.size) {
 		m->step++;
-		op = fuzz_ops[*m->rng.data++ % ARRAY_SIZE(fuzz_ops)];
+		op = fuzz_ops[*m->rng.data++ % nr_ops];
 		m->rng.size--;
 		m->op = model_op_name(op);
 		m->what[0] = '\0';

@@ -2,12 +2,14 @@
 /*
  * The model-checked random test (kunit/mpool_model.c) on the host: the
  * KUnit suite's fixed seeds and then random ones, each seed a TAP case,
- * once as one sequence moving between simulated CPUs, and once with a
- * thread per simulated CPU on one shared pool, many more threads than
- * the host has cores.
+ * once as one sequence moving between simulated CPUs, once more with
+ * pools that grow and shrink (the grow worker a thread of its own, racing
+ * with the sequence), and once with a thread per simulated CPU on one
+ * shared pool, many more threads than the host has cores.
  *
  * Environment: SEED=S runs seed S alone (what a failure prints to replay
- * it); EXTRA=N random seeds after the fixed ones (default 6); STEPS=N per
+ * it; REGIONS=0 or 1: only the sequence without or with regions);
+ * EXTRA=N random seeds after the fixed ones (default 6); STEPS=N per
  * sequence (default 2000); SMP_STEPS=N per thread (default 20000);
  * SEQ_CPUS=N,M... the simulated CPUs each sequence runs on (default 2,4:
  * with 2, as in make check's guests, a seed makes the KUnit suite's
@@ -58,31 +60,33 @@ void model_abort(struct model *m, const char *why)
 	longjmp(r->fail, 1);
 }
 
-static bool run_sequence(u64 seed, unsigned int steps)
+static bool run_sequence(u64 seed, unsigned int steps, bool regions)
 {
 	static struct model m;
 	static struct seq_runner r;
+	const char *kind = regions ? "regions" : "sequence";
 
 	memset(&m, 0, sizeof(m));
 	m.runner = &r;
-	m.name = "sequence_matches_model";
+	m.name = regions ? "regions_match_model" : "sequence_matches_model";
+	m.regions = regions;
 	m.steps = steps;
 	mpool_shim_set_nr_cpus(seq_cpus);
 	host_log_clear();
 	if (setjmp(r.fail)) {
 		tap_diag("%s", r.why);
-		tap_diag("replay: SEED=%llu SEQ_CPUS=%u STEPS=%u ./model_test",
-			 (unsigned long long)seed, seq_cpus, steps);
+		tap_diag("replay: SEED=%llu SEQ_CPUS=%u STEPS=%u REGIONS=%d ./model_test",
+			 (unsigned long long)seed, seq_cpus, steps, regions);
 		host_log_dump();
 		model_release(&m);
-		return tap_result(false, "sequence seed %llu, %u CPUs",
+		return tap_result(false, "%s seed %llu, %u CPUs", kind,
 				  (unsigned long long)seed, seq_cpus);
 	}
 	model_run_seed(&m, seed);
-	tap_diag("seed %llu: %lu blocks, %lu bad frees, %lu corruptions, %lu drains",
+	tap_diag("seed %llu: %lu blocks, %lu bad frees, %lu corruptions, %lu drains, %lu regions grown, %lu given back",
 		 (unsigned long long)seed, m.nr_allocs, m.nr_bad_frees,
-		 m.nr_corruptions, m.nr_drains);
-	return tap_result(true, "sequence seed %llu, %u CPUs",
+		 m.nr_corruptions, m.nr_drains, m.nr_grows, m.nr_shrunk);
+	return tap_result(true, "%s seed %llu, %u CPUs", kind,
 			  (unsigned long long)seed, seq_cpus);
 }
 
@@ -227,14 +231,21 @@ static void env_counts(const char *name, struct counts *c, unsigned int max)
 static struct counts seq_counts = { { 2, 4 }, 2 };
 static struct counts smp_counts = { { 8, 4 }, 2 };
 
+static long only_regions = -1;
+
 static void run_seed(u64 seed, unsigned int steps)
 {
 	unsigned int i;
 
 	for (i = 0; i < seq_counts.nr; i++) {
 		seq_cpus = seq_counts.n[i];
-		run_sequence(seed, steps);
+		if (only_regions != 1)
+			run_sequence(seed, steps, false);
+		if (only_regions != 0)
+			run_sequence(seed, steps, true);
 	}
+	if (only_regions >= 0 && !getenv("THREADS"))
+		return;
 	for (i = 0; i < smp_counts.nr; i++) {
 		nr_threads = smp_counts.n[i];
 		run_threads(seed);
@@ -250,6 +261,8 @@ int main(void)
 	env_counts("SEQ_CPUS", &seq_counts, MPOOL_SHIM_MAX_CPUS);
 	env_counts("THREADS", &smp_counts, SMP_MAX_THREADS);
 	smp_steps = env_ulong("SMP_STEPS", smp_steps);
+	if (getenv("REGIONS") && *getenv("REGIONS"))
+		only_regions = !!env_ulong("REGIONS", 0);
 	tap_begin("model_test: kunit/mpool_model.c on the host");
 	mpool_shim_thread_enter(0);
 	host_log_capture();

@@ -32,6 +32,7 @@
 
 #include "src/test_hooks.c"
 #include "src/layout.c"
+#include "src/region.c"
 #include "src/freelist.c"
 #include "src/stack.c"
 #include "src/depot.c"
@@ -41,6 +42,8 @@
 #include "src/take.c"
 #include "src/give_back.c"
 #include "src/create.c"
+#include "src/grow.c"
+#include "src/shrink.c"
 #include "src/alloc.c"
 #include "src/free.c"
 #include "src/bulk.c"

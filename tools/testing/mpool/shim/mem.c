@@ -124,6 +124,21 @@ void *mpool_shim_alloc(size_t size, size_t align, gfp_t gfp)
 	return p;
 }
 
+/*
+ * AddressSanitizer's redzones keep two areas apart, and report a byte
+ * past one's end; without it, a page more, never handed out.
+ */
+void *mpool_shim_vmalloc(size_t size, gfp_t gfp)
+{
+#ifdef MPOOL_SHIM_ASAN
+	return mpool_shim_alloc(size, PAGE_SIZE, gfp);
+#else
+	if (size >= MPOOL_SHIM_LAZY_BYTES)
+		return mpool_shim_alloc(size, PAGE_SIZE, gfp);
+	return mpool_shim_alloc(size_add(size, PAGE_SIZE), PAGE_SIZE, gfp);
+#endif
+}
+
 void mpool_shim_free(const void *ptr)
 {
 	if (ptr && mpool_shim_lazy_free(ptr))

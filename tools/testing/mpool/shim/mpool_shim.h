@@ -14,5 +14,6 @@
 #include "shim_lock.h"
 #include "shim_mm.h"
 #include "shim_kernel.h"
+#include "shim_defer.h"
 
 #endif /* MPOOL_SHIM_H */

@@ -151,6 +151,42 @@ static inline bool test_bit(unsigned long nr, const unsigned long *addr)
 	       BIT_MASK(nr);
 }
 
+/* The non-atomic ones: under a lock the caller holds. */
+static inline void __set_bit(unsigned long nr, unsigned long *addr)
+{
+	addr[BIT_WORD(nr)] |= BIT_MASK(nr);
+}
+
+static inline void __clear_bit(unsigned long nr, unsigned long *addr)
+{
+	addr[BIT_WORD(nr)] &= ~BIT_MASK(nr);
+}
+
+/* The first set bit of @map from @start, or @size if none. */
+static inline unsigned long find_next_bit(const unsigned long *map,
+					  unsigned long size,
+					  unsigned long start)
+{
+	unsigned long word;
+
+	while (start < size) {
+		word = __atomic_load_n(map + BIT_WORD(start), __ATOMIC_RELAXED) &
+		       (~0UL << (start % BITS_PER_LONG));
+		if (word) {
+			start = ALIGN_DOWN(start, BITS_PER_LONG) +
+				__builtin_ctzl(word);
+			return start < size ? start : size;
+		}
+		start = ALIGN_DOWN(start, BITS_PER_LONG) + BITS_PER_LONG;
+	}
+	return size;
+}
+
+#define find_first_bit(map, size)	find_next_bit(map, size, 0)
+#define for_each_set_bit(bit, map, size)				\
+	for ((bit) = find_first_bit(map, size); (bit) < (size);	\
+	     (bit) = find_next_bit(map, size, (bit) + 1))
+
 static inline bool bitmap_empty(const unsigned long *map, unsigned int bits)
 {
 	unsigned int i;

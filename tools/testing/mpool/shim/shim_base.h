@@ -53,8 +53,9 @@ typedef unsigned int gfp_t;
 #define CONFIG_X86_64	1
 #define CONFIG_64BIT	1
 
+/* 6.12, Debian 13's: the shrinker API of 6.7 on (src/shrink.c). */
 #define KERNEL_VERSION(a, b, c) (((a) << 16) + ((b) << 8) + ((c) > 255 ? 255 : (c)))
-#define LINUX_VERSION_CODE	KERNEL_VERSION(6, 1, 0)
+#define LINUX_VERSION_CODE	KERNEL_VERSION(6, 12, 0)
 
 /* ---- compiler ---- */
 #undef __always_inline

@@ -62,7 +62,11 @@ struct mutex {
 
 #define DEFINE_MUTEX(name) struct mutex name = { PTHREAD_MUTEX_INITIALIZER, NULL }
 
+void mutex_init(struct mutex *lock);
+void mutex_destroy(struct mutex *lock);
 void mutex_lock(struct mutex *lock);
+/* 1 if taken, 0 if another holds it, as the kernel's. */
+int mutex_trylock(struct mutex *lock);
 void mutex_unlock(struct mutex *lock);
 
 /* For a raw spinlock or a mutex: the calling thread must hold it. */

@@ -82,7 +82,12 @@ static inline void *kvmalloc_array(size_t n, size_t size, gfp_t gfp)
 #define kvcalloc(n, size, gfp)	kvmalloc_array(n, size, (gfp) | __GFP_ZERO)
 #define kfree(p)		mpool_shim_free(p)
 #define kvfree(p)		mpool_shim_free(p)
-#define __vmalloc(size, gfp)	mpool_shim_alloc(size, PAGE_SIZE, gfp)
+/*
+ * vmalloc leaves a guard page after each area: no two are adjacent, as
+ * a test that finds a region's bounds with mpool_owns() relies on.
+ */
+void *mpool_shim_vmalloc(size_t size, gfp_t gfp);
+#define __vmalloc(size, gfp)	mpool_shim_vmalloc(size, gfp)
 #define vmalloc(size)		__vmalloc(size, GFP_KERNEL)
 #define vzalloc(size)		__vmalloc(size, GFP_KERNEL | __GFP_ZERO)
 #define vfree(p)		mpool_shim_free(p)

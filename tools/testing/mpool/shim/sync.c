@@ -53,6 +53,28 @@ void mpool_shim_spin_release(raw_spinlock_t *lock)
 	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
 }
 
+void mutex_init(struct mutex *lock)
+{
+	pthread_mutex_init(&lock->m, NULL);
+	lock->owner = NULL;
+}
+
+/* A mutex destroyed while held, as CONFIG_DEBUG_MUTEXES reports. */
+void mutex_destroy(struct mutex *lock)
+{
+	if (__atomic_load_n(&lock->owner, __ATOMIC_RELAXED))
+		mpool_shim_bug(__FILE__, __LINE__, "mutex destroyed while held");
+	pthread_mutex_destroy(&lock->m);
+}
+
+int mutex_trylock(struct mutex *lock)
+{
+	if (pthread_mutex_trylock(&lock->m))
+		return 0;
+	__atomic_store_n(&lock->owner, &mpool_shim_self, __ATOMIC_RELAXED);
+	return 1;
+}
+
 void mutex_lock(struct mutex *lock)
 {
 	might_sleep();
