@@ -87,7 +87,8 @@ struct mpool;
  * MPOOL_NUMA: regions on every node with memory, and each CPU's cache
  * refilled from its own node's, another node's blocks only when its own
  * has none free; the pool grows on the node that runs short.  For a pool
- * of mpool_create_args() that may grow by a region per node at least.
+ * of mpool_create_args() that may grow by a region per node at least;
+ * with MPOOL_NO_PERCPU, whose pool is one region, it changes nothing.
  */
 #define MPOOL_NUMA		BIT(5)
 #define MPOOL_VALID_FLAGS	(MPOOL_POISON | MPOOL_REDZONE | \

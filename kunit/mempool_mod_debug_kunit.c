@@ -359,9 +359,9 @@ static const struct flags_param flags_valid_params[] = {
 };
 
 static const struct flags_param flags_unknown_params[] = {
-	{ "BIT(5)", BIT(5) },
+	{ "BIT(6)", BIT(6) },
 	{ "BIT(31)", BIT(31) },
-	{ "valid flags and BIT(5)", MPOOL_VALID_FLAGS | BIT(5) },
+	{ "valid flags and BIT(6)", MPOOL_VALID_FLAGS | BIT(6) },
 	{ "MPOOL_POISON and BIT(16)", MPOOL_POISON | BIT(16) },
 	{ "every bit", ~0U },
 };

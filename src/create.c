@@ -111,10 +111,6 @@ static int mpool_geometry(struct mpool *pool, const struct mpool_args *args,
 	    (nid < 0 || nid >= MAX_NUMNODES || !node_state(nid, N_MEMORY) ||
 	     (pool->flags & MPOOL_NUMA)))
 		return -EINVAL;
-	/* A stack's links stay in one region: stack.c. */
-	if ((pool->flags & (MPOOL_NUMA | MPOOL_NO_PERCPU)) ==
-	    (MPOOL_NUMA | MPOOL_NO_PERCPU))
-		return -EINVAL;
 	pool->nid = nid;
 	/* All the blocks at once, and so any region with its slack. */
 	if (check_mul_overflow(pool->stride, max, &bytes) ||

@@ -484,7 +484,7 @@ static void debug_layout_follows_spec(size_t block_size, size_t align)
 static void debug_flags_cases(void)
 {
 	static const unsigned int unknown[] = {
-		BIT(5), BIT(31), MPOOL_VALID_FLAGS | BIT(5),
+		BIT(6), BIT(31), MPOOL_VALID_FLAGS | BIT(6),
 		MPOOL_POISON | BIT(16), ~0U,
 	};
 	static const struct {

@@ -92,6 +92,48 @@ void *mpool_shim_vmalloc(size_t size, gfp_t gfp);
 #define vzalloc(size)		__vmalloc(size, GFP_KERNEL | __GFP_ZERO)
 #define vfree(p)		mpool_shim_free(p)
 
+/*
+ * ---- NUMA: one node, 0, as a machine without NUMA has ----
+ * Every region is on node 0; MPOOL_NUMA's per-node depot is node 0's.
+ */
+#define NUMA_NO_NODE		(-1)
+#define MAX_NUMNODES		1
+#define nr_node_ids		1
+enum node_states { N_MEMORY };
+typedef struct {
+	unsigned long bits[1];
+} nodemask_t;
+
+static inline bool node_state(int nid, enum node_states state)
+{
+	return nid == 0;
+}
+
+#define numa_node_id()		0
+#define numa_mem_id()		0
+#define node_set(nid, mask)	((mask).bits[0] |= 1UL << (nid))
+#define nodes_clear(mask)	((mask).bits[0] = 0)
+#define node_isset(nid, mask)	(!!((mask).bits[0] & (1UL << (nid))))
+#define for_each_node(nid)	for ((nid) = 0; (nid) < nr_node_ids; (nid)++)
+#define for_each_node_state(nid, state)	for_each_node(nid)
+#define for_each_node_mask(nid, mask)					\
+	for ((nid) = 0; (nid) < nr_node_ids; (nid)++)			\
+		if (!node_isset(nid, mask)) {} else
+
+struct page;
+#define vmalloc_node(size, nid)	__vmalloc(size, GFP_KERNEL)
+
+/* A vmalloc address stands for its page: page_to_nid() of it is 0. */
+static inline struct page *vmalloc_to_page(const void *addr)
+{
+	return (struct page *)addr;
+}
+
+static inline int page_to_nid(const struct page *page)
+{
+	return 0;
+}
+
 unsigned long *bitmap_zalloc(unsigned int bits, gfp_t gfp);
 #define bitmap_free(map)	mpool_shim_free(map)
 
