@@ -19,7 +19,8 @@
  * This file is the whole API: it is installed alone, for consumers built
  * against an installed mempool_mod.  Within one major version, a consumer
  * built against an older header works with a newer module: exports keep
- * their signatures and struct mpool_stats only grows at its end.
+ * their signatures, and struct mpool_stats and struct mpool_args only
+ * grow at their ends.
  */
 #ifndef _MEMPOOL_MOD_H
 #define _MEMPOOL_MOD_H

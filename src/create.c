@@ -264,7 +264,8 @@ static struct mpool *mpool_create_known(const char *name, size_t block_size,
  * @args->grow_blocks above their difference, or a pool that may grow with
  * %MPOOL_NO_PERCPU; -E2BIG when @args->max_blocks, or the indexes its
  * regions take, pass %MPOOL_MAX_BLOCKS, or when @args has a field this
- * module does not know set.
+ * module does not know set; -EINVAL too for a @args->node that is no
+ * node with memory, or with %MPOOL_NUMA.
  */
 struct mpool *mpool_create_sized(const char *name, size_t block_size,
 				 const void *args, size_t size)
@@ -289,7 +290,8 @@ EXPORT_SYMBOL_NS_GPL(mpool_create_sized, MPOOL_NS);
  * @nr_blocks: number of blocks, fixed for the life of the pool
  * @flags: debug flags, %MPOOL_POISON, %MPOOL_REDZONE, %MPOOL_TRACK_CALLER,
  *	and %MPOOL_NO_PERCPU, or 0; the module parameter debug= adds its own.
- *	%MPOOL_SHRINKABLE is taken and does nothing: such a pool never grows
+ *	%MPOOL_SHRINKABLE is taken and does nothing: such a pool never grows;
+ *	%MPOOL_NUMA puts its one region on the creator's node
  *
  * Reserves nr_blocks * stride bytes with vmalloc, where stride is
  * @block_size raised to a pointer's size and rounded up to @align, plus a
@@ -330,7 +332,7 @@ EXPORT_SYMBOL_NS_GPL(mpool_create, MPOOL_NS);
  * @block_size: as for mpool_create()
  * @align: as for mpool_create()
  * @nr_blocks: as for mpool_create()
- * @flags: as for mpool_create(), but %MPOOL_NUMA
+ * @flags: as for mpool_create(); %MPOOL_NUMA only with @nid NUMA_NO_NODE
  * @nid: the node every block's memory is on, a node with memory, as
  *	dma_pool_create_node() takes it for a device's node; NUMA_NO_NODE
  *	for any, as mpool_create()

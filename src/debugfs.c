@@ -79,7 +79,7 @@ DEFINE_SHOW_ATTRIBUTE(mpool_regions);
  * One line per node with a region: its regions, their blocks, those free
  * in the depot, and those out of it (handed out, in the CPUs' caches or
  * quarantined).  Not for a MPOOL_NO_PERCPU pool's stack, whose one region
- * keeps no count: see "regions".
+ * keeps no count.
  */
 static int mpool_nodes_show(struct seq_file *m, void *unused)
 {
@@ -196,8 +196,10 @@ static void mpool_debugfs_add(struct mpool *pool)
 			    &mpool_stats_fops);
 	debugfs_create_file("regions", 0444, pool->debugfs_dir, pool,
 			    &mpool_regions_fops);
-	debugfs_create_file("nodes", 0444, pool->debugfs_dir, pool,
-			    &mpool_nodes_fops);
+	/* A stack keeps no count of its blocks by region. */
+	if (!pool->stack_next)
+		debugfs_create_file("nodes", 0444, pool->debugfs_dir, pool,
+				    &mpool_nodes_fops);
 	if (pool->flags & MPOOL_TRACK_CALLER)
 		debugfs_create_file("allocations", 0444, pool->debugfs_dir,
 				    pool, &mpool_allocations_fops);

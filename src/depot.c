@@ -113,10 +113,13 @@ static size_t mpool_depot_get(struct mpool *pool, void **blocks, size_t nr,
 
 	if (pool->stack_next)
 		return mpool_depot_get_stack(pool, blocks, nr);
-	/* This CPU's node first: IRQs are off, the CPU stays. */
+	/*
+	 * This CPU's node first, or the nearest with memory if it has none:
+	 * IRQs are off, the CPU stays.
+	 */
 	if (pool->node_with_free)
 		got = mpool_depot_get_from(pool, mpool_node_slots(pool,
-								  numa_node_id()),
+								  numa_mem_id()),
 					   blocks, nr, c);
 	if (!got)
 		got = mpool_depot_get_from(pool, pool->with_free, blocks, nr, c);

@@ -126,16 +126,17 @@ static __always_inline size_t mpool_give_back_fast(struct mpool *pool,
 }
 
 /*
- * MPOOL_NUMA, with preemption off: whether @block is of this CPU's node.  Another node's block goes to the depot, not to this CPU's ring,
- * as SLUB frees a remote object to its own slab: the CPUs of its node
- * find it there first, and this CPU's ring holds its own node's blocks
- * alone.
+ * MPOOL_NUMA, with preemption off: whether @block is of this CPU's node
+ * (the nearest with memory, for a CPU of a node without).  Another
+ * node's block goes to the depot, not to this CPU's ring, as SLUB frees
+ * a remote object to its own slab: the CPUs of its node find it there
+ * first, and this CPU's ring holds its own node's blocks alone.
  */
 static noinline bool mpool_block_local(struct mpool *pool, void *block)
 {
 	size_t index = mpool_block_index(pool, block);
 
-	return mpool_index_region(pool, index)->nid == numa_node_id();
+	return mpool_index_region(pool, index)->nid == numa_mem_id();
 }
 
 /*

@@ -76,7 +76,7 @@ static void mpool_grow_irq_work(struct irq_work *work)
  * blocks to the depot in one hold.  Returns 0, -ENOSPC if it does not fit
  * under @max_blocks, -ENOMEM.
  */
-static int mpool_add_region(struct mpool *pool, int nid)
+static int mpool_add_region(struct mpool *pool, int nid, int *placed)
 {
 	struct mpool_region_table *table;
 	struct mpool_region *region;
@@ -97,6 +97,7 @@ static int mpool_add_region(struct mpool *pool, int nid)
 	region = mpool_region_alloc(pool, slot, pool->grow_blocks, nid);
 	if (!region)
 		return -ENOMEM;
+	*placed = region->nid;
 	/* A slot's states were all IN_DEPOT when its last region left. */
 	if (pool->track)
 		memset(&pool->track[region->first], 0,
@@ -127,25 +128,33 @@ static int mpool_grow_regions(struct mpool *pool, size_t nr, int nid)
 {
 	unsigned long flags;
 	size_t added = 0;
-	int err = 0;
+	int err = 0, placed = nid;
+	bool elsewhere = false;
 
 	mutex_lock(&pool->grow_lock);
 	if (READ_ONCE(pool->nr_blocks) + nr * pool->grow_blocks >
 	    pool->max_blocks)
 		err = -ENOSPC;
 	while (!err && added < nr) {
-		err = mpool_add_region(pool, nid);
+		err = mpool_add_region(pool, nid, &placed);
 		added += !err;
+		elsewhere |= !err && nid != NUMA_NO_NODE && placed != nid;
 	}
 	mutex_unlock(&pool->grow_lock);
 
 	mpool_lock(pool, &flags);
-	if (err == -ENOMEM) {
+	if (err == -ENOMEM)
 		WRITE_ONCE(pool->grow_failures, pool->grow_failures + 1);
+	/*
+	 * vmalloc_node() falls back to another node when @nid has no pages
+	 * left: the region helps, but @nid stays low, and asking again at
+	 * once would grow the pool to its bound on the wrong node.  Pause as
+	 * after a failure.
+	 */
+	if (err == -ENOMEM || elsewhere)
 		pool->grow_failed = jiffies ?: 1;
-	} else if (added) {
+	else if (added)
 		pool->grow_failed = 0;
-	}
 	mpool_unlock(pool, flags);
 	trace_mpool_grow(pool, nid, added * pool->grow_blocks, err);
 	/* A waiting alloc finds the new blocks; one that failed, the news. */
@@ -189,7 +198,7 @@ static void mpool_grow_worker(struct work_struct *work)
  */
 static int mpool_grow_nodes(struct mpool *pool)
 {
-	int nid, err = 0;
+	int nid, placed, err = 0;
 
 	if (!pool->node_free)
 		return 0;
@@ -197,7 +206,7 @@ static int mpool_grow_nodes(struct mpool *pool)
 	for_each_node_state(nid, N_MEMORY) {
 		if (nid == pool->home.nid || !mpool_may_grow(pool))
 			continue;
-		err = mpool_add_region(pool, nid);
+		err = mpool_add_region(pool, nid, &placed);
 		if (err)
 			break;
 	}
