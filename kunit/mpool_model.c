@@ -444,6 +444,33 @@ static void model_all_found(struct model_pool *mp)
 	}
 }
 
+/* The statistics regions add, which every pool has: each as the model's. */
+static void model_check_regions(struct model *m, struct model_pool *mp,
+				const struct mpool_stats *st,
+				const struct mpool_stats *exp)
+{
+	static const char * const names[] = {
+		"min_blocks", "max_blocks", "nr_regions", "grows", "shrinks",
+		"grow_failures",
+	};
+	const u64 got[] = {
+		st->min_blocks, st->max_blocks, st->nr_regions, st->grows,
+		st->shrinks, st->grow_failures,
+	};
+	const u64 want[] = {
+		exp->min_blocks, exp->max_blocks, exp->nr_regions, exp->grows,
+		exp->shrinks, exp->grow_failures,
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (got[i] != want[i])
+			model_fail(m, "pool %s: %s %llu, not %llu", mp->name,
+				   names[i], (unsigned long long)got[i],
+				   (unsigned long long)want[i]);
+	}
+}
+
 /*
  * Compare the pool's statistics with the model's.  Corrupted blocks are
  * found by whichever alloc reaches them, unknown to the model: anywhere
@@ -470,19 +497,7 @@ static void model_check_pool(struct model *m, struct model_pool *mp)
 		model_fail(m, "pool %s (%zu held, %zu corrupted not found):%s",
 			   mp->name, mp->nr_held, mp->nr_corrupt, m->diff);
 	/* What regions add to the statistics: every pool has them. */
-	if (st.min_blocks != exp.min_blocks ||
-	    st.max_blocks != exp.max_blocks ||
-	    st.nr_regions != exp.nr_regions || st.grows != exp.grows ||
-	    st.shrinks != exp.shrinks || st.grow_failures != exp.grow_failures)
-		model_fail(m, "pool %s: min_blocks %zu max_blocks %zu nr_regions %zu grows %llu shrinks %llu grow_failures %llu, not %zu %zu %zu %llu %llu %llu",
-			   mp->name, st.min_blocks, st.max_blocks,
-			   st.nr_regions, (unsigned long long)st.grows,
-			   (unsigned long long)st.shrinks,
-			   (unsigned long long)st.grow_failures,
-			   exp.min_blocks, exp.max_blocks, exp.nr_regions,
-			   (unsigned long long)exp.grows,
-			   (unsigned long long)exp.shrinks,
-			   (unsigned long long)exp.grow_failures);
+	model_check_regions(m, mp, &st, &exp);
 }
 
 void model_check_all(struct model *m)
@@ -585,7 +600,7 @@ static bool model_create_growing(struct model *m, struct model_pool *mp,
 		if (PTR_ERR_OR_ZERO(pool) != -EINVAL) {
 			if (!IS_ERR_OR_NULL(pool))
 				mpool_destroy(pool);
-			model_fail(m, "mpool_create_args(%zu, %zu, min %zu max %zu, MPOOL_NO_PERCPU): %pe, not -EINVAL",
+			model_fail(m, "create_args(%zu, %zu, %zu..%zu, NO_PERCPU): %pe",
 				   block_size, align, min, args.max_blocks,
 				   pool);
 		}
@@ -604,7 +619,7 @@ static bool model_create_growing(struct model *m, struct model_pool *mp,
 	pool = mpool_create_args(mp->name, block_size, &args);
 	if (IS_ERR_OR_NULL(pool)) {
 		model_release_pool(mp);
-		model_fail(m, "mpool_create_args(%zu, %zu, min %zu max %zu grow %zu low %zu, %#x): %pe",
+		model_fail(m, "create_args(%zu, %zu, %zu..%zu by %zu low %zu, %#x): %pe",
 			   block_size, align, min, args.max_blocks, grow_arg,
 			   args.low_blocks, flags, pool);
 	}
@@ -1201,7 +1216,7 @@ static bool model_op_shrink(struct model *m)
 	if (freed % mp->grow_blocks || freed / mp->grow_blocks < want ||
 	    freed / mp->grow_blocks - want > st.grows - grows ||
 	    st.shrinks - mp->exp.shrinks != freed / mp->grow_blocks)
-		model_fail(m, "pool %s: mpool_shrink() gave back %zu blocks, %llu regions, not %zu regions of %zu (and up to %llu the worker added)",
+		model_fail(m, "pool %s: shrank %zu blocks, %llu regions, not %zu of %zu (+%llu)",
 			   mp->name, freed,
 			   (unsigned long long)(st.shrinks - mp->exp.shrinks),
 			   want, mp->grow_blocks,

@@ -71,7 +71,8 @@ if [ "$arch" = arm64 ]; then
 		-device virtconsole,chardev=results
 		-kernel "$kernel" -initrd "$initrd"
 		-append "console=ttyAMA0 panic=-1 oops=panic random.trust_cpu=on mpool_results=/dev/hvc0 $extra")
-	if [ -z "${MPOOL_SMP:-}" ]; then
+	# check.sh passes the default four CPUs as MPOOL_SMP=4,sockets=4.
+	if [ "${MPOOL_SMP:-4,sockets=4}" = 4,sockets=4 ]; then
 		# shellcheck disable=SC2054 # commas inside options' values
 		qemu+=(-object memory-backend-ram,id=mem0,size=1G
 			-object memory-backend-ram,id=mem1,size=1G

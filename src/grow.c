@@ -187,7 +187,14 @@ static void mpool_grow_worker(struct work_struct *work)
 	/* Below the low mark still, as allocs went on: once more, asked. */
 	mpool_lock(pool, &flags);
 	pool->grow_queued = false;
-	mpool_grow_check(pool, false);
+	if (!pool->node_free) {
+		mpool_grow_check(pool, false);
+	} else if (!nodes_empty(pool->grow_nodes) && !pool->dying &&
+		   mpool_may_grow(pool)) {
+		/* The nodes that asked while it ran, not this kworker's. */
+		pool->grow_queued = true;
+		irq_work_queue(&pool->grow_irq_work);
+	}
 	mpool_unlock(pool, flags);
 }
 

@@ -113,6 +113,7 @@ static inline bool node_state(int nid, enum node_states state)
 #define numa_mem_id()		0
 #define node_set(nid, mask)	((mask).bits[0] |= 1UL << (nid))
 #define nodes_clear(mask)	((mask).bits[0] = 0)
+#define nodes_empty(mask)	(!(mask).bits[0])
 #define node_isset(nid, mask)	(!!((mask).bits[0] & (1UL << (nid))))
 #define for_each_node(nid)	for ((nid) = 0; (nid) < nr_node_ids; (nid)++)
 #define for_each_node_state(nid, state)	for_each_node(nid)

@@ -171,7 +171,12 @@ unsigned long bitmap_find_next_zero_area_off(unsigned long *map,
 					     unsigned long align_mask,
 					     unsigned long align_offset);
 
-/* find.h's small_const_nbits() case is left out: no size here is constant. */
+/*
+ * find.h's small_const_nbits() case is left out: no size here is constant.
+ * The shim's own find_first_bit() (for the pool's for_each_set_bit()) is
+ * replaced by lib/find_bit.c's, which the peers link.
+ */
+#undef find_first_bit
 #define find_next_bit(addr, size, offset)	\
 	_find_next_bit(addr, size, offset)
 #define find_next_zero_bit(addr, size, offset)	\
