@@ -67,6 +67,18 @@ struct numa_pool {
 	size_t cap;
 };
 
+/* Free what @np holds: its NULL entries are blocks a case freed itself. */
+static void numa_free_held(struct numa_pool *np)
+{
+	void *block;
+
+	while (np->nr) {
+		block = np->blocks[--np->nr];
+		if (block)
+			mpool_free(np->pool, block);
+	}
+}
+
 static int numa_pool_init(struct kunit_resource *res, void *np)
 {
 	res->data = np;
@@ -77,8 +89,7 @@ static void numa_pool_release(struct kunit_resource *res)
 {
 	struct numa_pool *np = res->data;
 
-	while (np->nr)
-		mpool_free(np->pool, np->blocks[--np->nr]);
+	numa_free_held(np);
 	mpool_destroy(np->pool);
 }
 
@@ -125,12 +136,6 @@ static void numa_hold(struct numa_pool *np, void **blocks, size_t nr)
 	np->nr += fit;
 	while (fit < nr)
 		mpool_free(np->pool, blocks[fit++]);
-}
-
-static void numa_free_held(struct numa_pool *np)
-{
-	while (np->nr)
-		mpool_free(np->pool, np->blocks[--np->nr]);
 }
 
 static struct mpool_stats numa_stats(struct mpool *pool)
@@ -203,6 +208,8 @@ struct numa_thread {
 	unsigned int cpu;
 	gfp_t gfp;
 	size_t want;
+	void **to_free;		/* given back here first */
+	size_t nr_to_free;
 	size_t grow;		/* mpool_grow(@pool, @grow) instead */
 	void **blocks;
 	int *nids;
@@ -225,9 +232,14 @@ static int numa_thread_fn(void *arg)
 {
 	struct numa_thread *t = arg;
 	void *block;
+	size_t i;
 
 	if (t->start)
 		wait_for_completion(t->start);
+	/* Half one at a time, half in bulk: each free path has its check. */
+	for (i = 0; i < t->nr_to_free / 2; i++)
+		mpool_free(t->pool, t->to_free[i]);
+	mpool_free_bulk(t->pool, t->nr_to_free - i, t->to_free + i);
 	if (t->grow) {
 		t->err = mpool_grow(t->pool, t->grow);
 	} else {
@@ -417,10 +429,12 @@ static void numa_expect_pool(struct kunit *test, struct mpool *pool,
 
 /*
  * A node that is not one with memory, for mpool_create_node() and for
- * @node: -EINVAL, before any memory is taken; and MPOOL_NUMA with
- * MPOOL_NO_PERCPU (a stack's links stay in one region) or with a node
+ * @node: -EINVAL, before any memory is taken; and MPOOL_NUMA with a node
  * (every node and one node).  Each beside the same call without what
- * makes it wrong, which succeeds: the -EINVAL is that one thing's.
+ * makes it wrong, which succeeds: the -EINVAL is that one thing's.  With
+ * MPOOL_NO_PERCPU, whose pool is one region, MPOOL_NUMA changes nothing:
+ * taken, and refused only where MPOOL_NO_PERCPU alone is, on a pool that
+ * may grow.
  */
 static void create_node_refuses_bad_nodes(struct kunit *test)
 {
@@ -481,25 +495,16 @@ static void create_node_refuses_bad_nodes(struct kunit *test)
 	numa_expect_pool(test, mpool_create_args(name, NUMA_BLOCK_SIZE, &args),
 			 "MPOOL_NUMA without a node");
 
-	/*
-	 * MPOOL_NUMA | MPOOL_NO_PERCPU on pools that cannot grow: one that
-	 * may is refused for MPOOL_NO_PERCPU alone.
-	 */
-	numa_expect_einval(test, mpool_create(name, NUMA_BLOCK_SIZE, 0,
-					      NUMA_REGION_BLOCKS,
-					      MPOOL_NUMA | MPOOL_NO_PERCPU),
-			   "mpool_create(MPOOL_NUMA | MPOOL_NO_PERCPU)",
-			   NUMA_NO_NODE);
-	args.flags = MPOOL_NUMA | MPOOL_NO_PERCPU;
-	args.max_blocks = 0;
-	numa_expect_einval(test, mpool_create_args(name, NUMA_BLOCK_SIZE,
-						   &args),
-			   "mpool_create_args(MPOOL_NUMA | MPOOL_NO_PERCPU)",
-			   NUMA_NO_NODE);
+	/* MPOOL_NUMA | MPOOL_NO_PERCPU: as MPOOL_NO_PERCPU alone. */
 	numa_expect_pool(test, mpool_create(name, NUMA_BLOCK_SIZE, 0,
 					    NUMA_REGION_BLOCKS,
-					    MPOOL_NO_PERCPU),
-			 "mpool_create(MPOOL_NO_PERCPU)");
+					    MPOOL_NUMA | MPOOL_NO_PERCPU),
+			 "mpool_create(MPOOL_NUMA | MPOOL_NO_PERCPU)");
+	args.flags = MPOOL_NUMA | MPOOL_NO_PERCPU;
+	numa_expect_einval(test, mpool_create_args(name, NUMA_BLOCK_SIZE,
+						   &args),
+			   "MPOOL_NUMA | MPOOL_NO_PERCPU on a pool that may grow",
+			   NUMA_NO_NODE);
 }
 
 /* ---- MPOOL_NUMA -------------------------------------------------------- */
@@ -507,19 +512,24 @@ static void create_node_refuses_bad_nodes(struct kunit *test)
 /*
  * From a kthread on each online CPU in turn, a part of a region: every
  * block its cache hands out is on its node (the nearest with memory, for
- * a CPU of a node without: what numa_mem_id() says there).  Each CPU keeps
- * its blocks, and its cache keeps what it took beyond them, so the region
- * of a node is made big enough for all its CPUs' takings: no CPU ever
- * finds its node's part of the depot empty, and none has a cause to take
- * another node's blocks.
+ * a CPU of a node without: what numa_mem_id() says there).  Then again,
+ * after the first CPU of each node has freed the other nodes' blocks:
+ * a block freed on a CPU of another node goes back to its own node's
+ * part of the depot, never into that CPU's cache, or the cache would
+ * hand it out next.  The CPUs keep their blocks, and their caches what
+ * they took beyond them, so a node's region is made big enough for all
+ * its CPUs' takings: none finds its node's part of the depot empty, and
+ * none has a cause to take another node's blocks.
  */
 static void cache_blocks_on_cpu_node(struct kunit *test)
 {
 	const size_t want = MPOOL_CACHE_MAX / 2;
-	unsigned int cpu, per_node = 0;
-	size_t region, off;
+	unsigned int cpu, per_node = 0, round;
+	size_t region, off, i, nr_remote;
 	struct numa_thread *t;
 	struct numa_pool *np;
+	void **remote;
+	bool frees;
 	int nid;
 
 	numa_need_two_nodes(test);
@@ -529,22 +539,45 @@ static void cache_blocks_on_cpu_node(struct kunit *test)
 						  cpu_online_mask));
 	region = max_t(size_t, NUMA_REGION_BLOCKS,
 		       roundup_pow_of_two(per_node *
-					  (want + MPOOL_CACHE_MAX)));
+					  (2 * want + MPOOL_CACHE_MAX)));
 	np = numa_create_numa(test, "kunit_numa_cache", region, 0);
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	remote = kunit_kcalloc(test, np->cap, sizeof(*remote), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
-	for_each_online_cpu(cpu) {
-		nid = cpu_to_mem(cpu);
-		numa_thread_init(test, t, np->pool, cpu, want, GFP_ATOMIC);
-		numa_run(test, t);
-		numa_hold(np, t->blocks, t->got);
-		off = numa_count(t, 0, t->got, nid, false);
-		KUNIT_EXPECT_EQ_MSG(test, t->got, want, "CPU %u's blocks", cpu);
-		KUNIT_EXPECT_EQ_MSG(test, off, 0UL,
-				    "CPU %u of node %d: %zu of %zu blocks elsewhere (the first on %d)",
-				    cpu, nid, off, t->got, t->nids[0]);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, remote);
+	for (round = 0; round < 2; round++) {
+		for_each_online_cpu(cpu) {
+			nid = cpu_to_mem(cpu);
+			numa_thread_init(test, t, np->pool, cpu, want,
+					 GFP_ATOMIC);
+			/* The second time, a CPU of each node frees. */
+			frees = round && cpu == numa_cpu_of(nid);
+			nr_remote = 0;
+			for (i = 0; frees && i < np->nr; i++) {
+				if (!np->blocks[i] ||
+				    numa_block_nid(np->blocks[i]) == nid)
+					continue;
+				remote[nr_remote++] = np->blocks[i];
+				np->blocks[i] = NULL;
+			}
+			t->to_free = remote;
+			t->nr_to_free = nr_remote;
+			numa_run(test, t);
+			numa_hold(np, t->blocks, t->got);
+			off = numa_count(t, 0, t->got, nid, false);
+			KUNIT_EXPECT_EQ_MSG(test, t->got, want,
+					    "round %u: CPU %u's blocks", round,
+					    cpu);
+			KUNIT_EXPECT_EQ_MSG(test, off, 0UL,
+					    "round %u: CPU %u of node %d, %zu other nodes' blocks freed there first: %zu of %zu blocks elsewhere (the first on %d)",
+					    round, cpu, nid, nr_remote, off,
+					    t->got, t->nids[0]);
+		}
 	}
-	KUNIT_EXPECT_EQ(test, numa_stats(np->pool).in_use, np->nr);
+	for (i = 0, off = 0; i < np->nr; i++)
+		off += !!np->blocks[i];
+	KUNIT_EXPECT_EQ_MSG(test, numa_stats(np->pool).in_use, off,
+			    "blocks in use: those the CPUs still hold");
 }
 
 /*
