@@ -86,19 +86,12 @@ $1 == "sample" && NF == 9 && $8 > 0 {
 	remember("size", $4)
 	remember("threads", $5)
 }
-# create mpool|vmalloc BYTES REP NS
-$1 == "create" && NF == 5 {
-	key = r SUBSEP $2 SUBSEP $3
-	n = ++ccount[key]
-	cns[key, n] = $5
-	remember("pool", $3)
-}
-# grow mpool|gen_pool BYTES REP NS
-$1 == "grow" && NF == 5 {
-	key = r SUBSEP $2 SUBSEP $3
-	n = ++gcount[key]
-	gns[key, n] = $5
-	remember("grown", $3)
+# create mpool|vmalloc BYTES REP NS, grow mpool|gen_pool BYTES REP NS
+($1 == "create" || $1 == "grow") && NF == 5 {
+	key = r SUBSEP $1 SUBSEP $2 SUBSEP $3
+	n = ++tcount[key]
+	tns[key, n] = $5
+	remember($1, $3)
 }
 # dma SIZE ALIGN BOUNDARY ALLOCATOR BLOCKS REP NS (bench/mpool_bench_dma.c)
 $1 == "info" && $2 == "dma_rounds" { drounds[r] = $3 }
@@ -228,6 +221,31 @@ function trace_cost(r,    s, t, size, thr, on, off, line, head, rule) {
 	print "" > md
 }
 
+# The rows of a table of TEST's lines (create, grow): mpool's median time
+# against PEER's for the same bytes, in ns / SCALE, sizes in bytes / DIV
+# UNIT; PEER_SIZE is the peer's block size in the CSV ("" for none).
+function pair_table(test, peer, peer_size, scale, div, unit, \
+		    r, s, bytes, km, kp, mm, mp, rel) {
+	for (r = 1; r <= nruns; r++)
+	for (s = 1; s <= norder[test]; s++) {
+		bytes = order[test, s]
+		km = r SUBSEP test SUBSEP "mpool" SUBSEP bytes
+		kp = r SUBSEP test SUBSEP peer SUBSEP bytes
+		if (!(km in tcount) || !(kp in tcount))
+			continue
+		mm = median(tns, km, tcount[km])
+		mp = median(tns, kp, tcount[kp])
+		rel = mm > 0 ? sprintf("%.2f", mp / mm) : "-"
+		printf "| %s | %s | %d %s | %.2f | %.2f | %s |\n", abi[r], \
+		       ioa[r], bytes / div, unit, mm / scale, mp / scale, rel > md
+		csv_row(r, test, "mpool", 64, 1, tcount[km], \
+			sprintf("%.0f", mm), "", rel, peer, "", bytes)
+		csv_row(r, test, peer, peer_size, 1, tcount[kp], \
+			sprintf("%.0f", mp), "", "", "", "", bytes)
+	}
+	print "" > md
+}
+
 function csv_row(r, test, alloc, size, thr, nreps, nsv, mopsv, rel, relto, \
 		 overhead, bytes) {
 	printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", abi[r], boot[r], \
@@ -305,58 +323,24 @@ END {
 		trace_cost(r)
 	}
 
-	if (norder["pool"]) {
+	if (norder["create"]) {
 		print "## Pool creation: mpool_create() (64-byte blocks) against a bare vmalloc() of the same size" > md
 		print "" > md
 		print "Median milliseconds; speed above 1: mpool_create() is faster than the vmalloc." > md
 		print "" > md
 		print "| kernel | init_on_alloc | pool | mpool_create ms | vmalloc ms | speed vs vmalloc |" > md
 		print "|---|--:|--:|--:|--:|--:|" > md
-		for (r = 1; r <= nruns; r++)
-		for (s = 1; s <= norder["pool"]; s++) {
-			bytes = order["pool", s]
-			km = r SUBSEP "mpool" SUBSEP bytes
-			kv = r SUBSEP "vmalloc" SUBSEP bytes
-			if (!(km in ccount) || !(kv in ccount))
-				continue
-			mm = median(cns, km, ccount[km])
-			mv = median(cns, kv, ccount[kv])
-			rel = mm > 0 ? sprintf("%.2f", mv / mm) : "-"
-			printf "| %s | %s | %d MiB | %.2f | %.2f | %s |\n", abi[r], \
-			       ioa[r], bytes / 1048576, mm / 1e6, mv / 1e6, rel > md
-			csv_row(r, "create", "mpool", 64, 1, ccount[km], \
-				sprintf("%.0f", mm), "", rel, "vmalloc", "", bytes)
-			csv_row(r, "create", "vmalloc", "", 1, ccount[kv], \
-				sprintf("%.0f", mv), "", "", "", "", bytes)
-		}
-		print "" > md
+		pair_table("create", "vmalloc", "", 1e6, 1048576, "MiB")
 	}
 
-	if (norder["grown"]) {
+	if (norder["grow"]) {
 		print "## Growth: mpool_grow() by one region against vmalloc() + gen_pool_add() of the same size" > md
 		print "" > md
 		print "64-byte blocks.  Median microseconds; speed above 1: mpool_grow() is faster." > md
 		print "" > md
 		print "| kernel | init_on_alloc | region | mpool_grow us | vmalloc + gen_pool_add us | speed vs gen_pool |" > md
 		print "|---|--:|--:|--:|--:|--:|" > md
-		for (r = 1; r <= nruns; r++)
-		for (s = 1; s <= norder["grown"]; s++) {
-			bytes = order["grown", s]
-			km = r SUBSEP "mpool" SUBSEP bytes
-			kg = r SUBSEP "gen_pool" SUBSEP bytes
-			if (!(km in gcount) || !(kg in gcount))
-				continue
-			mm = median(gns, km, gcount[km])
-			mg = median(gns, kg, gcount[kg])
-			rel = mm > 0 ? sprintf("%.2f", mg / mm) : "-"
-			printf "| %s | %s | %d KiB | %.1f | %.1f | %s |\n", abi[r], \
-			       ioa[r], bytes / 1024, mm / 1e3, mg / 1e3, rel > md
-			csv_row(r, "grow", "mpool", 64, 1, gcount[km], \
-				sprintf("%.0f", mm), "", rel, "gen_pool", "", bytes)
-			csv_row(r, "grow", "gen_pool", 64, 1, gcount[kg], \
-				sprintf("%.0f", mg), "", "", "", "", bytes)
-		}
-		print "" > md
+		pair_table("grow", "gen_pool", 64, 1e3, 1024, "KiB")
 	}
 
 	if (norder["dgeo"]) {

@@ -23,6 +23,8 @@
 #define ABI_BLOCK_SIZE	40
 #define ABI_IN_USE	11
 #define ABI_GUARD	0x5a5a5a5a5a5a5a5aULL
+#define ABI_GUARD_BYTE	0x5a
+#define ABI_GUARD_BYTES	32
 
 /*
  * struct mpool_stats before @meta_bytes was added: what a consumer built
@@ -126,66 +128,57 @@ static void abi_exit(struct kunit *test)
 	mpool_destroy(ctx->pool);
 }
 
-static void old_consumer_reads_its_prefix(struct kunit *test)
+/*
+ * Read the stats into @st, @size bytes, as a consumer built with a struct
+ * of that size does, with guard bytes after it: nothing may land there.
+ */
+static void abi_read_prefix(struct kunit *test, void *st, size_t size)
 {
 	struct abi_ctx *ctx = test->priv;
-	struct {
-		struct mpool_stats_before_meta st;
-		u64 guard[4];
-	} old;
-	size_t got;
-	int i;
+	u8 *buf;
 
-	memset(&old.st, 0xee, sizeof(old.st));
-	for (i = 0; i < ARRAY_SIZE(old.guard); i++)
-		old.guard[i] = ABI_GUARD;
+	buf = kunit_kmalloc(test, size + ABI_GUARD_BYTES, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	memset(buf, 0xee, size);
+	memset(buf + size, ABI_GUARD_BYTE, ABI_GUARD_BYTES);
 
-	got = mpool_read_stats(ctx->pool, &old.st, sizeof(old.st));
+	KUNIT_EXPECT_EQ(test, mpool_read_stats(ctx->pool, buf, size), size);
+	KUNIT_EXPECT_NULL_MSG(test, memchr_inv(buf + size, ABI_GUARD_BYTE,
+					       ABI_GUARD_BYTES),
+			      "written past the struct of %zu bytes", size);
+	memcpy(st, buf, size);
+}
 
-	KUNIT_EXPECT_EQ(test, got, sizeof(old.st));
-	for (i = 0; i < ARRAY_SIZE(old.guard); i++)
-		KUNIT_EXPECT_EQ_MSG(test, old.guard[i], ABI_GUARD,
-				    "guard word %d after the struct written", i);
-	KUNIT_EXPECT_EQ(test, old.st.block_size, ABI_BLOCK_SIZE);
-	KUNIT_EXPECT_EQ(test, old.st.align, 8);
-	KUNIT_EXPECT_EQ(test, old.st.nr_blocks, ABI_NR_BLOCKS);
-	KUNIT_EXPECT_EQ(test, old.st.in_use, ABI_IN_USE);
-	KUNIT_EXPECT_EQ(test, old.st.peak_in_use, ABI_NR_BLOCKS);
-	KUNIT_EXPECT_EQ(test, old.st.allocs, ABI_NR_BLOCKS);
-	KUNIT_EXPECT_EQ(test, old.st.frees, ABI_NR_BLOCKS - ABI_IN_USE);
-	KUNIT_EXPECT_EQ(test, old.st.alloc_failures, 1);
-	KUNIT_EXPECT_EQ(test, old.st.double_frees, 0);
-	KUNIT_EXPECT_EQ(test, old.st.quarantined, 0);
-	KUNIT_EXPECT_EQ(test, old.st.flags, MPOOL_NO_PERCPU);
-	KUNIT_EXPECT_EQ(test, old.st.cached, 0);
-	KUNIT_EXPECT_EQ(test, old.st.cache_size, 0);
+static void old_consumer_reads_its_prefix(struct kunit *test)
+{
+	struct mpool_stats_before_meta old;
+
+	abi_read_prefix(test, &old, sizeof(old));
+	KUNIT_EXPECT_EQ(test, old.block_size, ABI_BLOCK_SIZE);
+	KUNIT_EXPECT_EQ(test, old.align, 8);
+	KUNIT_EXPECT_EQ(test, old.nr_blocks, ABI_NR_BLOCKS);
+	KUNIT_EXPECT_EQ(test, old.in_use, ABI_IN_USE);
+	KUNIT_EXPECT_EQ(test, old.peak_in_use, ABI_NR_BLOCKS);
+	KUNIT_EXPECT_EQ(test, old.allocs, ABI_NR_BLOCKS);
+	KUNIT_EXPECT_EQ(test, old.frees, ABI_NR_BLOCKS - ABI_IN_USE);
+	KUNIT_EXPECT_EQ(test, old.alloc_failures, 1);
+	KUNIT_EXPECT_EQ(test, old.double_frees, 0);
+	KUNIT_EXPECT_EQ(test, old.quarantined, 0);
+	KUNIT_EXPECT_EQ(test, old.flags, MPOOL_NO_PERCPU);
+	KUNIT_EXPECT_EQ(test, old.cached, 0);
+	KUNIT_EXPECT_EQ(test, old.cache_size, 0);
 }
 
 /* A 1.1 consumer: its struct ends at @meta_bytes, and nothing beyond. */
 static void consumer_of_1_1_reads_its_prefix(struct kunit *test)
 {
-	struct abi_ctx *ctx = test->priv;
-	struct {
-		struct mpool_stats_before_regions st;
-		u64 guard[4];
-	} old;
-	size_t got;
-	int i;
+	struct mpool_stats_before_regions old;
 
-	memset(&old.st, 0xee, sizeof(old.st));
-	for (i = 0; i < ARRAY_SIZE(old.guard); i++)
-		old.guard[i] = ABI_GUARD;
-
-	got = mpool_read_stats(ctx->pool, &old.st, sizeof(old.st));
-
-	KUNIT_EXPECT_EQ(test, got, sizeof(old.st));
-	for (i = 0; i < ARRAY_SIZE(old.guard); i++)
-		KUNIT_EXPECT_EQ_MSG(test, old.guard[i], ABI_GUARD,
-				    "guard word %d after the struct written", i);
-	KUNIT_EXPECT_EQ(test, old.st.before_meta.nr_blocks, ABI_NR_BLOCKS);
-	KUNIT_EXPECT_EQ(test, old.st.before_meta.in_use, ABI_IN_USE);
-	KUNIT_EXPECT_GE(test, old.st.meta_bytes, ABI_NR_BLOCKS);
-	KUNIT_EXPECT_LT(test, old.st.meta_bytes, SZ_1M);
+	abi_read_prefix(test, &old, sizeof(old));
+	KUNIT_EXPECT_EQ(test, old.before_meta.nr_blocks, ABI_NR_BLOCKS);
+	KUNIT_EXPECT_EQ(test, old.before_meta.in_use, ABI_IN_USE);
+	KUNIT_EXPECT_GE(test, old.meta_bytes, ABI_NR_BLOCKS);
+	KUNIT_EXPECT_LT(test, old.meta_bytes, SZ_1M);
 }
 
 static void today_consumer_reads_everything(struct kunit *test)

@@ -570,6 +570,36 @@ static void model_release_pool(struct model_pool *mp)
 }
 
 /*
+ * @pool, just made of @min blocks in one region that may grow to @max:
+ * the model's, and what the model expects of its statistics.
+ */
+static void model_adopt_pool(struct model *m, struct model_pool *mp,
+			     struct mpool *pool, size_t block_size,
+			     size_t align, unsigned int flags, size_t min,
+			     size_t max)
+{
+	mp->pool = pool;
+	mpool_get_stats(pool, &mp->exp);
+	/* debug= may add debug flags: the model follows what the pool does. */
+	if ((mp->exp.flags & flags) != flags ||
+	    (mp->exp.flags & ~flags & ~(MPOOL_POISON | MPOOL_REDZONE |
+					MPOOL_TRACK_CALLER)))
+		model_fail(m, "pool %s: flags %#x, asked %#x", mp->name,
+			   mp->exp.flags, flags);
+	mp->flags = mp->exp.flags;
+
+	/* Only what it was asked and the README's layout: no counts yet. */
+	memset(&mp->exp, 0, sizeof(mp->exp));
+	model_geometry(block_size, align, mp->flags, &mp->exp);
+	mp->exp.nr_blocks = min;
+	mp->exp.region_bytes = min * mp->exp.stride;
+	mp->exp.flags = mp->flags;
+	mp->exp.min_blocks = min;
+	mp->exp.max_blocks = max;
+	mp->exp.nr_regions = 1;
+}
+
+/*
  * A pool that grows: @min blocks in its first region, 1 to 4 regions more
  * of a random size or the default, a max_blocks not always a whole number
  * of them (rounded down), a random low mark or the default.  A pool that
@@ -623,23 +653,8 @@ static bool model_create_growing(struct model *m, struct model_pool *mp,
 			   block_size, align, min, args.max_blocks, grow_arg,
 			   args.low_blocks, flags, pool);
 	}
-	mp->pool = pool;
-	mpool_get_stats(pool, &mp->exp);
-	if ((mp->exp.flags & flags) != flags ||
-	    (mp->exp.flags & ~flags & ~(MPOOL_POISON | MPOOL_REDZONE |
-					MPOOL_TRACK_CALLER)))
-		model_fail(m, "pool %s: flags %#x, asked %#x", mp->name,
-			   mp->exp.flags, flags);
-	mp->flags = mp->exp.flags;
-
-	memset(&mp->exp, 0, sizeof(mp->exp));
-	model_geometry(block_size, align, mp->flags, &mp->exp);
-	mp->exp.nr_blocks = min;
-	mp->exp.region_bytes = min * mp->exp.stride;
-	mp->exp.flags = mp->flags;
-	mp->exp.min_blocks = min;
-	mp->exp.max_blocks = mp->nr_index;
-	mp->exp.nr_regions = 1;
+	model_adopt_pool(m, mp, pool, block_size, align, flags, min,
+			 mp->nr_index);
 	mp->regions[0].live = true;
 	mp->nr_free = min;
 
@@ -701,25 +716,8 @@ static bool model_op_create(struct model *m)
 		model_fail(m, "mpool_create(%zu, %zu, %zu, %#x): %pe",
 			   block_size, align, nr_blocks, flags, pool);
 	}
-	mp->pool = pool;
-	mpool_get_stats(pool, &mp->exp);
-	/* debug= may add debug flags: the model follows what the pool does. */
-	if ((mp->exp.flags & flags) != flags ||
-	    (mp->exp.flags & ~flags & ~(MPOOL_POISON | MPOOL_REDZONE |
-					MPOOL_TRACK_CALLER)))
-		model_fail(m, "pool %s: flags %#x, asked %#x", mp->name,
-			   mp->exp.flags, flags);
-	mp->flags = mp->exp.flags;
-
-	/* Only what it was asked and the README's layout: no counts yet. */
-	memset(&mp->exp, 0, sizeof(mp->exp));
-	model_geometry(block_size, align, mp->flags, &mp->exp);
-	mp->exp.nr_blocks = nr_blocks;
-	mp->exp.region_bytes = nr_blocks * mp->exp.stride;
-	mp->exp.flags = mp->flags;
-	mp->exp.min_blocks = nr_blocks;
-	mp->exp.max_blocks = nr_blocks;
-	mp->exp.nr_regions = 1;
+	model_adopt_pool(m, mp, pool, block_size, align, flags, nr_blocks,
+			 nr_blocks);
 	mp->nr_free = nr_blocks;
 	return true;
 }
