@@ -711,10 +711,12 @@ static void read_stats_in_nmi_takes_no_lock(struct kunit *test)
 	void *held[NMI_HELD];
 	unsigned long flags;
 	struct mpool *pool;
-	char diff[320];
 	u64 holds;
 	size_t i;
+	/* Off the stack: struct mpool_stats grew, 32-bit arm's frames are 1K. */
+	char *diff = kunit_kzalloc(test, MPOOL_KUNIT_DIFF_SIZE, GFP_KERNEL);
 
+	KUNIT_ASSERT_NOT_NULL(test, diff);
 	pool = ctx_create_pool(test, NMI_BLOCKS, 0);
 	for (i = 0; i < NMI_HELD; i++) {
 		held[i] = mpool_alloc(pool, GFP_KERNEL);
@@ -735,7 +737,7 @@ static void read_stats_in_nmi_takes_no_lock(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, holds, 0ULL,
 			    "a stats read in NMI took the pool's lock %llu times",
 			    holds);
-	mpool_kunit_stats_diff(&st_nmi, &st, diff, sizeof(diff));
+	mpool_kunit_stats_diff(&st_nmi, &st, diff, MPOOL_KUNIT_DIFF_SIZE);
 	KUNIT_EXPECT_EQ_MSG(test, memcmp(&st_nmi, &st, sizeof(st)), 0,
 			    "the read in NMI differs from the one in task:%s",
 			    diff);

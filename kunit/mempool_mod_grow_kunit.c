@@ -510,8 +510,9 @@ static void shrink_gives_back_free_regions(struct kunit *test)
 	/* Gone: the region's memory is never touched again. */
 	KUNIT_EXPECT_FALSE(test, mpool_owns(gp->pool, stale));
 	mpool_free(gp->pool, stale);
-	KUNIT_EXPECT_EQ(test, grow_stats(gp->pool).invalid_frees, 1ULL);
-	KUNIT_EXPECT_EQ(test, grow_stats(gp->pool).double_frees, 0ULL);
+	st = grow_stats(gp->pool);
+	KUNIT_EXPECT_EQ(test, st.invalid_frees, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.double_frees, 0ULL);
 
 	/* And back: grown again, every block once. */
 	KUNIT_ASSERT_EQ(test, mpool_grow(gp->pool, 3 * 64), 0);
@@ -520,8 +521,9 @@ static void shrink_gives_back_free_regions(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, mpool_alloc(gp->pool, GFP_ATOMIC));
 	KUNIT_EXPECT_EQ(test, grow_stamp_and_check(blocks, max), 0UL);
 	grow_free_all(gp->pool, blocks, max);
-	KUNIT_EXPECT_EQ(test, grow_stats(gp->pool).in_use, 0UL);
-	KUNIT_EXPECT_EQ(test, grow_stats(gp->pool).invalid_frees, 1ULL);
+	st = grow_stats(gp->pool);
+	KUNIT_EXPECT_EQ(test, st.in_use, 0UL);
+	KUNIT_EXPECT_EQ(test, st.invalid_frees, 1ULL);
 	KUNIT_EXPECT_EQ(test, mpool_shrink(gp->pool), max - 64);
 }
 

@@ -389,8 +389,10 @@ static void smp_reconcile(struct kunit *test, struct smp_case *c, u64 seed,
 	struct smp_pool *sp = &c->sp;
 	struct mpool_stats st, exp;
 	unsigned int i;
-	char diff[320];
+	/* Off the stack: struct mpool_stats grew, 32-bit arm's frames are 1K. */
+	char *diff = kunit_kzalloc(test, MPOOL_KUNIT_DIFF_SIZE, GFP_KERNEL);
 
+	KUNIT_ASSERT_NOT_NULL(test, diff);
 	for (i = 0; i < nr_threads; i++)
 		KUNIT_EXPECT_EQ_MSG(test, c->threads[i].nr_errors, 0UL,
 				    "seed %llu: %s; replay with seed=%llu",
@@ -402,7 +404,7 @@ static void smp_reconcile(struct kunit *test, struct smp_case *c, u64 seed,
 
 	mpool_get_stats(sp->pool, &st);
 	smp_expected(sp, c->threads, nr_threads, &st, &exp);
-	mpool_kunit_stats_diff(&st, &exp, diff, sizeof(diff));
+	mpool_kunit_stats_diff(&st, &exp, diff, MPOOL_KUNIT_DIFF_SIZE);
 	KUNIT_EXPECT_STREQ_MSG(test, diff, "",
 			       "seed %llu: the pool against the threads' sum; replay with seed=%llu",
 			       seed, seed);

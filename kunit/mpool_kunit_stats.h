@@ -12,6 +12,9 @@
 
 #include "mempool_mod.h"
 
+/* Room for what mpool_kunit_stats_diff() writes of every field. */
+#define MPOOL_KUNIT_DIFF_SIZE	320
+
 /* The most free blocks the CPUs' caches can hold. */
 static u64 mpool_kunit_max_cached(const struct mpool_stats *st)
 {
