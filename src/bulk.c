@@ -96,6 +96,10 @@ static bool mpool_take_bulk(struct mpool *pool, void **blocks, size_t nr,
 	/* More than the pool has: no need to gather them all first. */
 	if (nr > READ_ONCE(pool->nr_blocks) - READ_ONCE(pool->quarantined)) {
 		mpool_lock(pool, &flags);
+		/* More than it holds, not than it may hold: ask for a region. */
+		if (pool->grow_blocks &&
+		    nr <= pool->max_blocks - pool->quarantined)
+			mpool_grow_check(pool, true);
 		pool->alloc_failures++;
 		mpool_unlock(pool, flags);
 		return false;

@@ -208,7 +208,8 @@ static void mpool_quarantine(struct mpool *pool, size_t index)
 	lockdep_assert_held(&pool->lock);
 
 	WRITE_ONCE(*mpool_state(pool, index), MPOOL_BLOCK_QUARANTINED);
-	pool->quarantined++;
+	/* Read without the lock by a sleeper's wake-up condition. */
+	WRITE_ONCE(pool->quarantined, pool->quarantined + 1);
 }
 
 static bool mpool_rescan_pending(const struct mpool *pool)

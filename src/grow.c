@@ -23,6 +23,13 @@ static bool mpool_may_grow(const struct mpool *pool)
 	       pool->max_blocks;
 }
 
+/* Under the lock: a grow found no memory less than MPOOL_GROW_RETRY ago. */
+static bool mpool_grow_paused(const struct mpool *pool)
+{
+	return pool->grow_failed &&
+	       time_before(jiffies, pool->grow_failed + MPOOL_GROW_RETRY);
+}
+
 /*
  * The node a grow adds its region on: the pool's, or with MPOOL_NUMA the
  * caller's (under the pool's lock, this CPU's), or any.
@@ -52,8 +59,7 @@ static void mpool_grow_check(struct mpool *pool, bool empty)
 				 mpool_depot_nr_free(pool);
 	if (!empty && free >= pool->low_blocks)
 		return;
-	if (pool->grow_failed &&
-	    time_before(jiffies, pool->grow_failed + MPOOL_GROW_RETRY))
+	if (mpool_grow_paused(pool))
 		return;
 	if (pool->node_free)
 		node_set(nid, pool->grow_nodes);
@@ -76,7 +82,7 @@ static void mpool_grow_irq_work(struct irq_work *work)
  * blocks to the depot in one hold.  Returns 0, -ENOSPC if it does not fit
  * under @max_blocks, -ENOMEM.
  */
-static int mpool_add_region(struct mpool *pool, int nid, int *placed)
+static int mpool_add_region(struct mpool *pool, int nid)
 {
 	struct mpool_region_table *table;
 	struct mpool_region *region;
@@ -94,10 +100,11 @@ static int mpool_add_region(struct mpool *pool, int nid, int *placed)
 	/* Cannot happen: @max_slots has room for @max_blocks. */
 	if (WARN_ON_ONCE(slot == pool->max_slots))
 		return -ENOSPC;
+	/* Its indexes are reused: no claim in the last region's may remain. */
+	cond_synchronize_rcu(pool->slot_gp[slot]);
 	region = mpool_region_alloc(pool, slot, pool->grow_blocks, nid);
 	if (!region)
 		return -ENOMEM;
-	*placed = region->nid;
 	/* A slot's states were all IN_DEPOT when its last region left. */
 	if (pool->track)
 		memset(&pool->track[region->first], 0,
@@ -128,33 +135,25 @@ static int mpool_grow_regions(struct mpool *pool, size_t nr, int nid)
 {
 	unsigned long flags;
 	size_t added = 0;
-	int err = 0, placed = nid;
-	bool elsewhere = false;
+	int err = 0;
 
 	mutex_lock(&pool->grow_lock);
 	if (READ_ONCE(pool->nr_blocks) + nr * pool->grow_blocks >
 	    pool->max_blocks)
 		err = -ENOSPC;
 	while (!err && added < nr) {
-		err = mpool_add_region(pool, nid, &placed);
+		err = mpool_add_region(pool, nid);
 		added += !err;
-		elsewhere |= !err && nid != NUMA_NO_NODE && placed != nid;
 	}
 	mutex_unlock(&pool->grow_lock);
 
 	mpool_lock(pool, &flags);
-	if (err == -ENOMEM)
+	if (err == -ENOMEM) {
 		WRITE_ONCE(pool->grow_failures, pool->grow_failures + 1);
-	/*
-	 * vmalloc_node() falls back to another node when @nid has no pages
-	 * left: the region helps, but @nid stays low, and asking again at
-	 * once would grow the pool to its bound on the wrong node.  Pause as
-	 * after a failure.
-	 */
-	if (err == -ENOMEM || elsewhere)
 		pool->grow_failed = jiffies ?: 1;
-	else if (added)
+	} else if (added) {
 		pool->grow_failed = 0;
+	}
 	mpool_unlock(pool, flags);
 	trace_mpool_grow(pool, nid, added * pool->grow_blocks, err);
 	/* A waiting alloc finds the new blocks; one that failed, the news. */
@@ -190,7 +189,7 @@ static void mpool_grow_worker(struct work_struct *work)
 	if (!pool->node_free) {
 		mpool_grow_check(pool, false);
 	} else if (!nodes_empty(pool->grow_nodes) && !pool->dying &&
-		   mpool_may_grow(pool)) {
+		   mpool_may_grow(pool) && !mpool_grow_paused(pool)) {
 		/* The nodes that asked while it ran, not this kworker's. */
 		pool->grow_queued = true;
 		irq_work_queue(&pool->grow_irq_work);
@@ -205,7 +204,7 @@ static void mpool_grow_worker(struct work_struct *work)
  */
 static int mpool_grow_nodes(struct mpool *pool)
 {
-	int nid, placed, err = 0;
+	int nid, err = 0;
 
 	if (!pool->node_free)
 		return 0;
@@ -213,7 +212,7 @@ static int mpool_grow_nodes(struct mpool *pool)
 	for_each_node_state(nid, N_MEMORY) {
 		if (nid == pool->home.nid || !mpool_may_grow(pool))
 			continue;
-		err = mpool_add_region(pool, nid, &placed);
+		err = mpool_add_region(pool, nid);
 		if (err)
 			break;
 	}

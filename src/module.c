@@ -159,6 +159,8 @@ static void __exit mpool_exit(void)
 	mpool_debugfs_exit();
 	mpool_sysfs_exit();
 	mpool_cpuhp_exit();
+	/* Regions a shrink gave back are freed by this module's callback. */
+	rcu_barrier();
 }
 
 module_init(mpool_init);

@@ -172,6 +172,7 @@ struct mpool_region {
 
 	/* Its memory: see mpool_region_alloc(). */
 	void *mem;
+	struct rcu_head rcu;	/* freed after a grace period: shrink.c */
 };
 
 /*
@@ -233,6 +234,8 @@ struct mpool {
 	/* pool->regions[slot], published with RCU; [0] is &@home. */
 	struct mpool_region __rcu **regions;
 	struct mpool_region_table __rcu *table;	/* of all but @home */
+	/* By slot, under @grow_lock: the grace period its last region ends. */
+	unsigned long *slot_gp;
 
 	/*
 	 * Read by every free without the lock, written under it only when a
@@ -261,6 +264,7 @@ struct mpool {
 	unsigned int nr_rescans; /* regions whose list is being rebuilt */
 	unsigned int nr_regions;
 	bool grow_queued;	/* the grow worker is asked for, or runs */
+	unsigned long shrinker_flushed; /* jiffies of its last ring flush */
 	unsigned long grow_failed; /* jiffies of the last failed grow, or 0 */
 	unsigned long grows;
 	unsigned long shrinks;

@@ -21,6 +21,10 @@ bool mpool_owns(const struct mpool *pool, const void *ptr)
 
 	if (likely(mpool_offset(pool, ptr) < pool->region_bytes))
 		return true;
+	if (mpool_locate_far(pool, ptr, &index) != MPOOL_FREE_OUTSIDE)
+		return true;
+	/* Ordered after the load of @ptr: see mpool_claim_far(). */
+	smp_rmb();
 	return mpool_locate_far(pool, ptr, &index) != MPOOL_FREE_OUTSIDE;
 }
 EXPORT_SYMBOL_NS_GPL(mpool_owns, MPOOL_NS);

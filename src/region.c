@@ -26,9 +26,10 @@
  * (a double free or a stray pointer, as no block of the region is out)
  * may still be reading it.
  *
- * A region's memory comes from vmalloc today, through mpool_region_alloc()
- * and mpool_region_free() alone: another source (node-local memory,
- * DMA-coherent memory for a device) needs those two and nothing else.
+ * A region's memory comes from vmalloc, or from one node's pages mapped
+ * as vmalloc maps them, through mpool_region_memory() and
+ * mpool_region_free() alone: another source (DMA-coherent memory for a
+ * device) needs those two and nothing else.
  */
 
 static size_t mpool_slot_first(const struct mpool *pool, unsigned int slot)
@@ -112,7 +113,7 @@ mpool_locate_far(const struct mpool *pool, const void *block, size_t *index)
 	unsigned long offset;
 	size_t local;
 
-	if (!READ_ONCE(pool->table))
+	if (!rcu_access_pointer(pool->table))
 		return MPOOL_FREE_OUTSIDE;
 	rcu_read_lock();
 	region = mpool_region_find(pool, block);
@@ -130,8 +131,8 @@ mpool_locate_far(const struct mpool *pool, const void *block, size_t *index)
 /*
  * mpool_claim() beyond the first region: locate @block and claim its
  * state in one RCU read-side section.  A shrink takes a region out of
- * the table, and its slot, whose indexes a later grow reuses, is freed
- * only after a grace period (mpool_shrink_regions()): a free of a stale
+ * the table, and its slot, whose indexes a later grow reuses, is reused
+ * only after a grace period (mpool_add_region()): a free of a stale
  * pointer, preempted between finding the region and the cmpxchg, would
  * otherwise claim the state of the block of the same index in the new
  * region, which someone else holds.
@@ -144,6 +145,17 @@ mpool_claim_far(const struct mpool *pool, const void *block, size_t *index)
 
 	rcu_read_lock();
 	verdict = mpool_locate_far(pool, block, index);
+	if (unlikely(verdict == MPOOL_FREE_OUTSIDE)) {
+		/*
+		 * Our load of @table is not ordered after the caller's load of
+		 * @block, which may hang on an address dependency alone (a
+		 * pointer another CPU published): on a weakly ordered CPU a
+		 * region published just before @block was handed out may be
+		 * missed, and a good free refused.  Look again, ordered.
+		 */
+		smp_rmb();
+		verdict = mpool_locate_far(pool, block, index);
+	}
 	if (verdict == MPOOL_FREE_OK &&
 	    !mpool_state_cmpxchg(mpool_state(pool, *index), &state,
 				 MPOOL_BLOCK_CACHED))
@@ -230,7 +242,7 @@ mpool_table_build(struct mpool *pool, struct mpool_region *add,
 		return NULL;
 	/* Two chunks a region, four entries a chunk. */
 	bits = max(3, order_base_2(8 * nr));
-	table = kzalloc(struct_size(table, entries, BIT(bits)), GFP_KERNEL);
+	table = kvzalloc(struct_size(table, entries, BIT(bits)), GFP_KERNEL);
 	if (!table)
 		return ERR_PTR(-ENOMEM);
 	table->bits = bits;
@@ -254,13 +266,48 @@ static void mpool_table_swap(struct mpool *pool,
 	old = rcu_replace_pointer(pool->table, table,
 				  lockdep_is_held(&pool->grow_lock));
 	if (old)
-		kfree_rcu(old, rcu);
+		kvfree_rcu(old, rcu);
 }
 
 /*
  * @region's memory for @nr blocks from vmalloc, on node @nid if it is
  * not NUMA_NO_NODE; and the node its first page came from.  -ENOMEM.
  */
+/*
+ * @bytes of pages of node @nid, and of no other, mapped as one area, as
+ * vmalloc maps its own.  vmalloc_node() would take no gfp (it is
+ * GFP_KERNEL, which may wake the OOM killer, and warns), and falls back
+ * to other nodes page by page; __vmalloc_node() is exported only for
+ * the vmalloc test module.  vfree() frees it all (VM_MAP_PUT_PAGES), and
+ * kmemleak scans it as it scans a vmalloc area: a consumer's pointers
+ * may live only in its blocks.
+ */
+static void *mpool_vmap_node(size_t bytes, gfp_t gfp, int nid)
+{
+	unsigned int i, nr = DIV_ROUND_UP(bytes, PAGE_SIZE);
+	struct page **pages;
+	void *mem;
+
+	pages = kvmalloc_array(nr, sizeof(*pages), gfp);
+	if (!pages)
+		return NULL;
+	for (i = 0; i < nr; i++) {
+		pages[i] = alloc_pages_node(nid, gfp | __GFP_THISNODE, 0);
+		if (!pages[i])
+			goto fail;
+	}
+	mem = vmap(pages, nr, VM_MAP | VM_MAP_PUT_PAGES, PAGE_KERNEL);
+	if (mem) {
+		kmemleak_alloc(mem, bytes, 1, gfp);
+		return mem;
+	}
+fail:
+	while (i--)
+		__free_page(pages[i]);
+	kvfree(pages);
+	return NULL;
+}
+
 static int mpool_region_memory(struct mpool *pool, struct mpool_region *region,
 			       size_t nr, int nid)
 {
@@ -268,15 +315,11 @@ static int mpool_region_memory(struct mpool *pool, struct mpool_region *region,
 	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 	size_t pad = pool->align > PAGE_SIZE ? pool->align - PAGE_SIZE : 0;
 
-	/*
-	 * Cannot overflow: create checked every block's bytes with the slack.
-	 * A node's vmalloc takes no gfp: GFP_KERNEL, as vmalloc_node() has
-	 * it, the one export that takes a node on every kernel.
-	 */
+	/* Cannot overflow: create checked every block's bytes with the slack. */
 	if (nid == NUMA_NO_NODE)
 		region->mem = __vmalloc(nr * pool->stride + pad, gfp);
 	else
-		region->mem = vmalloc_node(nr * pool->stride + pad, nid);
+		region->mem = mpool_vmap_node(nr * pool->stride + pad, gfp, nid);
 	if (!region->mem)
 		return -ENOMEM;
 	region->base = PTR_ALIGN(region->mem, pool->align);
@@ -314,6 +357,12 @@ static void mpool_region_free(struct mpool_region *region)
 	kfree(region);
 }
 
+static void mpool_region_free_rcu(struct rcu_head *rcu)
+{
+	/* vfree() defers itself to a worker when called from a softirq. */
+	mpool_region_free(container_of(rcu, struct mpool_region, rcu));
+}
+
 /*
  * At create: the slots, the first region's memory and its place in
  * slot 0, the map of slots with free blocks.  -ENOMEM if refused.
@@ -322,12 +371,17 @@ static int mpool_regions_init(struct mpool *pool)
 {
 	struct mpool_region *home = &pool->home;
 	int nid = pool->nid;
+	unsigned int slot;
 
 	pool->regions = kvcalloc(pool->max_slots, sizeof(*pool->regions),
 				 GFP_KERNEL);
+	pool->slot_gp = kvmalloc_array(pool->max_slots, sizeof(*pool->slot_gp),
+				       GFP_KERNEL);
 	pool->with_free = bitmap_zalloc(pool->max_slots, GFP_KERNEL);
-	if (!pool->regions || !pool->with_free)
+	if (!pool->regions || !pool->slot_gp || !pool->with_free)
 		return -ENOMEM;
+	for (slot = 0; slot < pool->max_slots; slot++)
+		pool->slot_gp[slot] = get_completed_synchronize_rcu();
 	if (pool->flags & MPOOL_NUMA) {
 		pool->node_with_free = kcalloc(nr_node_ids *
 					       BITS_TO_LONGS(pool->max_slots),
@@ -373,7 +427,8 @@ static void mpool_regions_exit(struct mpool *pool, bool leak)
 		kmemleak_not_leak(pool->home.mem);
 	else
 		vfree(pool->home.mem);
-	kfree(rcu_dereference_protected(pool->table, true));
+	kvfree(rcu_dereference_protected(pool->table, true));
+	kvfree(pool->slot_gp);
 	kfree(pool->node_free);
 	kfree(pool->node_with_free);
 	bitmap_free(pool->with_free);

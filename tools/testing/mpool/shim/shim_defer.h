@@ -124,6 +124,43 @@ struct rcu_head {
 	kfree(__p);							\
 } while (0)
 
+#define kvfree_rcu(ptr, field) do {					\
+	typeof(ptr) __p = (ptr);					\
+									\
+	(void)offsetof(typeof(*__p), field);				\
+	synchronize_rcu();						\
+	kvfree(__p);							\
+} while (0)
+
+/*
+ * call_rcu() runs @func after a grace period that the caller waits for
+ * here, as kfree_rcu() above.  So every grace period a cookie names has
+ * ended by the time anyone asks: cond_synchronize_rcu() still waits for
+ * one, the conservative answer.
+ */
+static inline void call_rcu(struct rcu_head *head,
+			    void (*func)(struct rcu_head *head))
+{
+	synchronize_rcu();
+	func(head);
+}
+
+static inline unsigned long get_state_synchronize_rcu(void)
+{
+	return 1;
+}
+
+static inline unsigned long get_completed_synchronize_rcu(void)
+{
+	return 0;
+}
+
+static inline void cond_synchronize_rcu(unsigned long cookie)
+{
+	if (cookie)
+		synchronize_rcu();
+}
+
 /* ---- hashing and logarithms, as include/linux/hash.h and log2.h ---- */
 #define GOLDEN_RATIO_64		0x61C8864680B583EBull
 
@@ -143,6 +180,7 @@ static inline int order_base_2(unsigned long n)
 #define SHRINK_STOP		(~0UL)
 #define SHRINK_EMPTY		(~0UL - 1)
 #define DEFAULT_SEEKS		2
+#define SHRINKER_NUMA_AWARE	BIT(2)
 
 struct shrink_control {
 	gfp_t gfp_mask;

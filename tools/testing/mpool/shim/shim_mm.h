@@ -121,8 +121,42 @@ static inline bool node_state(int nid, enum node_states state)
 	for ((nid) = 0; (nid) < nr_node_ids; (nid)++)			\
 		if (!node_isset(nid, mask)) {} else
 
+/*
+ * Pages and vmap(): a page is a page of the C library's; vmap() makes a
+ * fresh area of as many pages, as it cannot map those, and with
+ * VM_MAP_PUT_PAGES puts them and their array at once, which the kernel
+ * does at vfree().  The contents of fresh pages mean nothing either way.
+ */
+#define __GFP_THISNODE		0x40000u
+#define VM_MAP			0x4u
+#define VM_MAP_PUT_PAGES	0x200u
+#define PAGE_KERNEL		0
 struct page;
-#define vmalloc_node(size, nid)	__vmalloc(size, GFP_KERNEL)
+
+static inline struct page *alloc_pages_node(int nid, gfp_t gfp,
+					    unsigned int order)
+{
+	return (struct page *)mpool_shim_alloc(PAGE_SIZE << order, PAGE_SIZE,
+					       gfp);
+}
+
+#define __free_page(page)	mpool_shim_free(page)
+
+static inline void *vmap(struct page **pages, unsigned int count,
+			 unsigned long flags, int prot)
+{
+	void *mem = mpool_shim_vmalloc((size_t)count * PAGE_SIZE, GFP_KERNEL);
+	unsigned int i;
+
+	if (mem && (flags & VM_MAP_PUT_PAGES)) {
+		for (i = 0; i < count; i++)
+			__free_page(pages[i]);
+		kvfree(pages);
+	}
+	return mem;
+}
+
+#define kmemleak_alloc(ptr, size, min_count, gfp) do { } while (0)
 
 /* A vmalloc address stands for its page: page_to_nid() of it is 0. */
 static inline struct page *vmalloc_to_page(const void *addr)
