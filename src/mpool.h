@@ -264,7 +264,7 @@ struct mpool {
 	unsigned int nr_rescans; /* regions whose list is being rebuilt */
 	unsigned int nr_regions;
 	bool grow_queued;	/* the grow worker is asked for, or runs */
-	unsigned long shrinker_flushed; /* jiffies of its last ring flush */
+	unsigned long shrinker_flushed; /* jiffies of its last fruitless flush */
 	unsigned long grow_failed; /* jiffies of the last failed grow, or 0 */
 	unsigned long grows;
 	unsigned long shrinks;

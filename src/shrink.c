@@ -267,9 +267,10 @@ static unsigned long mpool_shrink_count(struct shrinker *shrinker,
 
 /*
  * Regions back, leaving the low mark's worth free.  The CPUs' rings are
- * emptied only when that could free a region, and ten times a second at
- * most: a flush costs every CPU its cached blocks, which its next allocs
- * take back through the lock.
+ * emptied only when that could free a region, and not again within a
+ * tenth of a second of one that freed none: a flush costs every CPU its
+ * cached blocks, which its next allocs take back through the lock, and
+ * reclaim calls the scan over and over.
  */
 static unsigned long mpool_shrink_scan(struct shrinker *shrinker,
 				       struct shrink_control *sc)
@@ -287,9 +288,9 @@ static unsigned long mpool_shrink_scan(struct shrinker *shrinker,
 		cached = mpool_caches_count(pool);
 	flush = mpool_shrinkable(pool, nid, cached, &free) &&
 		time_after(jiffies, pool->shrinker_flushed + HZ / 10);
-	if (flush)
-		pool->shrinker_flushed = jiffies;
 	freed = mpool_shrink_regions(pool, sc->nr_to_scan, nid, flush, true);
+	if (flush && !freed)
+		pool->shrinker_flushed = jiffies;
 	mutex_unlock(&pool->grow_lock);
 	return freed ?: SHRINK_STOP;
 }
