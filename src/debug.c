@@ -89,8 +89,8 @@ static void mpool_debug_poison_region(struct mpool *pool,
 	if (!(pool->flags & MPOOL_POISON))
 		return;
 	for (index = 0; index < region->nr_blocks; index++) {
-		memset(region->base + index * pool->stride, MPOOL_POISON_FREE,
-		       pool->block_size);
+		memset(mpool_region_block(pool, region, index),
+		       MPOOL_POISON_FREE, pool->block_size);
 		written += pool->block_size;
 		if (written >= SZ_1M) {
 			cond_resched();

@@ -26,7 +26,7 @@ static size_t mpool_carve(struct mpool *pool, struct mpool_region *region,
 	while (got < nr && carved < region->nr_blocks) {
 		WRITE_ONCE(*mpool_state(pool, region->first + carved),
 			   MPOOL_BLOCK_CACHED);
-		blocks[got++] = region->base + carved++ * pool->stride;
+		blocks[got++] = mpool_region_block(pool, region, carved++);
 		if (!(carved & (BIT(pool->run_shift) - 1)))
 			break;
 	}

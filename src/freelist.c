@@ -141,11 +141,12 @@ static void mpool_region_count(struct mpool *pool, struct mpool_region *region,
 	}
 }
 
-/* @region has @nr more blocks in the depot. */
-static void mpool_region_gave(struct mpool *pool, struct mpool_region *region,
-			      size_t nr)
+/* Put @block, of @region, at the head of its list. */
+static void mpool_link_in(struct mpool *pool, struct mpool_region *region,
+			  void *block)
 {
-	mpool_region_count(pool, region, nr);
+	mpool_link_store(pool, block, region->free_list);
+	WRITE_ONCE(region->free_list, block);
 }
 
 /* @nr of @region's blocks in the depot are now the caller's. */
@@ -184,7 +185,7 @@ static void mpool_push_free(struct mpool *pool, void **blocks, size_t nr)
 		if (next != region) {
 			if (region) {
 				WRITE_ONCE(region->free_list, head);
-				mpool_region_gave(pool, region, here);
+				mpool_region_count(pool, region, here);
 			}
 			region = next;
 			head = region->free_list;
@@ -199,7 +200,7 @@ static void mpool_push_free(struct mpool *pool, void **blocks, size_t nr)
 	}
 	if (region) {
 		WRITE_ONCE(region->free_list, head);
-		mpool_region_gave(pool, region, here);
+		mpool_region_count(pool, region, here);
 	}
 }
 
@@ -263,12 +264,9 @@ static void mpool_rescan_step(struct mpool *pool, size_t max)
 		local = region->rescan - 1;
 		WRITE_ONCE(region->rescan, local);
 		if (READ_ONCE(*mpool_state(pool, region->first + local)) ==
-		    MPOOL_BLOCK_IN_DEPOT) {
-			mpool_link_store(pool, region->base + local * pool->stride,
-					 region->free_list);
-			WRITE_ONCE(region->free_list,
-				   region->base + local * pool->stride);
-		}
+		    MPOOL_BLOCK_IN_DEPOT)
+			mpool_link_in(pool, region,
+				      mpool_region_block(pool, region, local));
 	}
 	if (!region->rescan)
 		WRITE_ONCE(pool->nr_rescans, pool->nr_rescans - 1);

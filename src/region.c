@@ -59,6 +59,13 @@ static struct mpool_region *mpool_index_region(const struct mpool *pool,
 				     rcu_read_lock_any_held());
 }
 
+/* Block @local of @region, counted from the region's first. */
+static void *mpool_region_block(const struct mpool *pool,
+				const struct mpool_region *region, size_t local)
+{
+	return region->base + local * pool->stride;
+}
+
 /* mpool_block() beyond the first region. */
 static noinline void *mpool_far_block(const struct mpool *pool, size_t index)
 {
@@ -67,7 +74,7 @@ static noinline void *mpool_far_block(const struct mpool *pool, size_t index)
 
 	rcu_read_lock();
 	region = mpool_index_region(pool, index);
-	block = region->base + (index - region->first) * pool->stride;
+	block = mpool_region_block(pool, region, index - region->first);
 	rcu_read_unlock();
 	return block;
 }
