@@ -715,29 +715,41 @@ static void bench_create_vmalloc(size_t bytes, int rep)
 }
 
 /*
- * How long creating a pool takes next to the vmalloc under it.  Carving is
- * lazy, so the two should be close whatever the size.  The warm-up makes
- * QEMU back the guest's pages first, and the two take turns at going
- * first, which gets the pages the other just freed.
+ * Every repetition (warm-ups first) of @mpool and @peer at each size,
+ * taking turns at going first: the second gets the pages the first just
+ * freed, and the warm-up makes QEMU back the guest's pages.
  */
-static void bench_create(void)
+static void bench_take_turns(const size_t *sizes, unsigned int nr,
+			     void (*mpool)(size_t bytes, int rep),
+			     void (*peer)(size_t bytes, int rep))
 {
-	const size_t sizes[] = { SZ_1M, (size_t)bench_big_mib * SZ_1M };
 	unsigned int i;
 	int rep;
 
 	for (rep = -(int)bench_warmup; rep < (int)bench_reps; rep++) {
-		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		for (i = 0; i < nr; i++) {
 			if (rep & 1) {
-				bench_create_vmalloc(sizes[i], rep);
-				bench_create_mpool(sizes[i], rep);
+				peer(sizes[i], rep);
+				mpool(sizes[i], rep);
 			} else {
-				bench_create_mpool(sizes[i], rep);
-				bench_create_vmalloc(sizes[i], rep);
+				mpool(sizes[i], rep);
+				peer(sizes[i], rep);
 			}
 			cond_resched();
 		}
 	}
+}
+
+/*
+ * How long creating a pool takes next to the vmalloc under it.  Carving is
+ * lazy, so the two should be close whatever the size.
+ */
+static void bench_create(void)
+{
+	const size_t sizes[] = { SZ_1M, (size_t)bench_big_mib * SZ_1M };
+
+	bench_take_turns(sizes, ARRAY_SIZE(sizes), bench_create_mpool,
+			 bench_create_vmalloc);
 }
 
 /* Regions a grow adds, 64-byte blocks: the small and the large case. */
@@ -805,25 +817,12 @@ static void bench_grow_gen_pool(size_t bytes, int rep)
 /*
  * What a grow costs next to gen_pool's: both are a vmalloc and their
  * bookkeeping; gen_pool's bitmap is zeroed, mpool's blocks are carved
- * later.  Turns at going first, as for the creation test.
+ * later.
  */
 static void bench_grow(void)
 {
-	unsigned int i;
-	int rep;
-
-	for (rep = -(int)bench_warmup; rep < (int)bench_reps; rep++) {
-		for (i = 0; i < ARRAY_SIZE(bench_grow_sizes); i++) {
-			if (rep & 1) {
-				bench_grow_gen_pool(bench_grow_sizes[i], rep);
-				bench_grow_mpool(bench_grow_sizes[i], rep);
-			} else {
-				bench_grow_mpool(bench_grow_sizes[i], rep);
-				bench_grow_gen_pool(bench_grow_sizes[i], rep);
-			}
-			cond_resched();
-		}
-	}
+	bench_take_turns(bench_grow_sizes, ARRAY_SIZE(bench_grow_sizes),
+			 bench_grow_mpool, bench_grow_gen_pool);
 }
 
 /* Thread i runs on the i-th online CPU; 1, 2 and all of them. */
